@@ -1,0 +1,1 @@
+//! Sigma rule engine over store logs.

@@ -1,0 +1,1 @@
+//! Breach-notification law catalogue and obligations engine.

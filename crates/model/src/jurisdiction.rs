@@ -1,0 +1,111 @@
+//! ISO 3166 country and subdivision codes, from the embedded Debian iso-codes list.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+const ISO3166: &str = include_str!("../data/iso3166.tsv");
+
+fn table() -> &'static HashMap<&'static str, &'static str> {
+    // A constant table parsed once; not mutable global state.
+    static TABLE: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        ISO3166
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('\t'))
+            .collect()
+    })
+}
+
+/// True for an assigned ISO 3166-1 alpha-2 code (upper case).
+pub fn is_country(code: &str) -> bool {
+    code.len() == 2 && table().contains_key(code)
+}
+
+/// True for an ISO 3166-2 subdivision code such as `US-CA`.
+pub fn is_subdivision(code: &str) -> bool {
+    code.len() > 3 && code.as_bytes().get(2) == Some(&b'-') && table().contains_key(code)
+}
+
+/// The English short name of a country or subdivision code.
+pub fn country_name(code: &str) -> Option<&'static str> {
+    table().get(code).copied()
+}
+
+/// Where a customer lives: the input to which breach laws apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Residency {
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdivision: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResidencyError {
+    #[error("residency.country is not an ISO 3166-1 alpha-2 code")]
+    Country,
+    #[error("residency.subdivision is not an ISO 3166-2 code")]
+    Subdivision,
+    #[error("residency.subdivision does not belong to residency.country")]
+    Mismatch,
+}
+
+impl Residency {
+    /// Validates and upper-cases the codes.
+    pub fn normalized(&self) -> Result<Residency, ResidencyError> {
+        let country = self.country.trim().to_ascii_uppercase();
+        if !is_country(&country) {
+            return Err(ResidencyError::Country);
+        }
+        let subdivision = match &self.subdivision {
+            None => None,
+            Some(s) => {
+                let s = s.trim().to_ascii_uppercase();
+                if !is_subdivision(&s) {
+                    return Err(ResidencyError::Subdivision);
+                }
+                if !s.starts_with(&format!("{country}-")) {
+                    return Err(ResidencyError::Mismatch);
+                }
+                Some(s)
+            }
+        };
+        Ok(Residency {
+            country,
+            subdivision,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(c: &str, s: Option<&str>) -> Residency {
+        Residency {
+            country: c.into(),
+            subdivision: s.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn validates_codes() {
+        assert_eq!(
+            r("us", Some("us-ca")).normalized().unwrap(),
+            r("US", Some("US-CA"))
+        );
+        assert_eq!(r("CA", Some("CA-QC")).normalized().unwrap().country, "CA");
+        assert_eq!(r("XX", None).normalized(), Err(ResidencyError::Country));
+        assert_eq!(
+            r("US", Some("US-ZZ")).normalized(),
+            Err(ResidencyError::Subdivision)
+        );
+        assert_eq!(
+            r("US", Some("CA-QC")).normalized(),
+            Err(ResidencyError::Mismatch)
+        );
+        assert_eq!(country_name("DE"), Some("Germany"));
+    }
+}

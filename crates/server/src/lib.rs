@@ -1,0 +1,1 @@
+//! Bulwark's HTTP API.

@@ -1,0 +1,1 @@
+//! SQLite storage for the vault, ledger, keys and access log.

@@ -1,0 +1,1 @@
+//! Envelope encryption, keyring, blind indexes and card tokens.
