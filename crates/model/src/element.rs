@@ -263,7 +263,7 @@ pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
         .enumerate()
         .map(|(i, d)| {
             let d = u32::from(*d);
-            if i % 2 == 1 {
+            if !i.is_multiple_of(2) {
                 let x = d * 2;
                 if x > 9 {
                     x - 9
@@ -275,7 +275,7 @@ pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn normalize_card_number(value: &str) -> Result<String, ValueError> {

@@ -1,1 +1,241 @@
-//! SQLite storage for the vault, ledger, keys and access log.
+//! Bulwark's storage shell: SQLite files in a data directory, one group-committing
+//! writer, a pool of readers, and the vault operations built on them.
+//!
+//! - [`Store`] opens a data directory (`bulwark.db`, `keys.db`) and owns the [`Writer`].
+//! - `customers` seals, stores, finds, reveals and erases customer records.
+//! - `api_keys` issues, authenticates, revokes and reviews least-privilege keys.
+//! - `access_log` records every reveal and refusal, in the reveal's own transaction.
+//! - `ledger_ops` appends to, checkpoints and verifies the hash-chained ledger.
+//! - `rotation` rotates data keys, re-wraps old ciphertexts and changes the passphrase.
+#![forbid(unsafe_code)]
+
+mod access_log;
+mod api_keys;
+mod conn;
+mod customers;
+mod error;
+mod init;
+mod ledger_ops;
+mod rotation;
+mod schema;
+mod settings;
+mod validate;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use bulwark_vault::{Keyring, KeyringRecord, UnlockSecret};
+use rusqlite::OptionalExtension;
+
+pub use access_log::{AccessFilter, AccessOutcome, AccessRecord};
+pub use api_keys::{ApiKeyInfo, KeyReview, NewApiKey, Principal, UsageTracker};
+pub use customers::{
+    CustomerMeta, CustomerPatch, Denial, LookupBy, NewCustomer, RevealRequest, Revealed,
+};
+pub use error::{Result, StoreError};
+pub use init::{init, InitOutcome};
+pub use ledger_ops::LedgerStatus;
+pub use rotation::RewrapProgress;
+pub use settings::Settings;
+pub use validate::{FieldError, ValidationErrors};
+pub use writer::{Pending, WriteCtx, Writer};
+
+/// The files of a data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> DataDir {
+        DataDir { root: root.into() }
+    }
+    pub fn main_db(&self) -> PathBuf {
+        self.root.join("bulwark.db")
+    }
+    pub fn keys_db(&self) -> PathBuf {
+        self.root.join("keys.db")
+    }
+}
+
+/// An open data directory.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: DataDir,
+    writer: Option<Writer>,
+    writer_thread: Option<std::thread::JoinHandle<()>>,
+    readers: conn::ReaderPool,
+    keyring: Option<RwLock<Keyring>>,
+}
+
+impl Drop for Inner {
+    /// Closing a store waits until the writer has finished and closed its
+    /// connections, so the files are quiet when `drop` returns. The last handle
+    /// may be dropped by a job on the writer thread itself; that thread is not joined.
+    fn drop(&mut self) {
+        self.writer.take();
+        if let Some(t) = self.writer_thread.take() {
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Opens an initialised data directory. Without `secret` the store is locked:
+    /// keys, access log, lockdown and ledger verification work; customer data does not.
+    pub fn open(dir: &Path, secret: Option<&UnlockSecret>) -> Result<Store> {
+        let dir = DataDir::new(dir);
+        let (main_path, keys_path) = (dir.main_db(), dir.keys_db());
+        if !main_path.is_file() || !keys_path.is_file() {
+            return Err(StoreError::NotInitialised(dir.root.display().to_string()));
+        }
+        let repaired = reconcile(&main_path, &keys_path)?;
+        let main = conn::open_rw(&main_path, false)?;
+        let keys = conn::open_rw(&keys_path, false)?;
+        let version: Option<String> = main
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let found = version.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        if found != schema::SCHEMA_VERSION {
+            return Err(StoreError::SchemaVersion {
+                found,
+                known: schema::SCHEMA_VERSION,
+            });
+        }
+        let keyring = match secret {
+            None => None,
+            Some(secret) => {
+                let record = load_keyring_record(&keys)?;
+                Some(RwLock::new(Keyring::open(&record, secret)?))
+            }
+        };
+        let (writer, writer_thread) = Writer::start_joinable(main, keys)?;
+        let store = Store {
+            inner: Arc::new(Inner {
+                readers: conn::ReaderPool::new(&main_path, &keys_path),
+                writer: Some(writer),
+                writer_thread: Some(writer_thread),
+                keyring,
+                dir,
+            }),
+        };
+        store.record_reconcile(repaired)?;
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &DataDir {
+        &self.inner.dir
+    }
+
+    pub fn writer(&self) -> &Writer {
+        match &self.inner.writer {
+            Some(w) => w,
+            None => unreachable!("the writer is only taken when the store is dropped"),
+        }
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.inner.keyring.is_some()
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
+        self.inner.readers.with(f)
+    }
+
+    pub(crate) fn keyring(&self) -> Result<&RwLock<Keyring>> {
+        self.inner.keyring.as_ref().ok_or(StoreError::Locked)
+    }
+
+    /// Picks up data-key versions another process (the CLI) added since we unlocked.
+    pub(crate) fn refresh_keyring(&self) -> Result<()> {
+        let lock = self.keyring()?;
+        let record = self.read(|c| load_keyring_record_from(c, "keys.keyring"))?;
+        let mut kr = lock
+            .write()
+            .map_err(|_| StoreError::Corrupt("keyring lock poisoned".into()))?;
+        if kr.record() != &record {
+            kr.absorb(&record)?;
+        }
+        Ok(())
+    }
+
+    /// Records in the ledger what start-up reconciliation repaired.
+    fn record_reconcile(&self, repaired: (usize, usize)) -> Result<()> {
+        if repaired == (0, 0) {
+            return Ok(());
+        }
+        self.writer()
+            .submit(move |ctx| {
+                ctx.ledger(
+                    "system",
+                    "store.reconciled",
+                    "",
+                    serde_json::json!({"orphan_keys_removed": repaired.0, "erasures_completed": repaired.1}),
+                )?;
+                Ok(())
+            })
+            .wait_blocking()
+    }
+}
+
+/// Finishes what a crash between the two databases' commits left half done:
+/// customer keys with no customer (an unacknowledged create) are dropped, and
+/// customers whose keys are gone (an interrupted erasure) are erased.
+fn reconcile(main_path: &Path, keys_path: &Path) -> Result<(usize, usize)> {
+    let conn = conn::open_rw(main_path, false)?;
+    conn.execute("ATTACH DATABASE ?1 AS keys", [keys_path.to_string_lossy()])?;
+    let keyless: Vec<String> = {
+        let mut stmt = conn.prepare(
+            "SELECT id FROM customers c
+             WHERE NOT EXISTS (SELECT 1 FROM keys.customer_keys k WHERE k.customer_id = c.id)
+             UNION
+             SELECT DISTINCT f.customer_id FROM customer_fields f
+             WHERE NOT EXISTS (SELECT 1 FROM keys.customer_keys k
+                               WHERE k.customer_id = f.customer_id AND k.version = f.key_version)",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for id in &keyless {
+        conn.execute(
+            "DELETE FROM keys.customer_keys WHERE customer_id = ?1",
+            [id],
+        )?;
+        customers::delete_rows(&conn, id)?;
+    }
+    let orphans = conn.execute(
+        "DELETE FROM keys.customer_keys WHERE customer_id NOT IN (SELECT id FROM customers)",
+        [],
+    )?;
+    Ok((orphans, keyless.len()))
+}
+
+pub(crate) fn load_keyring_record(keys: &rusqlite::Connection) -> Result<KeyringRecord> {
+    load_keyring_record_from(keys, "keyring")
+}
+
+pub(crate) fn load_keyring_record_from(
+    conn: &rusqlite::Connection,
+    table: &str,
+) -> Result<KeyringRecord> {
+    let text: String = conn
+        .query_row(
+            &format!("SELECT record FROM {table} WHERE id = 1"),
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::Corrupt("keys.db holds no keyring".into()))?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("keyring record: {e}")))
+}

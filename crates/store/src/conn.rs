@@ -1,0 +1,77 @@
+//! Opening SQLite connections with the settings durability depends on.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::Result;
+
+/// Every acknowledged write is on disk: WAL with `synchronous=FULL` fsyncs the
+/// log on each commit. Group commit (see `writer`) keeps that affordable.
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL;
+         PRAGMA synchronous=FULL;
+         PRAGMA foreign_keys=ON;
+         PRAGMA secure_delete=ON;",
+    )?;
+    Ok(())
+}
+
+pub(crate) fn open_rw(path: &Path, create: bool) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+/// A read connection that sees `keys.db` as schema `keys`, so one query can
+/// fetch a customer's ciphertexts together with its wrapped keys.
+pub(crate) fn open_reader(main: &Path, keys: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        main,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch("PRAGMA query_only=ON;")?;
+    conn.execute("ATTACH DATABASE ?1 AS keys", [keys.to_string_lossy()])?;
+    Ok(conn)
+}
+
+/// A small pool of read connections; SQLite in WAL mode lets them read while the writer commits.
+pub(crate) struct ReaderPool {
+    idle: Mutex<Vec<Connection>>,
+    main: std::path::PathBuf,
+    keys: std::path::PathBuf,
+}
+
+impl ReaderPool {
+    pub(crate) fn new(main: &Path, keys: &Path) -> ReaderPool {
+        ReaderPool {
+            idle: Mutex::new(Vec::new()),
+            main: main.to_owned(),
+            keys: keys.to_owned(),
+        }
+    }
+
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match conn {
+            Some(c) => c,
+            None => open_reader(&self.main, &self.keys)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < 16 {
+                idle.push(conn);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,994 @@
+//! Customer records in the vault: sealed on the way in, revealed per element
+//! only to a principal whose scope allows it, with every reveal logged durably
+//! before the plaintext is handed back (fail closed).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bulwark_model::{DataElement, Residency, Scope};
+use bulwark_vault::{
+    open_field, seal_field, CardDisplay, CardToken, FieldLabel, Keyring, SecretKey,
+    WrappedCustomerKey,
+};
+use rand::rngs::OsRng;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::access_log::{self, AccessOutcome, NewAccess};
+use crate::error::{Result, StoreError};
+use crate::validate::{self, PlainFields, ValidationErrors};
+use crate::writer::WriteCtx;
+use crate::{Pending, Principal, Store};
+
+/// Label under which the store's own customer id is sealed and indexed.
+const EXTERNAL_ID: &str = "external_id";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewCustomer {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub residency: Residency,
+    #[serde(default)]
+    pub fields: BTreeMap<String, serde_json::Value>,
+}
+
+/// A partial update: present fields are replaced, `null` fields removed.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CustomerPatch {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub residency: Option<Residency>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, serde_json::Value>,
+}
+
+/// What can be shown about a customer without decrypting personal data.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerMeta {
+    pub id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    pub residency: Residency,
+    pub elements: Vec<DataElement>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardDisplay>,
+    pub key_versions: Vec<u32>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// How to find customers without decrypting the table.
+#[derive(Debug, Clone)]
+pub enum LookupBy {
+    Email(String),
+    Phone(String),
+    ExternalId(String),
+    CardToken(String),
+}
+
+impl LookupBy {
+    pub fn label(&self) -> &'static str {
+        match self {
+            LookupBy::Email(_) => "email",
+            LookupBy::Phone(_) => "phone",
+            LookupBy::ExternalId(_) => EXTERNAL_ID,
+            LookupBy::CardToken(_) => "card_token",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RevealRequest {
+    pub principal: Principal,
+    pub purpose: Option<String>,
+    pub customer: Uuid,
+    pub elements: Vec<DataElement>,
+    /// The caller's network address, for the access log.
+    pub source: Option<String>,
+}
+
+/// Why a reveal was refused. Recorded in the access log before it is returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Denial {
+    NoPurpose,
+    Scope { refused: Vec<DataElement> },
+    Lockdown,
+    NotFound,
+    BelowMinimumVersion { version: u32, min: u32 },
+}
+
+impl std::fmt::Display for Denial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denial::NoPurpose => f.write_str("no purpose stated (X-Bulwark-Purpose)"),
+            Denial::Scope { refused } => {
+                let codes: Vec<&str> = refused.iter().map(|e| e.code()).collect();
+                write!(f, "scope does not allow revealing {}", codes.join(", "))
+            }
+            Denial::Lockdown => f.write_str("the vault is locked down; only break-glass keys may reveal"),
+            Denial::NotFound => f.write_str("no such customer"),
+            Denial::BelowMinimumVersion { version, min } => write!(
+                f,
+                "data sealed under key version {version} is below the minimum decryption version {min}"
+            ),
+        }
+    }
+}
+
+/// Revealed plaintext, wiped when dropped.
+#[derive(Debug)]
+pub struct Revealed {
+    pub customer: Uuid,
+    pub fields: BTreeMap<DataElement, Zeroizing<String>>,
+    /// Requested elements this customer does not have.
+    pub absent: Vec<DataElement>,
+    pub access_id: i64,
+}
+
+/// A new customer, sealed outside the writer so the writer only does I/O.
+struct Sealed {
+    id: Uuid,
+    residency: Residency,
+    external_id: Option<(Vec<u8>, [u8; 32])>,
+    fields: Vec<(DataElement, Vec<u8>)>,
+    digests: Vec<(&'static str, [u8; 32])>,
+    card: Option<CardDisplay>,
+    key: WrappedCustomerKey,
+}
+
+fn today() -> time::Date {
+    OffsetDateTime::now_utc().date()
+}
+
+fn to_time(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn blind_label(e: DataElement) -> &'static str {
+    e.code()
+}
+
+/// Sealed fields, blind-index digests and card display of one customer's plaintext.
+type SealedParts = (
+    Vec<(DataElement, Vec<u8>)>,
+    Vec<(&'static str, [u8; 32])>,
+    Option<CardDisplay>,
+);
+
+fn seal_all(
+    kr: &Keyring,
+    id: Uuid,
+    key: &SecretKey,
+    version: u32,
+    fields: &PlainFields,
+) -> SealedParts {
+    let mut sealed = Vec::with_capacity(fields.len());
+    let mut digests = Vec::new();
+    let mut card = None;
+    for (element, value) in fields {
+        let label = FieldLabel {
+            customer: id,
+            element: element.code(),
+            version,
+        };
+        sealed.push((
+            *element,
+            seal_field(key, label, value.as_bytes(), &mut OsRng),
+        ));
+        if element.is_indexed() {
+            digests.push((blind_label(*element), kr.blind_index(element.code(), value)));
+        }
+        if *element == DataElement::CardNumber {
+            card = Some(CardDisplay::for_pan(value, &mut OsRng));
+        }
+    }
+    (sealed, digests, card)
+}
+
+impl Store {
+    fn check_new(&self, new: &NewCustomer) -> Result<(Residency, Option<String>, PlainFields)> {
+        let settings = self.settings()?;
+        let mut errors = ValidationErrors::default();
+        let residency = validate::residency(&new.residency, &mut errors);
+        let external_id = new
+            .external_id
+            .as_deref()
+            .and_then(|v| validate::external_id(v, &mut errors));
+        let checked = validate::fields(
+            &new.fields,
+            today(),
+            false,
+            settings.store_card_security_code,
+            &mut errors,
+        );
+        errors.into_result()?;
+        let residency = residency.ok_or_else(|| StoreError::Corrupt("residency".into()))?;
+        Ok((residency, external_id, checked.set))
+    }
+
+    /// Validates, seals and durably stores a new customer. Nothing is written on any error.
+    pub fn create_customer(&self, new: &NewCustomer, actor: &Principal) -> Result<Pending<Uuid>> {
+        let (residency, external_id, fields) = self.check_new(new)?;
+        self.refresh_keyring()?;
+        let kr = self
+            .keyring()?
+            .read()
+            .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+        let id = Uuid::now_v7();
+        let (dek, wrapped) = kr.new_customer_key(id, &mut OsRng)?;
+        let version = wrapped.version;
+        let (sealed_fields, digests, card) = seal_all(&kr, id, &dek, version, &fields);
+        let external_id = external_id.map(|x| {
+            let label = FieldLabel {
+                customer: id,
+                element: EXTERNAL_ID,
+                version,
+            };
+            (
+                seal_field(&dek, label, x.as_bytes(), &mut OsRng),
+                kr.blind_index(EXTERNAL_ID, &x),
+            )
+        });
+        drop(kr);
+        let sealed = Sealed {
+            id,
+            residency,
+            external_id,
+            fields: sealed_fields,
+            digests,
+            card,
+            key: wrapped,
+        };
+        let actor = actor.id.clone();
+        Ok(self
+            .writer()
+            .submit(move |ctx| insert_sealed(ctx, &sealed, &actor).map(|_| sealed.id)))
+    }
+
+    /// Applies a patch. Sealing happens in the writer so that two concurrent
+    /// patches never race to create the same customer key.
+    pub fn update_customer(
+        &self,
+        id: Uuid,
+        patch: CustomerPatch,
+        actor: &Principal,
+    ) -> Result<Pending<()>> {
+        let settings = self.settings()?;
+        let mut errors = ValidationErrors::default();
+        let residency = patch
+            .residency
+            .as_ref()
+            .and_then(|r| validate::residency(r, &mut errors));
+        let external_id = patch
+            .external_id
+            .as_deref()
+            .and_then(|v| validate::external_id(v, &mut errors));
+        let checked = validate::fields(
+            &patch.fields,
+            today(),
+            true,
+            settings.store_card_security_code,
+            &mut errors,
+        );
+        errors.into_result()?;
+        self.refresh_keyring()?;
+        let store = self.clone();
+        let actor = actor.id.clone();
+        Ok(self.writer().submit(move |ctx| {
+            let kr = store
+                .keyring()?
+                .read()
+                .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+            apply_patch(
+                ctx,
+                &kr,
+                id,
+                residency,
+                external_id,
+                &checked.set,
+                &checked.removed,
+                &actor,
+            )
+        }))
+    }
+
+    /// Erasure by crypto-shredding: the customer's keys are destroyed first, then its rows.
+    pub fn erase_customer(&self, id: Uuid, actor: &Principal) -> Pending<()> {
+        let actor = actor.id.clone();
+        self.writer().submit(move |ctx| {
+            let exists: Option<i64> = ctx
+                .main
+                .query_row(
+                    "SELECT 1 FROM customers WHERE id = ?1",
+                    [id.to_string()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if exists.is_none() {
+                return Err(StoreError::CustomerNotFound(id));
+            }
+            let shredded = ctx.keys.execute(
+                "DELETE FROM customer_keys WHERE customer_id = ?1",
+                [id.to_string()],
+            )?;
+            delete_rows(ctx.main, &id.to_string())?;
+            ctx.shred_keys_wal();
+            ctx.ledger(
+                &actor,
+                "customer.erased",
+                &id.to_string(),
+                serde_json::json!({"keys_destroyed": shredded}),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Metadata without personal data (external id included when the keyring is unlocked).
+    pub fn customer_meta(&self, id: Uuid) -> Result<CustomerMeta> {
+        let meta = self.read(|c| load_meta(c, id))?;
+        let mut meta = meta.ok_or(StoreError::CustomerNotFound(id))?;
+        if let (Some(ct), Ok(lock)) = (meta.1.take(), self.keyring()) {
+            let kr = lock
+                .read()
+                .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+            let keys = self.read(|c| customer_keys(c, id))?;
+            if let Some(version) = meta.2 {
+                if let Some(w) = keys.iter().find(|w| w.version == version) {
+                    let key = kr.open_customer_key(id, w)?;
+                    let label = FieldLabel {
+                        customer: id,
+                        element: EXTERNAL_ID,
+                        version,
+                    };
+                    let plain = open_field(&key, label, &ct)?;
+                    meta.0.external_id = Some(String::from_utf8_lossy(&plain).into_owned());
+                }
+            }
+        }
+        Ok(meta.0)
+    }
+
+    /// Customers in id order (ids are time-ordered), after `cursor`.
+    pub fn list_customers(&self, cursor: Option<Uuid>, limit: usize) -> Result<Vec<Uuid>> {
+        let after = cursor.map(|c| c.to_string()).unwrap_or_default();
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT id FROM customers WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+            let rows = stmt.query_map(params![after, limit as i64], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.push(parse_id(&r?)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Exact-match search through blind indexes; logged like a reveal, without the searched value.
+    pub fn lookup(
+        &self,
+        by: LookupBy,
+        principal: &Principal,
+        purpose: Option<String>,
+        source: Option<String>,
+    ) -> Result<Pending<Vec<Uuid>>> {
+        let ids = match &by {
+            LookupBy::CardToken(t) => self.read(|c| {
+                let mut stmt =
+                    c.prepare_cached("SELECT id FROM customers WHERE card_token = ?1")?;
+                let rows = stmt.query_map([t], |r| r.get::<_, String>(0))?;
+                rows.map(|r| r.map_err(StoreError::from).and_then(|s| parse_id(&s)))
+                    .collect::<Result<Vec<_>>>()
+            })?,
+            other => {
+                let (label, value) = match other {
+                    LookupBy::Email(v) => (
+                        "email",
+                        DataElement::Email
+                            .normalize(v, today())
+                            .map_err(|e| field_error("email", e.0))?,
+                    ),
+                    LookupBy::Phone(v) => (
+                        "phone",
+                        DataElement::Phone
+                            .normalize(v, today())
+                            .map_err(|e| field_error("phone", e.0))?,
+                    ),
+                    LookupBy::ExternalId(v) => (EXTERNAL_ID, v.trim().to_owned()),
+                    LookupBy::CardToken(_) => unreachable!("handled above"),
+                };
+                let value = Zeroizing::new(value);
+                let digest = {
+                    let kr = self
+                        .keyring()?
+                        .read()
+                        .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+                    kr.blind_index(label, &value)
+                };
+                self.read(|c| {
+                    let mut stmt = c.prepare_cached(
+                        "SELECT customer_id FROM blind_index WHERE element = ?1 AND digest = ?2 ORDER BY customer_id LIMIT 1000",
+                    )?;
+                    let rows = stmt.query_map(params![label, &digest[..]], |r| r.get::<_, String>(0))?;
+                    rows.map(|r| r.map_err(StoreError::from).and_then(|s| parse_id(&s))).collect::<Result<Vec<_>>>()
+                })?
+            }
+        };
+        let access = NewAccess {
+            principal: principal.id.clone(),
+            action: "lookup",
+            purpose,
+            customer: None,
+            elements: by.label().to_owned(),
+            outcome: AccessOutcome::Allowed,
+            reason: None,
+            source,
+            result_count: Some(ids.len() as i64),
+        };
+        Ok(self.writer().submit(move |ctx| {
+            access_log::record(ctx, &access)?;
+            Ok(ids)
+        }))
+    }
+
+    /// Reveals the requested elements of one customer. A refusal is recorded in
+    /// the access log and returned as [`StoreError::Denied`]; a reveal whose log
+    /// entry cannot be made durable fails and returns nothing (fail closed).
+    pub async fn reveal(&self, req: RevealRequest) -> Result<Revealed> {
+        let outcome = match self.prepare_reveal(&req) {
+            Ok((revealed, versions)) => self.commit_reveal(&req, revealed, versions).wait().await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Err(StoreError::Denied(d)) => {
+                self.log_denial(&req, &d).wait().await?;
+                Err(StoreError::Denied(d))
+            }
+            other => other,
+        }
+    }
+
+    /// [`Store::reveal`] for callers outside an async runtime (the CLI, tests).
+    pub fn reveal_blocking(&self, req: RevealRequest) -> Result<Revealed> {
+        let outcome = match self.prepare_reveal(&req) {
+            Ok((revealed, versions)) => {
+                self.commit_reveal(&req, revealed, versions).wait_blocking()
+            }
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Err(StoreError::Denied(d)) => {
+                self.log_denial(&req, &d).wait_blocking()?;
+                Err(StoreError::Denied(d))
+            }
+            other => other,
+        }
+    }
+
+    fn commit_reveal(
+        &self,
+        req: &RevealRequest,
+        mut revealed: Revealed,
+        versions: BTreeSet<u32>,
+    ) -> Pending<Revealed> {
+        let access = NewAccess {
+            principal: req.principal.id.clone(),
+            action: "reveal",
+            purpose: req.purpose.clone(),
+            customer: Some(req.customer),
+            elements: codes(revealed.fields.keys().copied()),
+            outcome: AccessOutcome::Allowed,
+            reason: None,
+            source: req.source.clone(),
+            result_count: None,
+        };
+        let break_glass = req.principal.scopes.allows(Scope::VaultBreakGlass);
+        let customer = req.customer.to_string();
+        self.writer().submit(move |ctx| {
+            // The deciding checks run under the write lock, serialised with the
+            // lockdown switch and the minimum-version setting.
+            let settings = ctx.settings()?;
+            if settings.lockdown && !break_glass {
+                return Err(StoreError::Denied(Denial::Lockdown));
+            }
+            if let Some(v) = versions.iter().find(|v| **v < settings.min_decryption_version) {
+                return Err(StoreError::Denied(Denial::BelowMinimumVersion {
+                    version: *v,
+                    min: settings.min_decryption_version,
+                }));
+            }
+            revealed.access_id = access_log::record(ctx, &access)?;
+            ctx.ledger(
+                &access.principal,
+                "vault.reveal",
+                &customer,
+                serde_json::json!({"access_id": revealed.access_id, "elements": access.elements, "purpose": access.purpose}),
+            )?;
+            Ok(revealed)
+        })
+    }
+
+    /// Records a refusal in the access log and the ledger.
+    fn log_denial(&self, req: &RevealRequest, denial: &Denial) -> Pending<()> {
+        let elements = match denial {
+            Denial::Scope { refused } => codes(refused.iter().copied()),
+            _ => codes(req.elements.iter().copied()),
+        };
+        let access = NewAccess {
+            principal: req.principal.id.clone(),
+            action: "reveal",
+            purpose: req.purpose.clone(),
+            customer: Some(req.customer),
+            elements,
+            outcome: if *denial == Denial::NotFound {
+                AccessOutcome::NotFound
+            } else {
+                AccessOutcome::Denied
+            },
+            reason: Some(denial.to_string()),
+            source: req.source.clone(),
+            result_count: None,
+        };
+        let customer = req.customer.to_string();
+        self.writer().submit(move |ctx| {
+            let id = access_log::record(ctx, &access)?;
+            ctx.ledger(
+                &access.principal,
+                "vault.reveal.refused",
+                &customer,
+                serde_json::json!({"access_id": id, "elements": access.elements, "reason": access.reason}),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Scope checks, the read and the decryption; nothing is returned to the caller from here.
+    fn prepare_reveal(&self, req: &RevealRequest) -> Result<(Revealed, BTreeSet<u32>)> {
+        let purpose_ok = req
+            .purpose
+            .as_deref()
+            .map(str::trim)
+            .is_some_and(|p| !p.is_empty());
+        if !purpose_ok {
+            return Err(StoreError::Denied(Denial::NoPurpose));
+        }
+        let refused: Vec<DataElement> = req
+            .elements
+            .iter()
+            .copied()
+            .filter(|e| !req.principal.scopes.allows(Scope::VaultReveal(*e)))
+            .collect();
+        if !refused.is_empty() {
+            return Err(StoreError::Denied(Denial::Scope { refused }));
+        }
+        let rows = self.read(|c| read_sealed(c, req.customer))?;
+        let Some(rows) = rows else {
+            return Err(StoreError::Denied(Denial::NotFound));
+        };
+        match self.decrypt(req, &rows) {
+            Err(StoreError::Vault(bulwark_vault::VaultError::UnknownVersion(_))) => {
+                // Another process rotated the data key since we unlocked.
+                self.refresh_keyring()?;
+                self.decrypt(req, &rows)
+            }
+            other => other,
+        }
+    }
+
+    fn decrypt(
+        &self,
+        req: &RevealRequest,
+        rows: &[SealedRow],
+    ) -> Result<(Revealed, BTreeSet<u32>)> {
+        let kr = self
+            .keyring()?
+            .read()
+            .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+        let mut keys: BTreeMap<u32, SecretKey> = BTreeMap::new();
+        let mut fields = BTreeMap::new();
+        let mut versions = BTreeSet::new();
+        let wanted: BTreeSet<DataElement> = req.elements.iter().copied().collect();
+        for row in rows {
+            if !wanted.contains(&row.element) {
+                continue;
+            }
+            let key = match keys.entry(row.version) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let w = WrappedCustomerKey {
+                        version: row.version,
+                        wrapped: row.wrapped.clone(),
+                    };
+                    e.insert(kr.open_customer_key(req.customer, &w)?)
+                }
+            };
+            let label = FieldLabel {
+                customer: req.customer,
+                element: row.element.code(),
+                version: row.version,
+            };
+            let plain = open_field(key, label, &row.ciphertext)?;
+            let text = String::from_utf8(plain.to_vec()).map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "customer {} field {} is not text",
+                    req.customer, row.element
+                ))
+            })?;
+            fields.insert(row.element, Zeroizing::new(text));
+            versions.insert(row.version);
+        }
+        let absent = wanted
+            .iter()
+            .copied()
+            .filter(|e| !fields.contains_key(e))
+            .collect();
+        Ok((
+            Revealed {
+                customer: req.customer,
+                fields,
+                absent,
+                access_id: 0,
+            },
+            versions,
+        ))
+    }
+}
+
+fn field_error(field: &str, message: String) -> StoreError {
+    let mut e = ValidationErrors::default();
+    e.push(field, message);
+    StoreError::Invalid(e)
+}
+
+fn codes(it: impl Iterator<Item = DataElement>) -> String {
+    it.map(|e| e.code()).collect::<Vec<_>>().join(",")
+}
+
+pub(crate) fn parse_id(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|_| StoreError::Corrupt("customer id".into()))
+}
+
+struct SealedRow {
+    element: DataElement,
+    version: u32,
+    ciphertext: Vec<u8>,
+    wrapped: Vec<u8>,
+}
+
+/// One query: the customer's ciphertexts joined with the wrapped keys that open them.
+/// `None` when the customer does not exist.
+fn read_sealed(c: &Connection, id: Uuid) -> Result<Option<Vec<SealedRow>>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT f.element, f.key_version, f.ciphertext, k.wrapped
+         FROM customers c
+         LEFT JOIN customer_fields f ON f.customer_id = c.id AND f.element != 'external_id'
+         LEFT JOIN keys.customer_keys k ON k.customer_id = f.customer_id AND k.version = f.key_version
+         WHERE c.id = ?1",
+    )?;
+    let mut rows = stmt.query([id.to_string()])?;
+    let mut out = Vec::new();
+    let mut found = false;
+    while let Some(r) = rows.next()? {
+        found = true;
+        let Some(element) = r.get::<_, Option<String>>(0)? else {
+            continue;
+        };
+        let element = element
+            .parse::<DataElement>()
+            .map_err(|_| StoreError::Corrupt(format!("customer {id} has an unknown element")))?;
+        let wrapped: Option<Vec<u8>> = r.get(3)?;
+        let wrapped = wrapped.ok_or_else(|| {
+            StoreError::Corrupt(format!("customer {id}: key for {element} is missing"))
+        })?;
+        out.push(SealedRow {
+            element,
+            version: r.get(1)?,
+            ciphertext: r.get(2)?,
+            wrapped,
+        });
+    }
+    Ok(found.then_some(out))
+}
+
+fn customer_keys(c: &Connection, id: Uuid) -> Result<Vec<WrappedCustomerKey>> {
+    let mut stmt =
+        c.prepare_cached("SELECT version, wrapped FROM keys.customer_keys WHERE customer_id = ?1")?;
+    let rows = stmt.query_map([id.to_string()], |r| {
+        Ok(WrappedCustomerKey {
+            version: r.get(0)?,
+            wrapped: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+type MetaRow = (CustomerMeta, Option<Vec<u8>>, Option<u32>);
+
+fn load_meta(c: &Connection, id: Uuid) -> Result<Option<MetaRow>> {
+    let row = c
+        .query_row(
+            "SELECT created_at_ms, updated_at_ms, country, subdivision, card_token, card_bin, card_last4
+             FROM customers WHERE id = ?1",
+            [id.to_string()],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((created, updated, country, subdivision, token, bin, last4)) = row else {
+        return Ok(None);
+    };
+    let mut stmt = c.prepare_cached(
+        "SELECT element, key_version, CASE WHEN element = 'external_id' THEN ciphertext END
+         FROM customer_fields WHERE customer_id = ?1 ORDER BY element",
+    )?;
+    let mut elements = Vec::new();
+    let mut versions = BTreeSet::new();
+    let mut ext_version = None;
+    let mut ext = None;
+    for r in stmt.query_map([id.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, u32>(1)?,
+            r.get::<_, Option<Vec<u8>>>(2)?,
+        ))
+    })? {
+        let (code, v, ct) = r?;
+        versions.insert(v);
+        if code == EXTERNAL_ID {
+            ext_version = Some(v);
+            ext = ct;
+        } else if let Ok(e) = code.parse::<DataElement>() {
+            elements.push(e);
+        }
+    }
+    let card = match (token, bin, last4) {
+        (Some(t), Some(b), Some(l)) => Some(CardDisplay {
+            token: CardToken(t),
+            bin: b,
+            last4: l,
+        }),
+        _ => None,
+    };
+    let meta = CustomerMeta {
+        id,
+        external_id: None,
+        residency: Residency {
+            country,
+            subdivision,
+        },
+        elements,
+        card,
+        key_versions: versions.into_iter().collect(),
+        created_at: to_time(created),
+        updated_at: to_time(updated),
+    };
+    Ok(Some((meta, ext, ext_version)))
+}
+
+fn insert_sealed(ctx: &mut WriteCtx<'_>, s: &Sealed, actor: &str) -> Result<()> {
+    let id = s.id.to_string();
+    if let Some((_, digest)) = &s.external_id {
+        let taken: Option<i64> = ctx
+            .main
+            .query_row(
+                "SELECT 1 FROM blind_index WHERE element = ?1 AND digest = ?2",
+                params![EXTERNAL_ID, &digest[..]],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if taken.is_some() {
+            return Err(StoreError::DuplicateExternalId);
+        }
+    }
+    ctx.keys.execute(
+        "INSERT INTO customer_keys (customer_id, version, wrapped) VALUES (?1, ?2, ?3)",
+        params![id, s.key.version, s.key.wrapped],
+    )?;
+    ctx.main.execute(
+        "INSERT INTO customers (id, created_at_ms, updated_at_ms, country, subdivision, card_token, card_bin, card_last4)
+         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            id,
+            ctx.now_ms,
+            s.residency.country,
+            s.residency.subdivision,
+            s.card.as_ref().map(|c| c.token.0.clone()),
+            s.card.as_ref().map(|c| c.bin.clone()),
+            s.card.as_ref().map(|c| c.last4.clone()),
+        ],
+    )?;
+    let mut fstmt = ctx.main.prepare_cached(
+        "INSERT INTO customer_fields (customer_id, element, key_version, ciphertext) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (element, ct) in &s.fields {
+        fstmt.execute(params![id, element.code(), s.key.version, ct])?;
+    }
+    if let Some((ct, _)) = &s.external_id {
+        fstmt.execute(params![id, EXTERNAL_ID, s.key.version, ct])?;
+    }
+    let mut istmt = ctx.main.prepare_cached(
+        "INSERT OR IGNORE INTO blind_index (element, digest, customer_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for (label, digest) in &s.digests {
+        istmt.execute(params![label, &digest[..], id])?;
+    }
+    if let Some((_, digest)) = &s.external_id {
+        istmt.execute(params![EXTERNAL_ID, &digest[..], id])?;
+    }
+    let elements: Vec<&str> = s.fields.iter().map(|(e, _)| e.code()).collect();
+    ctx.ledger(
+        actor,
+        "customer.created",
+        &id,
+        serde_json::json!({"elements": elements, "residency": s.residency, "key_version": s.key.version}),
+    )?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply_patch(
+    ctx: &mut WriteCtx<'_>,
+    kr: &Keyring,
+    id: Uuid,
+    residency: Option<Residency>,
+    external_id: Option<String>,
+    set: &PlainFields,
+    removed: &[DataElement],
+    actor: &str,
+) -> Result<()> {
+    let sid = id.to_string();
+    let exists: Option<Option<String>> = ctx
+        .main
+        .query_row(
+            "SELECT card_token FROM customers WHERE id = ?1",
+            [&sid],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if exists.is_none() {
+        return Err(StoreError::CustomerNotFound(id));
+    }
+    let version = kr.current_version();
+    let stored: Option<Vec<u8>> = ctx
+        .keys
+        .query_row(
+            "SELECT wrapped FROM customer_keys WHERE customer_id = ?1 AND version = ?2",
+            params![sid, version],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let needs_key = !set.is_empty() || external_id.is_some();
+    let key = match stored {
+        Some(wrapped) => Some(kr.open_customer_key(id, &WrappedCustomerKey { version, wrapped })?),
+        None if !needs_key => None,
+        None => {
+            // First write since a rotation: this customer gets a key of the current version.
+            let (key, wrapped) = kr.new_customer_key(id, &mut OsRng)?;
+            ctx.keys.execute(
+                "INSERT INTO customer_keys (customer_id, version, wrapped) VALUES (?1, ?2, ?3)",
+                params![sid, wrapped.version, wrapped.wrapped],
+            )?;
+            Some(key)
+        }
+    };
+    let (sealed, digests, card) = match &key {
+        Some(key) => seal_all(kr, id, key, version, set),
+        None => (Vec::new(), Vec::new(), None),
+    };
+    let mut touched: Vec<&str> = Vec::new();
+    for (element, ct) in &sealed {
+        ctx.main.execute(
+            "INSERT INTO customer_fields (customer_id, element, key_version, ciphertext) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (customer_id, element) DO UPDATE SET key_version = excluded.key_version, ciphertext = excluded.ciphertext",
+            params![sid, element.code(), version, ct],
+        )?;
+        touched.push(element.code());
+    }
+    for element in removed.iter().chain(sealed.iter().map(|(e, _)| e)) {
+        if element.is_indexed() {
+            ctx.main.execute(
+                "DELETE FROM blind_index WHERE customer_id = ?1 AND element = ?2",
+                params![sid, blind_label(*element)],
+            )?;
+        }
+    }
+    for element in removed {
+        ctx.main.execute(
+            "DELETE FROM customer_fields WHERE customer_id = ?1 AND element = ?2",
+            params![sid, element.code()],
+        )?;
+        if *element == DataElement::CardNumber {
+            ctx.main.execute(
+                "UPDATE customers SET card_token = NULL, card_bin = NULL, card_last4 = NULL WHERE id = ?1",
+                [&sid],
+            )?;
+        }
+    }
+    for (label, digest) in &digests {
+        ctx.main.execute(
+            "INSERT OR IGNORE INTO blind_index (element, digest, customer_id) VALUES (?1, ?2, ?3)",
+            params![label, &digest[..], sid],
+        )?;
+    }
+    if let Some(card) = card {
+        ctx.main.execute(
+            "UPDATE customers SET card_token = ?2, card_bin = ?3, card_last4 = ?4 WHERE id = ?1",
+            params![sid, card.token.0, card.bin, card.last4],
+        )?;
+    }
+    if let (Some(x), Some(key)) = (&external_id, &key) {
+        let digest = kr.blind_index(EXTERNAL_ID, x);
+        let taken: Option<String> = ctx
+            .main
+            .query_row(
+                "SELECT customer_id FROM blind_index WHERE element = ?1 AND digest = ?2 AND customer_id != ?3",
+                params![EXTERNAL_ID, &digest[..], sid],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if taken.is_some() {
+            return Err(StoreError::DuplicateExternalId);
+        }
+        let label = FieldLabel {
+            customer: id,
+            element: EXTERNAL_ID,
+            version,
+        };
+        let ct = seal_field(key, label, x.as_bytes(), &mut OsRng);
+        ctx.main.execute(
+            "INSERT INTO customer_fields (customer_id, element, key_version, ciphertext) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (customer_id, element) DO UPDATE SET key_version = excluded.key_version, ciphertext = excluded.ciphertext",
+            params![sid, EXTERNAL_ID, version, ct],
+        )?;
+        ctx.main.execute(
+            "DELETE FROM blind_index WHERE customer_id = ?1 AND element = ?2",
+            params![sid, EXTERNAL_ID],
+        )?;
+        ctx.main.execute(
+            "INSERT INTO blind_index (element, digest, customer_id) VALUES (?1, ?2, ?3)",
+            params![EXTERNAL_ID, &digest[..], sid],
+        )?;
+        touched.push(EXTERNAL_ID);
+    }
+    if let Some(r) = &residency {
+        ctx.main.execute(
+            "UPDATE customers SET country = ?2, subdivision = ?3 WHERE id = ?1",
+            params![sid, r.country, r.subdivision],
+        )?;
+    }
+    ctx.main.execute(
+        "UPDATE customers SET updated_at_ms = ?2 WHERE id = ?1",
+        params![sid, ctx.now_ms],
+    )?;
+    let removed_codes: Vec<&str> = removed.iter().map(|e| e.code()).collect();
+    ctx.ledger(
+        actor,
+        "customer.updated",
+        &sid,
+        serde_json::json!({"set": touched, "removed": removed_codes, "residency": residency}),
+    )?;
+    Ok(())
+}
+
+/// Removes every row of a customer from `bulwark.db` (its keys live in `keys.db`).
+pub(crate) fn delete_rows(main: &Connection, id: &str) -> Result<()> {
+    main.execute("DELETE FROM blind_index WHERE customer_id = ?1", [id])?;
+    main.execute("DELETE FROM customer_fields WHERE customer_id = ?1", [id])?;
+    main.execute("DELETE FROM customers WHERE id = ?1", [id])?;
+    Ok(())
+}

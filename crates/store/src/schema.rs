@@ -1,0 +1,107 @@
+//! Table definitions. `bulwark.db` holds everything but customer keys; `keys.db`
+//! holds the keyring and the per-customer keys, so that a backup of
+//! `bulwark.db` never holds what it takes to decrypt an erased customer.
+
+pub const SCHEMA_VERSION: i64 = 1;
+
+pub const MAIN: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS customers (
+    id            TEXT PRIMARY KEY,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    country       TEXT NOT NULL,
+    subdivision   TEXT,
+    card_token    TEXT UNIQUE,
+    card_bin      TEXT,
+    card_last4    TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS customer_fields (
+    customer_id TEXT NOT NULL,
+    element     TEXT NOT NULL,
+    key_version INTEGER NOT NULL,
+    ciphertext  BLOB NOT NULL,
+    PRIMARY KEY (customer_id, element)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS customer_fields_version ON customer_fields (key_version);
+
+CREATE TABLE IF NOT EXISTS blind_index (
+    element     TEXT NOT NULL,
+    digest      BLOB NOT NULL,
+    customer_id TEXT NOT NULL,
+    PRIMARY KEY (element, digest, customer_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blind_index_customer ON blind_index (customer_id);
+
+CREATE TABLE IF NOT EXISTS api_keys (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    secret_hash   BLOB NOT NULL,
+    scopes        TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    created_by    TEXT NOT NULL,
+    expires_at_ms INTEGER,
+    revoked_at_ms INTEGER,
+    revoked_by    TEXT,
+    last_used_ms  INTEGER
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS api_key_scope_use (
+    key_id       TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    last_used_ms INTEGER NOT NULL,
+    PRIMARY KEY (key_id, scope)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS access_log (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms        INTEGER NOT NULL,
+    principal    TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    purpose      TEXT,
+    customer_id  TEXT,
+    elements     TEXT NOT NULL,
+    outcome      TEXT NOT NULL,
+    reason       TEXT,
+    source       TEXT,
+    result_count INTEGER
+);
+CREATE INDEX IF NOT EXISTS access_log_principal_at ON access_log (principal, at_ms);
+CREATE INDEX IF NOT EXISTS access_log_at ON access_log (at_ms);
+CREATE INDEX IF NOT EXISTS access_log_customer ON access_log (customer_id);
+
+CREATE TABLE IF NOT EXISTS ledger (
+    seq       INTEGER PRIMARY KEY,
+    at_ms     INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT NOT NULL,
+    details   TEXT NOT NULL,
+    prev_hash BLOB NOT NULL,
+    hash      BLOB NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS ledger_checkpoints (
+    seq        INTEGER PRIMARY KEY,
+    checkpoint TEXT NOT NULL
+);
+"#;
+
+pub const KEYS: &str = r#"
+CREATE TABLE IF NOT EXISTS keyring (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    record TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS customer_keys (
+    customer_id TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    wrapped     BLOB NOT NULL,
+    PRIMARY KEY (customer_id, version)
+) WITHOUT ROWID;
+"#;

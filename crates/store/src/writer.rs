@@ -1,0 +1,302 @@
+//! The single writer with group commit.
+//!
+//! All writes go through one thread that owns the write connections. It takes
+//! every job waiting in its queue, runs each inside its own savepoint (a failing
+//! job rolls back alone), commits once, and only then answers the callers. One
+//! fsync thus acknowledges a whole batch: durable writes at the rate of many
+//! concurrent callers, not at the rate of the disk's fsync latency.
+//!
+//! Order of commits: `keys.db` first, then `bulwark.db`. A crash between the two
+//! leaves only an unreferenced customer key (cleaned at start-up) or, for an
+//! erasure, a customer whose key is already gone (the erasure is completed at
+//! start-up). Jobs must keep that invariant (see `rewrap`).
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bulwark_ledger::{EntryDraft, Head};
+use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::oneshot;
+
+use crate::error::{Result, StoreError};
+use crate::Settings;
+
+const MAX_BATCH: usize = 1024;
+
+/// What a job sees: both write transactions, the batch's clock and the ledger.
+pub struct WriteCtx<'a> {
+    pub main: &'a Connection,
+    pub keys: &'a Connection,
+    pub now_ms: i64,
+    head: Head,
+    settings: Option<Settings>,
+    shred_wal: bool,
+}
+
+impl WriteCtx<'_> {
+    /// Appends an entry to the hash-chained ledger in this transaction.
+    pub fn ledger(
+        &mut self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        details: serde_json::Value,
+    ) -> Result<u64> {
+        let entry = self.head.append(EntryDraft {
+            at_ms: self.now_ms,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            subject: subject.to_owned(),
+            details: details.to_string(),
+        });
+        self.main.execute(
+            "INSERT INTO ledger (seq, at_ms, actor, action, subject, details, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                entry.seq as i64,
+                entry.at_ms,
+                entry.actor,
+                entry.action,
+                entry.subject,
+                entry.details,
+                &entry.prev_hash.as_bytes()[..],
+                &entry.hash.as_bytes()[..]
+            ],
+        )?;
+        Ok(entry.seq)
+    }
+
+    pub fn ledger_head(&self) -> &Head {
+        &self.head
+    }
+
+    /// Vault settings as of this batch (read once, under the write lock).
+    pub fn settings(&mut self) -> Result<Settings> {
+        match self.settings {
+            Some(s) => Ok(s),
+            None => {
+                let s = Settings::load(self.main)?;
+                self.settings = Some(s);
+                Ok(s)
+            }
+        }
+    }
+
+    /// Jobs that change settings call this so later jobs in the batch see the change.
+    pub fn forget_settings(&mut self) {
+        self.settings = None;
+    }
+
+    /// Asks for `keys.db`'s write-ahead log to be emptied after commit, so
+    /// destroyed customer keys do not linger in it.
+    pub fn shred_keys_wal(&mut self) {
+        self.shred_wal = true;
+    }
+}
+
+type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+/// A job runs inside the batch transaction, or is told why there is none.
+type Job =
+    Box<dyn FnOnce(std::result::Result<&mut WriteCtx<'_>, &StoreError>) -> Completion + Send>;
+
+/// Handle to the writer thread; the thread stops when the handle is dropped.
+pub struct Writer {
+    tx: mpsc::Sender<Job>,
+}
+
+/// A submitted write; resolves once its batch is durable (or failed).
+pub struct Pending<T>(oneshot::Receiver<Result<T>>);
+
+impl<T> Pending<T> {
+    pub async fn wait(self) -> Result<T> {
+        self.0.await.unwrap_or(Err(StoreError::WriterGone))
+    }
+
+    pub fn wait_blocking(self) -> Result<T> {
+        self.0
+            .blocking_recv()
+            .unwrap_or(Err(StoreError::WriterGone))
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Writer {
+    /// Also returns the thread, which ends (closing the connections) once every handle is dropped.
+    pub(crate) fn start_joinable(
+        main: Connection,
+        keys: Connection,
+    ) -> Result<(Writer, thread::JoinHandle<()>)> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let handle = thread::Builder::new()
+            .name("bulwark-writer".into())
+            .spawn(move || run(main, keys, rx))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+        Ok((Writer { tx }, handle))
+    }
+
+    /// Queues `job`; it runs in the next batch and is acknowledged after commit.
+    pub fn submit<T, F>(&self, job: F) -> Pending<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> Result<T> + Send + 'static,
+    {
+        let (done, rx) = oneshot::channel();
+        let boxed: Job = Box::new(move |ctx| {
+            let ctx = match ctx {
+                Ok(ctx) => ctx,
+                Err(e) => {
+                    let err = StoreError::Unavailable(e.to_string());
+                    return Box::new(move |_: Option<&StoreError>| {
+                        let _ = done.send(Err(err));
+                    }) as Completion;
+                }
+            };
+            let head_before = ctx.head;
+            let savepoint = ctx
+                .main
+                .execute_batch("SAVEPOINT job")
+                .and_then(|_| ctx.keys.execute_batch("SAVEPOINT job"));
+            if let Err(e) = savepoint {
+                let err = StoreError::from(e);
+                return Box::new(move |_: Option<&StoreError>| {
+                    let _ = done.send(Err(err));
+                }) as Completion;
+            }
+            match job(ctx) {
+                Ok(value) => {
+                    let released = ctx
+                        .main
+                        .execute_batch("RELEASE job")
+                        .and_then(|_| ctx.keys.execute_batch("RELEASE job"));
+                    match released {
+                        Ok(()) => Box::new(move |commit_err: Option<&StoreError>| {
+                            let _ = done.send(match commit_err {
+                                None => Ok(value),
+                                Some(e) => Err(StoreError::Unavailable(format!(
+                                    "commit failed, nothing was written: {e}"
+                                ))),
+                            });
+                        }),
+                        Err(e) => {
+                            let err = StoreError::from(e);
+                            Box::new(move |_: Option<&StoreError>| {
+                                let _ = done.send(Err(err));
+                            })
+                        }
+                    }
+                }
+                Err(err) => {
+                    let _ = ctx
+                        .main
+                        .execute_batch("ROLLBACK TO job; RELEASE job")
+                        .and_then(|_| ctx.keys.execute_batch("ROLLBACK TO job; RELEASE job"));
+                    ctx.head = head_before;
+                    Box::new(move |_: Option<&StoreError>| {
+                        let _ = done.send(Err(err));
+                    })
+                }
+            }
+        });
+        let (fallback_tx, fallback_rx) = oneshot::channel();
+        match self.tx.send(boxed) {
+            Ok(()) => Pending(rx),
+            Err(_) => {
+                let _ = fallback_tx.send(Err(StoreError::WriterGone));
+                Pending(fallback_rx)
+            }
+        }
+    }
+}
+
+fn read_head(main: &Connection) -> Result<Head> {
+    let row = main
+        .query_row(
+            "SELECT seq, hash FROM ledger ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok(Head::genesis()),
+        Some((seq, hash)) => {
+            let hash: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| StoreError::Corrupt(format!("ledger entry {seq} has a bad hash")))?;
+            Ok(Head {
+                seq: seq as u64,
+                hash: bulwark_ledger::Hash(hash),
+            })
+        }
+    }
+}
+
+fn run(main: Connection, keys: Connection, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&main, &keys, batch);
+    }
+}
+
+fn run_batch(main: &Connection, keys: &Connection, batch: Vec<Job>) {
+    // Another process (the CLI) may have appended to the ledger: the head is read
+    // under the write lock, never cached across batches.
+    let begun = keys
+        .execute_batch("BEGIN IMMEDIATE")
+        .map_err(StoreError::from)
+        .and_then(|_| {
+            main.execute_batch("BEGIN IMMEDIATE").map_err(|e| {
+                let _ = keys.execute_batch("ROLLBACK");
+                StoreError::from(e)
+            })
+        })
+        .and_then(|_| read_head(main));
+    let head = match begun {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = main.execute_batch("ROLLBACK");
+            let _ = keys.execute_batch("ROLLBACK");
+            // Jobs never run outside a transaction: each is answered with the error.
+            for job in batch {
+                job(Err(&e))(Some(&e));
+            }
+            return;
+        }
+    };
+    let mut ctx = WriteCtx {
+        main,
+        keys,
+        now_ms: now_ms(),
+        head,
+        settings: None,
+        shred_wal: false,
+    };
+    let completions: Vec<Completion> = batch.into_iter().map(|job| job(Ok(&mut ctx))).collect();
+    let committed = keys
+        .execute_batch("COMMIT")
+        .and_then(|_| main.execute_batch("COMMIT"))
+        .map_err(StoreError::from);
+    if committed.is_err() {
+        let _ = keys.execute_batch("ROLLBACK");
+        let _ = main.execute_batch("ROLLBACK");
+    }
+    let err = committed.err();
+    if ctx.shred_wal && err.is_none() {
+        let _ = keys.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    for c in completions {
+        c(err.as_ref());
+    }
+}
