@@ -1,1 +1,114 @@
-fn main() {}
+//! `bulwark`: the command line. Verbs read as sentences; `--json` for machines.
+#![forbid(unsafe_code)]
+
+mod cmd_keys;
+mod cmd_ledger;
+mod cmd_misc;
+mod secrets;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "bulwark",
+    version,
+    about = "Protect customer data, detect attacks, and carry a store through a breach"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct DataDirArg {
+    /// The data directory (SQLite databases and keyring).
+    #[arg(long, env = "BULWARK_DATA_DIR", default_value = "./bulwark-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a data directory: databases, keyring, bootstrap admin key.
+    Init(cmd_misc::InitArgs),
+    /// Run the HTTP API.
+    Serve(cmd_misc::ServeArgs),
+    /// API keys, data keys and the passphrase.
+    #[command(subcommand)]
+    Keys(cmd_keys::KeysCmd),
+    /// List the access log: every reveal, lookup and refusal.
+    AccessLog(cmd_misc::AccessLogArgs),
+    /// Verify or checkpoint the tamper-evident ledger.
+    #[command(subcommand)]
+    Ledger(cmd_ledger::LedgerCmd),
+    /// Vault administration (lockdown) and operator access to customer records.
+    #[command(subcommand)]
+    Vault(cmd_misc::VaultCmd),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BULWARK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Init(a) => cmd_misc::init(a),
+        Command::Serve(a) => cmd_misc::serve(a),
+        Command::Keys(c) => cmd_keys::run(c),
+        Command::AccessLog(a) => cmd_misc::access_log(a),
+        Command::Ledger(c) => cmd_ledger::run(c),
+        Command::Vault(c) => cmd_misc::vault(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Who the local operator is, for the ledger.
+pub fn operator() -> bulwark_store::Principal {
+    let user = std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "local".into());
+    bulwark_store::Principal::local_operator(&user)
+}
+
+/// Parses RFC 3339 or a look-back such as `90m`, `24h`, `7d`.
+pub fn parse_when(v: &str) -> anyhow::Result<i64> {
+    if let Ok(t) = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339) {
+        return Ok((t.unix_timestamp_nanos() / 1_000_000) as i64);
+    }
+    let (num, unit) = v.split_at(v.len().saturating_sub(1));
+    let n: i64 = num.parse().map_err(|_| {
+        anyhow::anyhow!("`{v}` is neither an RFC 3339 time nor a look-back like 24h or 7d")
+    })?;
+    let ms = match unit {
+        "m" => n * 60_000,
+        "h" => n * 3_600_000,
+        "d" => n * 86_400_000,
+        _ => anyhow::bail!("`{v}`: use m, h or d for a look-back"),
+    };
+    let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    Ok(now - ms)
+}
+
+pub fn fmt_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ms.to_string())
+}

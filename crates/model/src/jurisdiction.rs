@@ -36,6 +36,7 @@ pub fn country_name(code: &str) -> Option<&'static str> {
 
 /// Where a customer lives: the input to which breach laws apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Residency {
     pub country: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

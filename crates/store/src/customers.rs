@@ -26,6 +26,7 @@ use crate::{Pending, Principal, Store};
 const EXTERNAL_ID: &str = "external_id";
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewCustomer {
     #[serde(default)]
     pub external_id: Option<String>,
@@ -36,6 +37,7 @@ pub struct NewCustomer {
 
 /// A partial update: present fields are replaced, `null` fields removed.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CustomerPatch {
     #[serde(default)]
     pub external_id: Option<String>,

@@ -38,7 +38,7 @@ pub use init::{init, InitOutcome};
 pub use ledger_ops::LedgerStatus;
 pub use rotation::RewrapProgress;
 pub use settings::Settings;
-pub use validate::{FieldError, ValidationErrors};
+pub use validate::{describe_json_error, FieldError, ValidationErrors};
 pub use writer::{Pending, WriteCtx, Writer};
 
 /// The files of a data directory.

@@ -125,3 +125,19 @@ pub(crate) fn fields(
     }
     Checked { set, removed }
 }
+
+/// Describes a JSON decoding error without quoting the offending value: serde's
+/// "invalid type/value" messages do, and the value may be PII. Missing and
+/// unknown members are named as they are.
+pub fn describe_json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    if msg.starts_with("invalid type") || msg.starts_with("invalid value") {
+        format!(
+            "a value has the wrong type at line {} column {}",
+            e.line(),
+            e.column()
+        )
+    } else {
+        msg
+    }
+}

@@ -1,0 +1,330 @@
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use bulwark_model::DataElement;
+use bulwark_store::{AccessFilter, NewCustomer, RevealRequest, Store};
+use bulwark_vault::KdfParams;
+use clap::{Args, Subcommand};
+
+use crate::{fmt_ms, operator, parse_when, secrets, DataDirArg};
+
+#[derive(Args)]
+pub struct KdfArgs {
+    /// argon2id memory in MiB (minimum 8).
+    #[arg(long, default_value_t = 64)]
+    pub kdf_memory_mib: u32,
+    /// argon2id passes.
+    #[arg(long, default_value_t = 3)]
+    pub kdf_iterations: u32,
+}
+
+impl KdfArgs {
+    pub fn params(&self) -> KdfParams {
+        KdfParams {
+            memory_kib: self.kdf_memory_mib.saturating_mul(1024),
+            iterations: self.kdf_iterations.max(1),
+            lanes: 1,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    dir: DataDirArg,
+    #[command(flatten)]
+    kdf: KdfArgs,
+    /// Print {"admin_key": "..."} instead of prose.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn init(a: InitArgs) -> anyhow::Result<ExitCode> {
+    let secret = secrets::new_secret()?;
+    init_dir(&a.dir.data_dir, &secret, &a.kdf, a.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_dir(
+    dir: &std::path::Path,
+    secret: &bulwark_vault::UnlockSecret,
+    kdf: &KdfArgs,
+    json: bool,
+) -> anyhow::Result<()> {
+    let out = bulwark_store::init(dir, secret, kdf.params(), &operator().id)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"admin_key": out.admin_key.as_str()})
+        );
+    } else {
+        println!("Initialised {}.", dir.display());
+        println!(
+            "Bootstrap admin API key (shown once; store it in your password manager):\n\n    {}\n",
+            out.admin_key.as_str()
+        );
+        println!(
+            "Ledger public key (keep a copy off this machine): {}",
+            out.public_key
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    dir: DataDirArg,
+    /// Address to listen on.
+    #[arg(long, env = "BULWARK_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// PEM certificate chain; with --tls-key, serve HTTPS.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
+    #[arg(long)]
+    insecure_http: bool,
+    /// Initialise the data directory first if it does not exist yet.
+    #[arg(long)]
+    init: bool,
+    /// Seconds between automatic signed ledger checkpoints.
+    #[arg(long, default_value_t = 60)]
+    checkpoint_every: u64,
+    #[command(flatten)]
+    kdf: KdfArgs,
+}
+
+pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let secret = secrets::unlock()?;
+    if a.init && !a.dir.data_dir.join("bulwark.db").exists() {
+        init_dir(&a.dir.data_dir, &secret, &a.kdf, false)?;
+    }
+    let store = Store::open(&a.dir.data_dir, Some(&secret))
+        .with_context(|| format!("opening {}", a.dir.data_dir.display()))?;
+    drop(secret);
+    let cfg = bulwark_server::ServeConfig {
+        listen: a.listen,
+        tls: a.tls_cert.zip(a.tls_key),
+        insecure_http: a.insecure_http,
+        checkpoint_every: Duration::from_secs(a.checkpoint_every.max(1)),
+    };
+    let scheme = if cfg.tls.is_some() { "https" } else { "http" };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let shutdown = async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(t) => t,
+                        Err(_) => {
+                            let _ = ctrl_c.await;
+                            return;
+                        }
+                    };
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+            tracing::info!("shutting down");
+        };
+        bulwark_server::serve(
+            bulwark_server::AppState::new(store),
+            cfg,
+            shutdown,
+            |addr| {
+                tracing::info!(%addr, "listening on {scheme}://{addr}");
+            },
+        )
+        .await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct AccessLogArgs {
+    #[command(flatten)]
+    dir: DataDirArg,
+    /// Only this principal, e.g. key:3f9a1c2b7d4e.
+    #[arg(long)]
+    principal: Option<String>,
+    /// Only this customer id.
+    #[arg(long)]
+    customer: Option<uuid::Uuid>,
+    /// From this time (RFC 3339) or look-back (24h, 7d).
+    #[arg(long)]
+    since: Option<String>,
+    /// Until this time (exclusive).
+    #[arg(long)]
+    until: Option<String>,
+    #[arg(long, default_value_t = 1000)]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn access_log(a: AccessLogArgs) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&a.dir.data_dir, None)?;
+    let mut filter = AccessFilter {
+        principal: a.principal,
+        customer: a.customer,
+        since_ms: a.since.as_deref().map(parse_when).transpose()?,
+        until_ms: a.until.as_deref().map(parse_when).transpose()?,
+        after_id: None,
+        limit: a.limit.min(10_000),
+    };
+    let mut shown = 0usize;
+    loop {
+        let page = store.access_log(&filter)?;
+        for r in &page {
+            if a.json {
+                println!("{}", serde_json::to_string(r)?);
+            } else {
+                println!(
+                    "{:>6}  {}  {:<20} {:<7} {:<9} {:<36} {:<30} purpose={} from={}{}",
+                    r.id,
+                    fmt_ms((r.at.unix_timestamp_nanos() / 1_000_000) as i64),
+                    r.principal,
+                    r.action,
+                    serde_json::to_value(r.outcome)?.as_str().unwrap_or(""),
+                    r.customer_id.as_deref().unwrap_or("-"),
+                    r.elements.join(","),
+                    r.purpose.as_deref().unwrap_or("-"),
+                    r.source.as_deref().unwrap_or("-"),
+                    r.reason
+                        .as_deref()
+                        .map(|x| format!(" reason={x}"))
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        shown += page.len();
+        match page.last() {
+            Some(last) if page.len() == filter.limit && shown < a.limit => {
+                filter.after_id = Some(last.id)
+            }
+            _ => break,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
+pub enum VaultCmd {
+    /// Refuse every reveal except by keys with vault:break-glass (containment).
+    Lockdown {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+        /// Why (recorded in the ledger).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Show lockdown and key-version settings.
+    Status {
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
+    /// Store a customer from a JSON document (file or - for stdin), as the local operator.
+    Put {
+        #[command(flatten)]
+        dir: DataDirArg,
+        file: PathBuf,
+    },
+    /// Reveal fields of a customer as the local operator (logged like any reveal).
+    Get {
+        #[command(flatten)]
+        dir: DataDirArg,
+        id: uuid::Uuid,
+        /// Comma-separated data elements.
+        #[arg(long)]
+        fields: String,
+        /// Why; recorded in the access log.
+        #[arg(long)]
+        purpose: String,
+    },
+}
+
+pub fn vault(c: VaultCmd) -> anyhow::Result<ExitCode> {
+    match c {
+        VaultCmd::Lockdown { dir, state, reason } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            let on = state == "on";
+            let changed = store
+                .set_lockdown(on, &operator().id, reason)
+                .wait_blocking()?;
+            println!(
+                "lockdown {}{}",
+                state,
+                if changed { "" } else { " (unchanged)" }
+            );
+        }
+        VaultCmd::Status { dir } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            println!("{}", serde_json::to_string_pretty(&store.settings()?)?);
+        }
+        VaultCmd::Put { dir, file } => {
+            let text = if file.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s)?;
+                s
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?
+            };
+            let new: NewCustomer = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "the customer document is not valid: {}",
+                    bulwark_store::describe_json_error(&e)
+                )
+            })?;
+            let store = Store::open(&dir.data_dir, Some(&secrets::unlock()?))?;
+            let id = store.create_customer(&new, &operator())?.wait_blocking()?;
+            println!("{id}");
+        }
+        VaultCmd::Get {
+            dir,
+            id,
+            fields,
+            purpose,
+        } => {
+            let mut elements = Vec::new();
+            for f in fields.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+                elements.push(f.parse::<DataElement>()?);
+            }
+            if elements.is_empty() {
+                bail!("--fields lists no data elements");
+            }
+            let store = Store::open(&dir.data_dir, Some(&secrets::unlock()?))?;
+            let got = store.reveal_blocking(RevealRequest {
+                principal: operator(),
+                purpose: Some(purpose),
+                customer: id,
+                elements,
+                source: Some("cli".into()),
+            })?;
+            let fields: serde_json::Map<String, serde_json::Value> = got
+                .fields
+                .iter()
+                .map(|(e, v)| (e.code().to_owned(), serde_json::json!(v.as_str())))
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({"id": id, "fields": fields, "absent": got.absent})
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

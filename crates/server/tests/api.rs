@@ -1,0 +1,443 @@
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use bulwark_server::{router, AppState};
+use bulwark_store::{init, Store};
+use bulwark_vault::{KdfParams, UnlockSecret};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use zeroize::Zeroizing;
+
+struct Api {
+    _tmp: tempfile::TempDir,
+    app: axum::Router,
+    admin: String,
+}
+
+/// Built on a plain thread: opening a store blocks, which a runtime thread must not.
+fn api() -> Api {
+    std::thread::spawn(make_api).join().unwrap()
+}
+
+fn make_api() -> Api {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let secret =
+        UnlockSecret::passphrase(Zeroizing::new("correct horse battery staple".into())).unwrap();
+    let params = KdfParams {
+        memory_kib: KdfParams::MIN_MEMORY_KIB,
+        iterations: 1,
+        lanes: 1,
+    };
+    let out = init(&dir, &secret, params, "operator:test").unwrap();
+    let store = Store::open(&dir, Some(&secret)).unwrap();
+    Api {
+        _tmp: tmp,
+        app: router(AppState::new(store)),
+        admin: out.admin_key.to_string(),
+    }
+}
+
+impl Api {
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(k) = key {
+            req = req.header("authorization", format!("Bearer {k}"));
+        }
+        for (h, v) in headers {
+            req = req.header(*h, *v);
+        }
+        let req = req
+            .body(
+                body.map(|b| Body::from(b.to_string()))
+                    .unwrap_or_else(Body::empty),
+            )
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let v = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        if status.is_client_error() || status.is_server_error() {
+            assert_eq!(
+                ct.as_deref(),
+                Some("application/problem+json"),
+                "errors are problem details: {v}"
+            );
+        }
+        (status, v)
+    }
+
+    async fn key(&self, scopes: &[&str]) -> (String, String) {
+        let (s, v) = self
+            .call(
+                Method::POST,
+                "/v1/keys",
+                Some(&self.admin),
+                &[],
+                Some(json!({"name": "k", "scopes": scopes})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        (
+            v["key"].as_str().unwrap().to_owned(),
+            v["id"].as_str().unwrap().to_owned(),
+        )
+    }
+}
+
+const PURPOSE: (&str, &str) = ("x-bulwark-purpose", "order support");
+
+#[tokio::test]
+async fn reveal_scopes_purpose_and_access_log() {
+    let api = api();
+    let (writer, _) = api.key(&["vault:write"]).await;
+    let (clerk, clerk_id) = api.key(&["vault:reveal:email", "vault:reveal:name"]).await;
+    let (s, v) = api
+        .call(Method::POST, "/v1/customers", Some(&writer), &[], Some(json!({
+            "external_id": "c-1", "residency": {"country": "US", "subdivision": "US-CA"},
+            "fields": {"email": "ada@example.com", "name": "Ada", "card_number": "4111 1111 1111 1111"}})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+
+    let (s, v) = api
+        .call(
+            Method::GET,
+            &format!("/v1/customers/{id}?fields=email,name"),
+            Some(&clerk),
+            &[PURPOSE],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        v["fields"],
+        json!({"email": "ada@example.com", "name": "Ada"})
+    );
+
+    let (s, v) = api
+        .call(
+            Method::GET,
+            &format!("/v1/customers/{id}?fields=email,card_number"),
+            Some(&clerk),
+            &[PURPOSE],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(v["refused_fields"], json!(["card_number"]));
+    assert!(
+        v.get("fields").is_none(),
+        "nothing is revealed when any field is refused"
+    );
+
+    let (s, v) = api
+        .call(
+            Method::GET,
+            &format!("/v1/customers/{id}?fields=email"),
+            Some(&clerk),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["type"], "urn:bulwark:problem:purpose-required");
+
+    let (s, _) = api
+        .call(
+            Method::GET,
+            &format!("/v1/customers/{id}?fields=email"),
+            Some(&writer),
+            &[PURPOSE],
+            None,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "vault:write does not imply reveal"
+    );
+
+    let (auditor, _) = api.key(&["audit:read"]).await;
+    let (s, v) = api
+        .call(
+            Method::GET,
+            &format!("/v1/access-log?principal=key:{clerk_id}"),
+            Some(&auditor),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let outcomes: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["allowed", "denied", "denied"]);
+    assert_eq!(v["items"][0]["purpose"], "order support");
+
+    // Metadata shows the card's BIN and last four, never the number.
+    let (reader, _) = api.key(&["vault:read"]).await;
+    let (s, v) = api
+        .call(
+            Method::GET,
+            &format!("/v1/customers/{id}"),
+            Some(&reader),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["card"]["last4"], "1111");
+    assert!(!v.to_string().contains("4111111111111111"));
+}
+
+#[tokio::test]
+async fn bad_input_is_a_400_naming_the_field_and_writes_nothing() {
+    let api = api();
+    let (writer, _) = api.key(&["vault:write", "vault:read"]).await;
+    let cases = [
+        (
+            json!({"residency": {"country": "US"}, "fields": {"card_number": "4111111111111112"}}),
+            "fields.card_number",
+        ),
+        (json!({"residency": {"country": "ZZ"}}), "residency.country"),
+        (
+            json!({"residency": {"country": "US"}, "fields": {"shoe_size": "9"}}),
+            "fields.shoe_size",
+        ),
+    ];
+    for (body, field) in cases {
+        let (s, v) = api
+            .call(
+                Method::POST,
+                "/v1/customers",
+                Some(&writer),
+                &[],
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(v["errors"][0]["field"], field, "{v}");
+    }
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&writer),
+            &[],
+            Some(json!({"residency": {"country": "US"}, "fields": "ada@example.com"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        !v.to_string().contains("ada@example.com"),
+        "errors never echo values: {v}"
+    );
+    let (_, v) = api
+        .call(Method::GET, "/v1/customers", Some(&writer), &[], None)
+        .await;
+    assert_eq!(v["items"], json!([]));
+}
+
+#[tokio::test]
+async fn revoked_keys_fail_on_the_next_request() {
+    let api = api();
+    let (k, id) = api.key(&["vault:read"]).await;
+    assert_eq!(
+        api.call(Method::GET, "/v1/customers", Some(&k), &[], None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.call(
+            Method::DELETE,
+            &format!("/v1/keys/{id}"),
+            Some(&api.admin),
+            &[],
+            None
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    let (s, v) = api
+        .call(Method::GET, "/v1/customers", Some(&k), &[], None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(v["detail"], "API key revoked");
+    let tampered = format!("{}x", &k[..k.len() - 1]);
+    assert_eq!(
+        api.call(Method::GET, "/v1/customers", Some(&tampered), &[], None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        api.call(Method::GET, "/v1/customers", Some("not-a-key"), &[], None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn lockdown_blocks_reveals_except_break_glass() {
+    let api = api();
+    let (writer, _) = api.key(&["vault:write"]).await;
+    let (clerk, _) = api.key(&["vault:reveal:email"]).await;
+    let (glass, _) = api.key(&["vault:reveal:email", "vault:break-glass"]).await;
+    let (_, v) = api
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&writer),
+            &[],
+            Some(json!({"residency": {"country": "DE"}, "fields": {"email": "x@example.de"}})),
+        )
+        .await;
+    let uri = format!("/v1/customers/{}?fields=email", v["id"].as_str().unwrap());
+    let (s, _) = api
+        .call(
+            Method::POST,
+            "/v1/vault/lockdown",
+            Some(&clerk),
+            &[],
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "switching lockdown needs its own scope"
+    );
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/vault/lockdown",
+            Some(&api.admin),
+            &[],
+            Some(json!({"enabled": true, "reason": "incident 12"})),
+        )
+        .await;
+    assert_eq!((s, v["changed"].clone()), (StatusCode::OK, json!(true)));
+    let (s, v) = api
+        .call(Method::GET, &uri, Some(&clerk), &[PURPOSE], None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(v["type"], "urn:bulwark:problem:vault-locked-down");
+    assert_eq!(
+        api.call(Method::GET, &uri, Some(&glass), &[PURPOSE], None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    api.call(
+        Method::POST,
+        "/v1/vault/lockdown",
+        Some(&api.admin),
+        &[],
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(
+        api.call(Method::GET, &uri, Some(&clerk), &[PURPOSE], None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (_, v) = api
+        .call(
+            Method::GET,
+            "/v1/ledger/verify",
+            Some(&api.admin),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(v["intact"], true);
+}
+
+#[tokio::test]
+async fn review_lists_grants_never_exercised() {
+    let api = api();
+    let (k, id) = api.key(&["vault:read", "vault:lookup"]).await;
+    api.call(Method::GET, "/v1/customers", Some(&k), &[], None)
+        .await;
+    let (s, v) = api
+        .call(
+            Method::GET,
+            "/v1/keys/review?idle_days=30",
+            Some(&api.admin),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let item = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"]["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(item["unexercised_scopes"], json!(["vault:lookup"]));
+    assert_eq!(item["never_used"], false);
+}
+
+/// Every documented operation exists, needs a key (except health), and every
+/// path answers unknown methods with 405, not a silent 404.
+#[tokio::test]
+async fn openapi_document_matches_the_routes() {
+    let api = api();
+    let (s, doc) = api
+        .call(Method::GET, "/v1/openapi.json", Some(&api.admin), &[], None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 10);
+    for (path, ops) in paths {
+        let uri = path.replace("{id}", "01a2083a-6b16-763d-af0a-0e20c4154f46");
+        for (method, op) in ops.as_object().unwrap() {
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let (s, v) = api.call(m.clone(), &uri, None, &[], None).await;
+            if op["security"] == json!([]) {
+                assert_eq!(s, StatusCode::OK, "{method} {path}");
+            } else {
+                assert_eq!(
+                    s,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path} must require a key: {v}"
+                );
+            }
+        }
+        let (s, _) = api
+            .call(Method::PUT, &uri, Some(&api.admin), &[], None)
+            .await;
+        assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "{path} is routed");
+    }
+    let (s, v) = api
+        .call(Method::GET, "/v1/nothing-here", Some(&api.admin), &[], None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(v["detail"].as_str().unwrap().contains("no such route"));
+}
