@@ -3,10 +3,11 @@
 //! before the plaintext is handed back (fail closed).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use bulwark_model::{DataElement, Residency, Scope};
 use bulwark_vault::{
-    open_field, seal_field, CardDisplay, CardToken, FieldLabel, Keyring, SecretKey,
+    open_field, seal_field, CardDisplay, CardToken, FieldCipher, FieldLabel, Keyring, SecretKey,
     WrappedCustomerKey,
 };
 use rand::rngs::OsRng;
@@ -170,7 +171,8 @@ fn seal_all(
     key: &SecretKey,
     version: u32,
     fields: &PlainFields,
-) -> SealedParts {
+) -> Result<SealedParts> {
+    let cipher = FieldCipher::new(key);
     let mut sealed = Vec::with_capacity(fields.len());
     let mut digests = Vec::new();
     let mut card = None;
@@ -180,10 +182,7 @@ fn seal_all(
             element: element.code(),
             version,
         };
-        sealed.push((
-            *element,
-            seal_field(key, label, value.as_bytes(), &mut OsRng),
-        ));
+        sealed.push((*element, cipher.seal(label, value.as_bytes(), &mut OsRng)?));
         if element.is_indexed() {
             digests.push((blind_label(*element), kr.blind_index(element.code(), value)));
         }
@@ -191,7 +190,7 @@ fn seal_all(
             card = Some(CardDisplay::for_pan(value, &mut OsRng));
         }
     }
-    (sealed, digests, card)
+    Ok((sealed, digests, card))
 }
 
 impl Store {
@@ -226,18 +225,21 @@ impl Store {
         let id = Uuid::now_v7();
         let (dek, wrapped) = kr.new_customer_key(id, &mut OsRng)?;
         let version = wrapped.version;
-        let (sealed_fields, digests, card) = seal_all(&kr, id, &dek, version, &fields);
-        let external_id = external_id.map(|x| {
-            let label = FieldLabel {
-                customer: id,
-                element: EXTERNAL_ID,
-                version,
-            };
-            (
-                seal_field(&dek, label, x.as_bytes(), &mut OsRng),
-                kr.blind_index(EXTERNAL_ID, &x),
-            )
-        });
+        let (sealed_fields, digests, card) = seal_all(&kr, id, &dek, version, &fields)?;
+        let external_id = match external_id {
+            Some(x) => {
+                let label = FieldLabel {
+                    customer: id,
+                    element: EXTERNAL_ID,
+                    version,
+                };
+                Some((
+                    seal_field(&dek, label, x.as_bytes(), &mut OsRng)?,
+                    kr.blind_index(EXTERNAL_ID, &x),
+                ))
+            }
+            None => None,
+        };
         drop(kr);
         let sealed = Sealed {
             id,
@@ -304,6 +306,7 @@ impl Store {
     /// Erasure by crypto-shredding: the customer's keys are destroyed first, then its rows.
     pub fn erase_customer(&self, id: Uuid, actor: &Principal) -> Pending<()> {
         let actor = actor.id.clone();
+        let store = self.clone();
         self.writer().submit(move |ctx| {
             let exists: Option<i64> = ctx
                 .main
@@ -322,6 +325,7 @@ impl Store {
             )?;
             delete_rows(ctx.main, &id.to_string())?;
             ctx.shred_keys_wal();
+            store.inner_key_cache().forget(id);
             ctx.ledger(
                 &actor,
                 "customer.erased",
@@ -550,6 +554,13 @@ impl Store {
         })
     }
 
+    /// The read-and-decrypt half of a reveal, without the access-log write. Only
+    /// for the benchmark (feature `bench-internals`); no shipped code path has it.
+    #[cfg(feature = "bench-internals")]
+    pub fn bench_decrypt_only(&self, req: &RevealRequest) -> Result<Revealed> {
+        self.prepare_reveal(req).map(|(r, _)| r)
+    }
+
     /// Scope checks, the read and the decryption; nothing is returned to the caller from here.
     fn prepare_reveal(&self, req: &RevealRequest) -> Result<(Revealed, BTreeSet<u32>)> {
         let purpose_ok = req
@@ -569,63 +580,78 @@ impl Store {
         if !refused.is_empty() {
             return Err(StoreError::Denied(Denial::Scope { refused }));
         }
-        let rows = self.read(|c| read_sealed(c, req.customer))?;
-        let Some(rows) = rows else {
-            return Err(StoreError::Denied(Denial::NotFound));
-        };
-        match self.decrypt(req, &rows) {
+        match self.read_and_decrypt(req) {
             Err(StoreError::Vault(bulwark_vault::VaultError::UnknownVersion(_))) => {
                 // Another process rotated the data key since we unlocked.
                 self.refresh_keyring()?;
-                self.decrypt(req, &rows)
+                self.read_and_decrypt(req)
             }
             other => other,
         }
     }
 
-    fn decrypt(
-        &self,
-        req: &RevealRequest,
-        rows: &[SealedRow],
-    ) -> Result<(Revealed, BTreeSet<u32>)> {
+    /// One query on `bulwark.db`; each ciphertext is opened straight from
+    /// SQLite's row buffer, and only the requested elements are touched.
+    fn read_and_decrypt(&self, req: &RevealRequest) -> Result<(Revealed, BTreeSet<u32>)> {
         let kr = self
             .keyring()?
             .read()
             .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
-        let mut keys: BTreeMap<u32, SecretKey> = BTreeMap::new();
+        let sid = req.customer.to_string();
         let mut fields = BTreeMap::new();
         let mut versions = BTreeSet::new();
-        let wanted: BTreeSet<DataElement> = req.elements.iter().copied().collect();
-        for row in rows {
-            if !wanted.contains(&row.element) {
-                continue;
-            }
-            let key = match keys.entry(row.version) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    let w = WrappedCustomerKey {
-                        version: row.version,
-                        wrapped: row.wrapped.clone(),
-                    };
-                    e.insert(kr.open_customer_key(req.customer, &w)?)
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT element, key_version, ciphertext FROM customer_fields
+                 WHERE customer_id = ?1 AND element != 'external_id'",
+            )?;
+            let mut rows = stmt.query([&sid])?;
+            let mut any_row = false;
+            let mut cipher: Option<(u32, Arc<FieldCipher>)> = None;
+            while let Some(r) = rows.next()? {
+                any_row = true;
+                let code = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+                let element = code.parse::<DataElement>().map_err(|_| {
+                    StoreError::Corrupt(format!("customer {sid} has an unknown element"))
+                })?;
+                if !req.elements.contains(&element) {
+                    continue;
                 }
-            };
-            let label = FieldLabel {
-                customer: req.customer,
-                element: row.element.code(),
-                version: row.version,
-            };
-            let plain = open_field(key, label, &row.ciphertext)?;
-            let text = String::from_utf8(plain.to_vec()).map_err(|_| {
-                StoreError::Corrupt(format!(
-                    "customer {} field {} is not text",
-                    req.customer, row.element
-                ))
-            })?;
-            fields.insert(row.element, Zeroizing::new(text));
-            versions.insert(row.version);
-        }
-        let absent = wanted
+                let version: u32 = r.get(1)?;
+                let key = match &cipher {
+                    Some((v, k)) if *v == version => k.clone(),
+                    _ => {
+                        let k = self.customer_cipher(c, &kr, req.customer, version)?;
+                        cipher = Some((version, k.clone()));
+                        k
+                    }
+                };
+                let label = FieldLabel {
+                    customer: req.customer,
+                    element: element.code(),
+                    version,
+                };
+                let ciphertext = r.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
+                let mut plain = key.open(label, ciphertext)?;
+                let text = String::from_utf8(std::mem::take(&mut *plain)).map_err(|_| {
+                    StoreError::Corrupt(format!("customer {sid} field {element} is not text"))
+                })?;
+                fields.insert(element, Zeroizing::new(text));
+                versions.insert(version);
+            }
+            if !any_row {
+                let exists: Option<i64> = c
+                    .prepare_cached("SELECT 1 FROM customers WHERE id = ?1")?
+                    .query_row([&sid], |r| r.get(0))
+                    .optional()?;
+                if exists.is_none() {
+                    return Err(StoreError::Denied(Denial::NotFound));
+                }
+            }
+            Ok(())
+        })?;
+        let absent = req
+            .elements
             .iter()
             .copied()
             .filter(|e| !fields.contains_key(e))
@@ -639,6 +665,35 @@ impl Store {
             },
             versions,
         ))
+    }
+
+    /// The opened key of a customer for `version`, from the cache or `keys.db`.
+    fn customer_cipher(
+        &self,
+        c: &Connection,
+        kr: &Keyring,
+        customer: Uuid,
+        version: u32,
+    ) -> Result<Arc<FieldCipher>> {
+        if let Some(k) = self.inner_key_cache().get(customer, version) {
+            return Ok(k);
+        }
+        let wrapped: Option<Vec<u8>> = c
+            .prepare_cached(
+                "SELECT wrapped FROM keys.customer_keys WHERE customer_id = ?1 AND version = ?2",
+            )?
+            .query_row(params![customer.to_string(), version], |r| r.get(0))
+            .optional()?;
+        let wrapped = wrapped.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "customer {customer}: key version {version} is missing"
+            ))
+        })?;
+        let key = kr.open_customer_key(customer, &WrappedCustomerKey { version, wrapped })?;
+        let cipher = Arc::new(FieldCipher::new(&key));
+        self.inner_key_cache()
+            .put(customer, version, cipher.clone());
+        Ok(cipher)
     }
 }
 
@@ -654,48 +709,6 @@ fn codes(it: impl Iterator<Item = DataElement>) -> String {
 
 pub(crate) fn parse_id(s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|_| StoreError::Corrupt("customer id".into()))
-}
-
-struct SealedRow {
-    element: DataElement,
-    version: u32,
-    ciphertext: Vec<u8>,
-    wrapped: Vec<u8>,
-}
-
-/// One query: the customer's ciphertexts joined with the wrapped keys that open them.
-/// `None` when the customer does not exist.
-fn read_sealed(c: &Connection, id: Uuid) -> Result<Option<Vec<SealedRow>>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT f.element, f.key_version, f.ciphertext, k.wrapped
-         FROM customers c
-         LEFT JOIN customer_fields f ON f.customer_id = c.id AND f.element != 'external_id'
-         LEFT JOIN keys.customer_keys k ON k.customer_id = f.customer_id AND k.version = f.key_version
-         WHERE c.id = ?1",
-    )?;
-    let mut rows = stmt.query([id.to_string()])?;
-    let mut out = Vec::new();
-    let mut found = false;
-    while let Some(r) = rows.next()? {
-        found = true;
-        let Some(element) = r.get::<_, Option<String>>(0)? else {
-            continue;
-        };
-        let element = element
-            .parse::<DataElement>()
-            .map_err(|_| StoreError::Corrupt(format!("customer {id} has an unknown element")))?;
-        let wrapped: Option<Vec<u8>> = r.get(3)?;
-        let wrapped = wrapped.ok_or_else(|| {
-            StoreError::Corrupt(format!("customer {id}: key for {element} is missing"))
-        })?;
-        out.push(SealedRow {
-            element,
-            version: r.get(1)?,
-            ciphertext: r.get(2)?,
-            wrapped,
-        });
-    }
-    Ok(found.then_some(out))
 }
 
 fn customer_keys(c: &Connection, id: Uuid) -> Result<Vec<WrappedCustomerKey>> {
@@ -889,7 +902,7 @@ fn apply_patch(
         }
     };
     let (sealed, digests, card) = match &key {
-        Some(key) => seal_all(kr, id, key, version, set),
+        Some(key) => seal_all(kr, id, key, version, set)?,
         None => (Vec::new(), Vec::new(), None),
     };
     let mut touched: Vec<&str> = Vec::new();
@@ -951,7 +964,7 @@ fn apply_patch(
             element: EXTERNAL_ID,
             version,
         };
-        let ct = seal_field(key, label, x.as_bytes(), &mut OsRng);
+        let ct = seal_field(key, label, x.as_bytes(), &mut OsRng)?;
         ctx.main.execute(
             "INSERT INTO customer_fields (customer_id, element, key_version, ciphertext) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (customer_id, element) DO UPDATE SET key_version = excluded.key_version, ciphertext = excluded.ciphertext",

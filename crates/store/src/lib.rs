@@ -15,6 +15,7 @@ mod conn;
 mod customers;
 mod error;
 mod init;
+mod key_cache;
 mod ledger_ops;
 mod rotation;
 mod schema;
@@ -71,6 +72,7 @@ struct Inner {
     writer_thread: Option<std::thread::JoinHandle<()>>,
     readers: conn::ReaderPool,
     keyring: Option<RwLock<Keyring>>,
+    key_cache: key_cache::KeyCache,
 }
 
 impl Drop for Inner {
@@ -127,6 +129,7 @@ impl Store {
                 writer: Some(writer),
                 writer_thread: Some(writer_thread),
                 keyring,
+                key_cache: key_cache::KeyCache::new(200_000),
                 dir,
             }),
         };
@@ -151,6 +154,10 @@ impl Store {
 
     pub(crate) fn read<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
         self.inner.readers.with(f)
+    }
+
+    pub(crate) fn inner_key_cache(&self) -> &key_cache::KeyCache {
+        &self.inner.key_cache
     }
 
     pub(crate) fn keyring(&self) -> Result<&RwLock<Keyring>> {

@@ -182,12 +182,13 @@ impl Store {
                         )?;
                         let old_key = kr.open_customer_key(id, &WrappedCustomerKey { version, wrapped })?;
                         let plain = open_field(&old_key, FieldLabel { customer: id, element: &element, version }, &ct)?;
-                        let sealed = seal_field(&new_key, FieldLabel { customer: id, element: &element, version: target }, &plain, &mut OsRng);
+                        let sealed = seal_field(&new_key, FieldLabel { customer: id, element: &element, version: target }, &plain, &mut OsRng)?;
                         ctx.main.execute(
                             "UPDATE customer_fields SET key_version = ?3, ciphertext = ?4 WHERE customer_id = ?1 AND element = ?2",
                             params![sid, element, target, sealed],
                         )?;
                     }
+                    store.inner_key_cache().forget(id);
                     moved += 1;
                 }
                 Ok(moved)

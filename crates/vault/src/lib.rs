@@ -20,7 +20,7 @@ mod keyring;
 mod secret;
 mod unlock;
 
-pub use aead::{open_field, seal_field, FieldLabel};
+pub use aead::{open_field, seal_field, FieldCipher, FieldLabel};
 pub use card::{CardDisplay, CardToken};
 pub use error::VaultError;
 pub use keyring::{DataKeyRecord, Keyring, KeyringRecord, WrappedCustomerKey};
