@@ -232,6 +232,15 @@ pub enum VaultCmd {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Change a vault setting (recorded in the ledger).
+    Set {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// Accept card security codes. PCI DSS v4.0 requirement 3.3.1 forbids keeping
+        /// them after authorisation: enable only if that does not apply to you.
+        #[arg(long, value_parser = ["on", "off"])]
+        store_card_security_code: String,
+    },
     /// Show lockdown and key-version settings.
     Status {
         #[command(flatten)]
@@ -270,6 +279,16 @@ pub fn vault(c: VaultCmd) -> anyhow::Result<ExitCode> {
                 state,
                 if changed { "" } else { " (unchanged)" }
             );
+        }
+        VaultCmd::Set {
+            dir,
+            store_card_security_code,
+        } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            store
+                .set_store_card_security_code(store_card_security_code == "on", &operator().id)
+                .wait_blocking()?;
+            println!("store_card_security_code {store_card_security_code}");
         }
         VaultCmd::Status { dir } => {
             let store = Store::open(&dir.data_dir, None)?;
