@@ -2,8 +2,10 @@
 #![forbid(unsafe_code)]
 
 mod cmd_keys;
+mod cmd_law;
 mod cmd_ledger;
 mod cmd_misc;
+mod files;
 mod secrets;
 
 use std::path::PathBuf;
@@ -46,6 +48,11 @@ enum Command {
     /// Vault administration (lockdown) and operator access to customer records.
     #[command(subcommand)]
     Vault(cmd_misc::VaultCmd),
+    /// The breach-notification law catalogue (not legal advice).
+    #[command(subcommand)]
+    Laws(cmd_law::LawsCmd),
+    /// Who must be notified, by when, for a scenario (not legal advice).
+    Obligations(cmd_law::ObligationsArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +72,8 @@ fn main() -> ExitCode {
         Command::AccessLog(a) => cmd_misc::access_log(a),
         Command::Ledger(c) => cmd_ledger::run(c),
         Command::Vault(c) => cmd_misc::vault(c),
+        Command::Laws(c) => cmd_law::laws(c),
+        Command::Obligations(a) => cmd_law::obligations(a),
     };
     match result {
         Ok(code) => code,

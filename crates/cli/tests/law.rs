@@ -1,0 +1,136 @@
+//! `bulwark laws` and `bulwark obligations` as an incident team would run them.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn obligations_for_a_scenario() {
+    let (t, dir) = tempdir();
+    let scenario = t.path().join("scenario.json");
+    std::fs::write(
+        &scenario,
+        r#"{"aware_at": "2026-03-02T09:00:00Z", "encrypted": false, "key_compromised": false,
+            "affected": [{"jurisdiction": "US-CA", "elements": ["name", "card_number", "card_security_code"], "count": 600},
+                         {"jurisdiction": "US-TX", "elements": ["name", "national_id"], "count": 300}]}"#,
+    )
+    .unwrap();
+    let d = dir.to_str().unwrap();
+    let o = run(&[
+        "obligations",
+        "--data-dir",
+        d,
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["disclaimer"]
+        .as_str()
+        .unwrap()
+        .contains("Not legal advice"));
+    let find = |j: &str, r: &str| {
+        v["obligations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["jurisdiction"] == j && o["recipient"] == r)
+            .cloned()
+    };
+    assert_eq!(
+        find("US-TX", "regulator").unwrap()["deadline"],
+        "2026-04-01T09:00:00Z"
+    );
+    assert_eq!(
+        find("US-TX", "individuals").unwrap()["deadline"],
+        "2026-05-01T09:00:00Z"
+    );
+    assert_eq!(find("US-CA", "individuals").unwrap()["count"], 600);
+    assert!(
+        find("US-CA", "regulator").is_some(),
+        "more than 500 Californians: the attorney general too"
+    );
+    assert!(v["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["recipient"] == "card_brands"));
+    // The human table says the same and ends with the disclaimer.
+    let o = run(&[
+        "obligations",
+        "--data-dir",
+        d,
+        "--scenario",
+        scenario.to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&o).contains("US-TX") && stdout(&o).trim_end().ends_with("before acting."),
+        "{}",
+        stdout(&o)
+    );
+    // A broken scenario is a clear error.
+    std::fs::write(&scenario, r#"{"aware_at": "yesterday", "affected": []}"#).unwrap();
+    let o = run(&[
+        "obligations",
+        "--data-dir",
+        d,
+        "--scenario",
+        scenario.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not a valid scenario"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["obligations", "--data-dir", d, "--incident", "1"]);
+    assert!(stderr(&o).contains("not built yet"), "{}", stderr(&o));
+}
+
+#[test]
+fn laws_lint_list_and_local_overrides() {
+    let (t, dir) = tempdir();
+    let o = run(&["laws", "lint"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(stdout(&o).contains("0 error(s)"));
+    let d = dir.to_str().unwrap();
+    let o = run(&["laws", "list", "--data-dir", d, "--json"]);
+    let ids: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for id in [
+        "US-CA", "US-TX", "US-PR", "US-GU", "US-VI", "US-DC", "EU", "GB", "CA-QC", "PCI-VISA",
+    ] {
+        assert!(
+            ids.iter().any(|i| i == id),
+            "{id} missing from the catalogue"
+        );
+    }
+    // A broken local override is rejected with its position.
+    let broken = t.path().join("laws");
+    std::fs::create_dir_all(&broken).unwrap();
+    let text = bulwark_law_text("US-TX").replace("national_id", "ssn");
+    std::fs::write(broken.join("US-TX.toml"), text).unwrap();
+    let o = run(&["laws", "lint", broken.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("US-TX.toml:") && stdout(&o).contains("ssn"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+fn bulwark_law_text(id: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../../laws/{id}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}

@@ -1,0 +1,153 @@
+//! The shipped catalogue lints clean; broken files get precise messages.
+
+use bulwark_law::{lint, Catalogue, CatalogueError, Severity, BUILTIN_FILES};
+
+#[test]
+fn shipped_catalogue_is_clean() {
+    let found = lint(BUILTIN_FILES);
+    assert!(
+        found.is_empty(),
+        "{}",
+        found
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn builtin_list_matches_laws_directory() {
+    // Tests may read files: the crate itself does not.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../laws");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".toml"))
+        .map(|n| format!("laws/{n}"))
+        .collect();
+    on_disk.sort();
+    let built: Vec<String> = BUILTIN_FILES.iter().map(|(p, _)| p.to_string()).collect();
+    assert_eq!(on_disk, built, "regenerate src/builtin.rs");
+}
+
+fn texas() -> String {
+    BUILTIN_FILES
+        .iter()
+        .find(|(p, _)| p.ends_with("US-TX.toml"))
+        .unwrap()
+        .1
+        .to_owned()
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn unknown_element_is_reported_with_position() {
+    let broken = texas().replacen("[\"name\", \"national_id\"]", "[\"name\", \"ssn\"]", 1);
+    let line = line_of(&broken, "\"ssn\"");
+    let found = lint(&[("laws/US-TX.toml", broken.as_str())]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let d = &found[0];
+    assert_eq!(d.severity, Severity::Error);
+    assert_eq!(d.line, Some(line));
+    assert_eq!(d.column, Some(12));
+    assert!(d.message.contains("unknown variant `ssn`"), "{}", d.message);
+    assert!(
+        d.to_string().starts_with(&format!(
+            "laws/US-TX.toml:{line}:12: error: unknown variant `ssn`"
+        )),
+        "{d}"
+    );
+    // Loading fails with the same position.
+    match Catalogue::load(&[("laws/US-TX.toml", broken.as_str())]).unwrap_err() {
+        CatalogueError::Parse { path, position, .. } => {
+            assert_eq!(path, "laws/US-TX.toml");
+            assert_eq!(position.unwrap().line, line);
+        }
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
+fn semantic_errors_are_reported() {
+    let broken = texas()
+        .replace("jurisdictions = [\"US-TX\"]", "jurisdictions = [\"US-ZZ\"]")
+        .replace("citation = \"", "citation = \"\" # was \"")
+        .replace("at_least = 250", "at_least = 250, more_than = 249");
+    let found = lint(&[("laws/US-TX.toml", broken.as_str())]);
+    let msgs: Vec<String> = found.iter().map(|d| d.to_string()).collect();
+    let has = |s: &str| msgs.iter().any(|m| m.contains(s));
+    assert!(has("unknown jurisdiction code `US-ZZ`"), "{msgs:?}");
+    assert!(has("missing citation"), "{msgs:?}");
+    assert!(has("give either more_than or at_least"), "{msgs:?}");
+    // A deadline of 60,000 days is a unit typo.
+    let typo = texas().replacen("within = 60", "within = 60000", 1);
+    let typo_found = lint(&[("laws/US-TX.toml", typo.as_str())]);
+    assert!(
+        typo_found.iter().any(|d| d
+            .message
+            .contains("timing.within = 60000 is more than a year")),
+        "{typo_found:?}"
+    );
+    let zz = found.iter().find(|d| d.message.contains("US-ZZ")).unwrap();
+    assert_eq!(zz.line, Some(line_of(&broken, "US-ZZ")));
+    let cit = found
+        .iter()
+        .find(|d| d.message.contains("missing citation"))
+        .unwrap();
+    assert_eq!(cit.line, Some(line_of(&broken, "citation = ")));
+    // Wrong file name and duplicate ids.
+    let tx = texas();
+    let found = lint(&[
+        ("laws/US-TX.toml", tx.as_str()),
+        ("laws/copy.toml", tx.as_str()),
+    ]);
+    let msgs: Vec<String> = found.iter().map(|d| d.to_string()).collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("does not match the file name `copy`")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("also defined in laws/US-TX.toml")),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn unknown_field_is_rejected() {
+    let broken = texas().replace(
+        "encryption_safe_harbour = true",
+        "encryption_safe_harbor = true",
+    );
+    let found = lint(&[("laws/US-TX.toml", broken.as_str())]);
+    assert!(
+        found[0]
+            .message
+            .contains("unknown field `encryption_safe_harbor`"),
+        "{}",
+        found[0]
+    );
+    assert_eq!(
+        found[0].line,
+        Some(line_of(&broken, "encryption_safe_harbor"))
+    );
+}
+
+#[test]
+fn missing_review_notes_is_a_warning() {
+    let text = texas();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("review_notes"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let found = lint(&[("laws/US-TX.toml", without.as_str())]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].severity, Severity::Warning);
+    assert!(found[0].message.contains("review_notes"));
+}
