@@ -1,6 +1,7 @@
 //! `bulwark`: the command line. Verbs read as sentences; `--json` for machines.
 #![forbid(unsafe_code)]
 
+mod cmd_detect;
 mod cmd_keys;
 mod cmd_law;
 mod cmd_ledger;
@@ -48,6 +49,11 @@ enum Command {
     /// Vault administration (lockdown) and operator access to customer records.
     #[command(subcommand)]
     Vault(cmd_misc::VaultCmd),
+    /// Hunt for attacks in log files with Sigma rules (exit 1 when something is found).
+    Hunt(cmd_detect::HuntArgs),
+    /// Sigma rule tools.
+    #[command(subcommand)]
+    Rules(cmd_detect::RulesCmd),
     /// The breach-notification law catalogue (not legal advice).
     #[command(subcommand)]
     Laws(cmd_law::LawsCmd),
@@ -72,6 +78,8 @@ fn main() -> ExitCode {
         Command::AccessLog(a) => cmd_misc::access_log(a),
         Command::Ledger(c) => cmd_ledger::run(c),
         Command::Vault(c) => cmd_misc::vault(c),
+        Command::Hunt(a) => cmd_detect::hunt(a),
+        Command::Rules(c) => cmd_detect::rules(c),
         Command::Laws(c) => cmd_law::laws(c),
         Command::Obligations(a) => cmd_law::obligations(a),
     };

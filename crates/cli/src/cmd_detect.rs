@@ -1,0 +1,277 @@
+//! `bulwark hunt` (offline hunting over log files) and `bulwark rules lint`.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use bulwark_detect::{detect_format_of, CompileOptions, LintReport, LogFormat, Logsource, RuleSet};
+use clap::{Args, Subcommand};
+
+use crate::files::read_tree;
+
+mod packs {
+    include!(concat!(env!("OUT_DIR"), "/rule_packs.rs"));
+}
+
+fn owned(files: &[(&str, &str)]) -> Vec<(String, String)> {
+    files
+        .iter()
+        .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+        .collect()
+}
+
+/// The rules to run: a directory, or the built-in e-commerce pack (plus SigmaHQ's web rules on request).
+fn rule_sources(dir: Option<&Path>, with_web: bool) -> anyhow::Result<Vec<(String, String)>> {
+    let mut sources = match dir {
+        Some(d) => read_tree(d, &["yml", "yaml"])?,
+        None => owned(packs::ECOMMERCE),
+    };
+    if with_web {
+        sources.extend(owned(packs::SIGMAHQ_WEB));
+    }
+    if sources.is_empty() {
+        bail!("no rule files (*.yml, *.yaml) found");
+    }
+    Ok(sources)
+}
+
+#[derive(Args)]
+pub struct HuntArgs {
+    /// Log files: JSON lines (ECS), nginx/Apache combined or common format; .gz is read too.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// A Sigma rule directory (default: the built-in e-commerce pack).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Also run SigmaHQ's web rules (the optional set shipped in rules/sigmahq-web).
+    #[arg(long)]
+    with_sigmahq_web: bool,
+    /// Input format.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "jsonl", "combined", "common"])]
+    format: String,
+    /// What the events are, as product/category/service (empty parts allowed), when the file does not say.
+    #[arg(long)]
+    logsource: Option<String>,
+    /// One detection per line as JSON; the summary goes to stderr.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_logsource(s: &str) -> Logsource {
+    let mut parts = s.split('/').map(|p| (!p.is_empty()).then(|| p.to_owned()));
+    Logsource {
+        product: parts.next().flatten(),
+        category: parts.next().flatten(),
+        service: parts.next().flatten(),
+    }
+}
+
+fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
+    let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(f))
+    } else {
+        Box::new(f)
+    };
+    Ok(Box::new(BufReader::with_capacity(1 << 20, r)))
+}
+
+/// Exit status: 0 nothing found, 1 detections, 2 error (like a linter, so pipelines can gate on it).
+pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
+    let sources = rule_sources(a.rules.as_deref(), a.with_sigmahq_web)?;
+    let (set, reports) = RuleSet::load(&sources, CompileOptions::ecs());
+    let rejected: Vec<&LintReport> = reports.iter().filter(|r| !r.is_loaded()).collect();
+    for r in &rejected {
+        eprintln!("warning: rule not loaded: {r}");
+    }
+    let mut engine = set.compile();
+    eprintln!(
+        "{} rules loaded ({} rejected)",
+        engine.rule_count(),
+        rejected.len()
+    );
+    let logsource = a.logsource.as_deref().map(parse_logsource);
+    let progress = std::io::stderr().is_terminal();
+    let mut by_rule: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let (mut lines_total, mut found, mut malformed_total) = (0u64, 0u64, 0u64);
+    for path in &a.files {
+        let mut reader = open(path)?;
+        let mut buf = Vec::new();
+        let mut head: Vec<String> = Vec::new();
+        let format = match a.format.as_str() {
+            "jsonl" => Some(LogFormat::JsonLines),
+            "combined" => Some(LogFormat::Combined),
+            "common" => Some(LogFormat::Common),
+            _ => None,
+        };
+        // Auto-detection looks at the first lines; they are kept and processed afterwards.
+        let format = match format {
+            Some(f) => f,
+            None => {
+                while head.len() < 50 {
+                    buf.clear();
+                    if reader.read_until(b'\n', &mut buf)? == 0 {
+                        break;
+                    }
+                    head.push(
+                        String::from_utf8_lossy(&buf)
+                            .trim_end_matches(['\n', '\r'])
+                            .to_owned(),
+                    );
+                }
+                detect_format_of(
+                    head.iter()
+                        .map(String::as_str)
+                        .filter(|l| !l.trim().is_empty()),
+                )
+                .with_context(|| {
+                    format!(
+                        "{}: cannot tell the log format; pass --format",
+                        path.display()
+                    )
+                })?
+            }
+        };
+        let mut line_no = 0u64;
+        let mut malformed_shown = 0;
+        let mut handle = |line: &str, line_no: u64| -> anyhow::Result<()> {
+            if line.trim().is_empty() {
+                return Ok(());
+            }
+            match engine.parse_line(format, line, line_no) {
+                Err(m) => {
+                    malformed_total += 1;
+                    if malformed_shown < 20 {
+                        eprintln!(
+                            "{}:{}: malformed line: {}",
+                            path.display(),
+                            m.line_no,
+                            m.reason
+                        );
+                        malformed_shown += 1;
+                    }
+                }
+                Ok(mut ev) => {
+                    if let Some(ls) = &logsource {
+                        ev = ev.with_logsource(ls.clone());
+                    }
+                    for d in engine.process(&ev) {
+                        found += 1;
+                        *by_rule
+                            .entry((
+                                d.rule_title.clone(),
+                                format!("{:?}", d.level).to_lowercase(),
+                            ))
+                            .or_default() += 1;
+                        if a.json {
+                            let mut v = serde_json::to_value(&d)?;
+                            v["file"] = serde_json::json!(path.display().to_string());
+                            v["line"] = serde_json::json!(line_no);
+                            println!("{v}");
+                        } else {
+                            let fields: Vec<String> = d
+                                .group_key
+                                .iter()
+                                .chain(d.fields.iter())
+                                .map(|(k, v)| format!("{k}={v}"))
+                                .collect();
+                            println!(
+                                "[{}] {}  {}  {}  ({}:{})",
+                                format!("{:?}", d.level).to_lowercase(),
+                                d.rule_title,
+                                d.timestamp.as_deref().unwrap_or("-"),
+                                fields.join(" "),
+                                path.display(),
+                                line_no
+                            );
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
+        for line in std::mem::take(&mut head) {
+            line_no += 1;
+            handle(&line, line_no)?;
+        }
+        loop {
+            buf.clear();
+            if reader
+                .read_until(b'\n', &mut buf)
+                .with_context(|| format!("reading {} (truncated or corrupt?)", path.display()))?
+                == 0
+            {
+                break;
+            }
+            line_no += 1;
+            let line = String::from_utf8_lossy(&buf);
+            handle(line.trim_end_matches(['\n', '\r']), line_no)?;
+            if progress && line_no.is_multiple_of(200_000) {
+                eprint!("\r{}: {line_no} lines", path.display());
+            }
+        }
+        if progress {
+            eprint!("\r");
+        }
+        if malformed_shown == 20 {
+            eprintln!("{}: more malformed lines not shown", path.display());
+        }
+        lines_total += line_no;
+    }
+    eprintln!("\n{lines_total} lines, {malformed_total} malformed, {found} detections");
+    for ((title, level), n) in &by_rule {
+        eprintln!("  {n:>8}  [{level}] {title}");
+    }
+    Ok(if found > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[derive(Subcommand)]
+pub enum RulesCmd {
+    /// Load a rule directory and report each rule as loaded or rejected, with the reason.
+    Lint {
+        /// Default: the built-in e-commerce pack.
+        dir: Option<PathBuf>,
+        /// Lint the built-in SigmaHQ web set too.
+        #[arg(long)]
+        with_sigmahq_web: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn rules(c: RulesCmd) -> anyhow::Result<ExitCode> {
+    let RulesCmd::Lint {
+        dir,
+        with_sigmahq_web,
+        json,
+    } = c;
+    let sources = rule_sources(dir.as_deref(), with_sigmahq_web)?;
+    let reports = bulwark_detect::lint(&sources, CompileOptions::ecs());
+    for r in &reports {
+        if json {
+            println!("{}", serde_json::to_string(r)?);
+        } else {
+            println!("{r}");
+        }
+    }
+    let bad = reports.iter().filter(|r| !r.is_loaded()).count();
+    eprintln!(
+        "{} file(s), {} document(s): {} loaded, {} rejected",
+        sources.len(),
+        reports.len(),
+        reports.len() - bad,
+        bad
+    );
+    Ok(if bad > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,605 @@
+//! Turns YAML documents into typed Sigma documents ([`Document`]), with errors that
+//! point at the offending node.
+//!
+//! Legacy rule collections (`action: global` / `reset` / `repeat`) are supported:
+//! a `global` document is deep-merged into every following document until a
+//! `reset`; `repeat` re-uses the previous document with its own keys merged in.
+
+use crate::ast::*;
+use crate::condition::parse_condition;
+use crate::error::RuleError;
+use crate::yaml::{parse_documents, Node, NodeKind, Pos, Scalar};
+
+/// Parses every Sigma document in one file's text.
+pub fn parse_file(text: &str) -> Result<Vec<Result<Document, RuleError>>, RuleError> {
+    let docs = parse_documents(text).map_err(|e| RuleError::Yaml {
+        pos: e.pos,
+        message: e.message,
+    })?;
+    let mut out = Vec::new();
+    let mut global: Option<Node> = None;
+    let mut previous: Option<Node> = None;
+    for doc in docs {
+        if doc.as_map().is_none() {
+            if doc.is_null() {
+                continue; // an empty document, e.g. a trailing `---`
+            }
+            out.push(Err(RuleError::invalid(
+                doc.pos,
+                "a Sigma document must be a mapping",
+            )));
+            continue;
+        }
+        match doc.get("action").and_then(Node::as_text) {
+            Some("global") => {
+                global = Some(without_key(&doc, "action"));
+                continue;
+            }
+            Some("reset") => {
+                global = None;
+                continue;
+            }
+            Some("repeat") => {
+                let Some(prev) = previous.clone() else {
+                    out.push(Err(RuleError::invalid(
+                        doc.pos,
+                        "'action: repeat' without a previous document",
+                    )));
+                    continue;
+                };
+                let merged = merge(&prev, &without_key(&doc, "action"));
+                previous = Some(merged.clone());
+                out.push(parse_document(&merged));
+                continue;
+            }
+            Some(other) => {
+                out.push(Err(RuleError::invalid(
+                    doc.pos,
+                    format!(
+                        "unknown collection action '{other}' (expected global, reset or repeat)"
+                    ),
+                )));
+                continue;
+            }
+            None => {}
+        }
+        let full = match &global {
+            Some(g) => merge(g, &doc),
+            None => doc,
+        };
+        previous = Some(full.clone());
+        out.push(parse_document(&full));
+    }
+    Ok(out)
+}
+
+fn without_key(node: &Node, key: &str) -> Node {
+    match &node.kind {
+        NodeKind::Map(entries) => Node {
+            kind: NodeKind::Map(
+                entries
+                    .iter()
+                    .filter(|(k, _)| k.as_text() != Some(key))
+                    .cloned()
+                    .collect(),
+            ),
+            pos: node.pos,
+        },
+        _ => node.clone(),
+    }
+}
+
+/// Deep merge of mappings; `over` wins for scalars and lists.
+fn merge(base: &Node, over: &Node) -> Node {
+    match (&base.kind, &over.kind) {
+        (NodeKind::Map(b), NodeKind::Map(o)) => {
+            let mut entries = b.clone();
+            for (k, v) in o {
+                match entries
+                    .iter_mut()
+                    .find(|(bk, _)| bk.as_text() == k.as_text())
+                {
+                    Some((_, bv)) => *bv = merge(bv, v),
+                    None => entries.push((k.clone(), v.clone())),
+                }
+            }
+            Node {
+                kind: NodeKind::Map(entries),
+                pos: over.pos,
+            }
+        }
+        _ => over.clone(),
+    }
+}
+
+fn text_field(doc: &Node, key: &str) -> Result<Option<String>, RuleError> {
+    match doc.get(key) {
+        None => Ok(None),
+        Some(n) if n.is_null() => Ok(None),
+        Some(n) => match &n.kind {
+            NodeKind::Scalar { text, .. } => Ok(Some(text.clone())),
+            _ => Err(RuleError::invalid(
+                n.pos,
+                format!("'{key}' must be a string"),
+            )),
+        },
+    }
+}
+
+fn text_list(doc: &Node, key: &str) -> Result<Vec<String>, RuleError> {
+    match doc.get(key) {
+        None => Ok(Vec::new()),
+        Some(n) if n.is_null() => Ok(Vec::new()),
+        Some(n) => match &n.kind {
+            NodeKind::Scalar { text, .. } => Ok(vec![text.clone()]),
+            NodeKind::Seq(items) => items
+                .iter()
+                .map(|i| {
+                    i.as_text().map(str::to_string).ok_or_else(|| {
+                        RuleError::invalid(i.pos, format!("'{key}' entries must be strings"))
+                    })
+                })
+                .collect(),
+            NodeKind::Map(_) => Err(RuleError::invalid(n.pos, format!("'{key}' must be a list"))),
+        },
+    }
+}
+
+fn parse_meta(doc: &Node) -> Result<Meta, RuleError> {
+    let title =
+        text_field(doc, "title")?.ok_or_else(|| RuleError::invalid(doc.pos, "missing 'title'"))?;
+    let level = match doc.get("level") {
+        None => None,
+        Some(n) if n.is_null() => None,
+        Some(n) => Some(n.as_text().and_then(Level::parse).ok_or_else(|| {
+            RuleError::invalid(
+                n.pos,
+                "'level' must be informational, low, medium, high or critical",
+            )
+        })?),
+    };
+    Ok(Meta {
+        title,
+        id: text_field(doc, "id")?,
+        name: text_field(doc, "name")?,
+        status: text_field(doc, "status")?,
+        description: text_field(doc, "description")?,
+        level,
+        tags: text_list(doc, "tags")?,
+        fields: text_list(doc, "fields")?,
+        falsepositives: text_list(doc, "falsepositives")?,
+        pos: doc.pos,
+    })
+}
+
+/// Parses a single Sigma document (detection rule, correlation or filter).
+pub fn parse_document(doc: &Node) -> Result<Document, RuleError> {
+    let meta = parse_meta(doc)?;
+    if let Some(corr) = doc.get("correlation") {
+        return Ok(Document::Correlation(parse_correlation(meta, corr, doc)?));
+    }
+    if let Some(filter) = doc.get("filter") {
+        let logsource = parse_logsource(doc)?;
+        let rules = text_list(filter, "rules")?;
+        if rules.is_empty() {
+            return Err(RuleError::invalid(filter.pos, "filter needs 'rules'"));
+        }
+        let detection = parse_detection(filter)?;
+        return Ok(Document::Filter(FilterRule {
+            meta,
+            logsource,
+            rules,
+            detection,
+        }));
+    }
+    let logsource = parse_logsource(doc)?;
+    let det = doc.get("detection").ok_or_else(|| {
+        RuleError::invalid(doc.pos, "missing 'detection' (or 'correlation'/'filter')")
+    })?;
+    let detection = parse_detection(det)?;
+    Ok(Document::Detection(DetectionRule {
+        meta,
+        logsource,
+        detection,
+    }))
+}
+
+fn parse_logsource(doc: &Node) -> Result<Logsource, RuleError> {
+    let ls = doc
+        .get("logsource")
+        .ok_or_else(|| RuleError::invalid(doc.pos, "missing 'logsource'"))?;
+    if ls.as_map().is_none() {
+        return Err(RuleError::invalid(ls.pos, "'logsource' must be a mapping"));
+    }
+    Ok(Logsource::new(
+        text_field(ls, "product")?.as_deref(),
+        text_field(ls, "category")?.as_deref(),
+        text_field(ls, "service")?.as_deref(),
+    ))
+}
+
+/// Parses a `detection:` (or a filter's) mapping: search identifiers plus `condition`.
+pub fn parse_detection(det: &Node) -> Result<DetectionBody, RuleError> {
+    let entries = det
+        .as_map()
+        .ok_or_else(|| RuleError::invalid(det.pos, "'detection' must be a mapping"))?;
+    let mut searches = Vec::new();
+    let mut cond_node = None;
+    for (k, v) in entries {
+        let name = k
+            .as_text()
+            .ok_or_else(|| RuleError::invalid(k.pos, "search identifier must be a string"))?;
+        match name {
+            "condition" => cond_node = Some(v),
+            // Deprecated, informational only.
+            "timeframe" => {}
+            _ => {
+                if searches.iter().any(|(n, _)| n == name) {
+                    return Err(RuleError::invalid(
+                        k.pos,
+                        format!("duplicate search identifier '{name}'"),
+                    ));
+                }
+                searches.push((name.to_string(), parse_search(v, 0)?));
+            }
+        }
+    }
+    let cond_node = cond_node.ok_or_else(|| RuleError::invalid(det.pos, "missing 'condition'"))?;
+    let cond_texts: Vec<&Node> = match &cond_node.kind {
+        NodeKind::Scalar { .. } => vec![cond_node],
+        NodeKind::Seq(items) => items.iter().collect(),
+        NodeKind::Map(_) => {
+            return Err(RuleError::invalid(
+                cond_node.pos,
+                "'condition' must be a string or a list of strings",
+            ))
+        }
+    };
+    if cond_texts.is_empty() {
+        return Err(RuleError::invalid(cond_node.pos, "'condition' is empty"));
+    }
+    let mut conditions = Vec::new();
+    for n in cond_texts {
+        let text = n
+            .as_text()
+            .ok_or_else(|| RuleError::invalid(n.pos, "condition must be a string"))?;
+        let c = parse_condition(text).map_err(|e| RuleError::Condition {
+            pos: n.pos,
+            condition: text.to_string(),
+            offset: e.offset,
+            message: e.message,
+        })?;
+        conditions.push(c);
+    }
+    Ok(DetectionBody {
+        searches,
+        conditions,
+        condition_pos: cond_node.pos,
+    })
+}
+
+fn to_value(n: &Node) -> Result<RuleValue, RuleError> {
+    Ok(match n.scalar() {
+        Some(Scalar::Null) => RuleValue::Null,
+        Some(Scalar::Bool(b)) => RuleValue::Bool(b),
+        Some(Scalar::Int(i)) => RuleValue::Int(i),
+        Some(Scalar::Float(f)) => RuleValue::Float(f),
+        Some(Scalar::Str(s)) => RuleValue::Str(s.to_string()),
+        None => return Err(RuleError::invalid(n.pos, "expected a scalar value")),
+    })
+}
+
+fn parse_search(n: &Node, depth: usize) -> Result<Search, RuleError> {
+    if depth > 8 {
+        return Err(RuleError::invalid(n.pos, "search nested too deeply"));
+    }
+    match &n.kind {
+        NodeKind::Scalar { .. } => Ok(Search::Keyword(to_value(n)?, n.pos)),
+        NodeKind::Seq(items) => {
+            if items.is_empty() {
+                return Err(RuleError::invalid(n.pos, "empty search list"));
+            }
+            Ok(Search::AnyOf(
+                items
+                    .iter()
+                    .map(|i| parse_search(i, depth + 1))
+                    .collect::<Result<_, _>>()?,
+            ))
+        }
+        NodeKind::Map(entries) => {
+            let mut items = Vec::new();
+            for (k, v) in entries {
+                let key = k
+                    .as_text()
+                    .ok_or_else(|| RuleError::invalid(k.pos, "field name must be a string"))?;
+                items.push(parse_field_item(key, k.pos, v)?);
+            }
+            if items.is_empty() {
+                return Err(RuleError::invalid(n.pos, "empty search map"));
+            }
+            Ok(Search::AllOf(items))
+        }
+    }
+}
+
+fn parse_field_item(key: &str, pos: Pos, v: &Node) -> Result<FieldItem, RuleError> {
+    let mut parts = key.split('|');
+    let field = parts.next().unwrap_or_default();
+    let mut modifiers = Vec::new();
+    for m in parts {
+        match Modifier::parse(m) {
+            Some(m) => modifiers.push(m),
+            None => {
+                return Err(RuleError::UnsupportedModifier {
+                    pos,
+                    key: key.to_string(),
+                    modifier: m.to_string(),
+                })
+            }
+        }
+    }
+    let values = match &v.kind {
+        NodeKind::Scalar { .. } => vec![to_value(v)?],
+        NodeKind::Seq(items) => {
+            let vals: Vec<RuleValue> = items.iter().map(to_value).collect::<Result<_, _>>()?;
+            if vals.len() > 1 && vals.contains(&RuleValue::Null) {
+                return Err(RuleError::invalid(
+                    v.pos,
+                    format!(
+                        "'{key}': null cannot be part of a value list; use a separate selection"
+                    ),
+                ));
+            }
+            vals
+        }
+        NodeKind::Map(_) => {
+            return Err(RuleError::invalid(
+                v.pos,
+                format!("'{key}': value must be a scalar or a list"),
+            ))
+        }
+    };
+    Ok(FieldItem {
+        key: key.to_string(),
+        field: if field.is_empty() {
+            None
+        } else {
+            Some(field.to_string())
+        },
+        modifiers,
+        values,
+        pos,
+    })
+}
+
+/// Parses `timespan` values like `90s`, `5m`, `1h`, `2d` into milliseconds.
+pub fn parse_timespan(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.len().checked_sub(1)?);
+    let n: i64 = num.parse().ok()?;
+    let mult = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => return None,
+    };
+    if n <= 0 {
+        return None;
+    }
+    n.checked_mul(mult)
+}
+
+fn parse_correlation(meta: Meta, c: &Node, doc: &Node) -> Result<CorrelationRule, RuleError> {
+    if c.as_map().is_none() {
+        return Err(RuleError::invalid(c.pos, "'correlation' must be a mapping"));
+    }
+    let kind_text = text_field(c, "type")?
+        .ok_or_else(|| RuleError::invalid(c.pos, "correlation needs 'type'"))?;
+    let kind = match kind_text.as_str() {
+        "event_count" => CorrelationType::EventCount,
+        "value_count" => CorrelationType::ValueCount,
+        "temporal" => CorrelationType::Temporal,
+        "temporal_ordered" => CorrelationType::TemporalOrdered,
+        "value_sum" => CorrelationType::ValueSum,
+        "value_avg" => CorrelationType::ValueAvg,
+        other => {
+            return Err(RuleError::invalid(
+                c.pos,
+                format!("unsupported correlation type '{other}'"),
+            ))
+        }
+    };
+    let rules = text_list(c, "rules")?;
+    if rules.is_empty() {
+        return Err(RuleError::invalid(c.pos, "correlation needs 'rules'"));
+    }
+    let group_by = text_list(c, "group-by")?;
+    let ts_node = c
+        .get("timespan")
+        .ok_or_else(|| RuleError::invalid(c.pos, "correlation needs 'timespan'"))?;
+    let timespan_ms = ts_node.as_text().and_then(parse_timespan).ok_or_else(|| {
+        RuleError::invalid(ts_node.pos, "timespan must look like 30s, 5m, 1h or 1d")
+    })?;
+    let mut condition = Vec::new();
+    let mut field = None;
+    if let Some(cond) = c.get("condition") {
+        let entries = cond.as_map().ok_or_else(|| {
+            RuleError::invalid(cond.pos, "correlation condition must be a mapping")
+        })?;
+        for (k, v) in entries {
+            let op = match k.as_text().unwrap_or_default() {
+                "gt" => CmpOp::Gt,
+                "gte" => CmpOp::Gte,
+                "lt" => CmpOp::Lt,
+                "lte" => CmpOp::Lte,
+                "eq" => CmpOp::Eq,
+                "neq" => CmpOp::Neq,
+                "field" => {
+                    field = match &v.kind {
+                        NodeKind::Scalar { text, .. } => Some(text.clone()),
+                        NodeKind::Seq(items) if items.len() == 1 => {
+                            items[0].as_text().map(str::to_string)
+                        }
+                        _ => {
+                            return Err(RuleError::invalid(
+                                v.pos,
+                                "condition 'field' must name one field",
+                            ))
+                        }
+                    };
+                    continue;
+                }
+                other => {
+                    return Err(RuleError::invalid(
+                        k.pos,
+                        format!("unknown correlation condition operator '{other}'"),
+                    ))
+                }
+            };
+            let n = match v.scalar() {
+                Some(Scalar::Int(i)) => i as f64,
+                Some(Scalar::Float(f)) => f,
+                _ => {
+                    return Err(RuleError::invalid(
+                        v.pos,
+                        "condition threshold must be a number",
+                    ))
+                }
+            };
+            condition.push((op, n));
+        }
+    }
+    let needs_condition = !matches!(
+        kind,
+        CorrelationType::Temporal | CorrelationType::TemporalOrdered
+    );
+    if needs_condition && condition.is_empty() {
+        return Err(RuleError::invalid(
+            c.pos,
+            format!("{kind_text} correlation needs a 'condition'"),
+        ));
+    }
+    let needs_field = matches!(
+        kind,
+        CorrelationType::ValueCount | CorrelationType::ValueSum | CorrelationType::ValueAvg
+    );
+    if needs_field && field.is_none() {
+        return Err(RuleError::invalid(
+            c.pos,
+            format!("{kind_text} correlation needs 'condition.field'"),
+        ));
+    }
+    let mut aliases = Vec::new();
+    if let Some(a) = c.get("aliases") {
+        let entries = a
+            .as_map()
+            .ok_or_else(|| RuleError::invalid(a.pos, "'aliases' must be a mapping"))?;
+        for (alias, per_rule) in entries {
+            let alias_name = alias.as_text().unwrap_or_default().to_string();
+            let mut map = Vec::new();
+            for (r, f) in per_rule.as_map().ok_or_else(|| {
+                RuleError::invalid(per_rule.pos, "alias must map rule names to fields")
+            })? {
+                match (r.as_text(), f.as_text()) {
+                    (Some(r), Some(f)) => map.push((r.to_string(), f.to_string())),
+                    _ => return Err(RuleError::invalid(r.pos, "alias entries must be strings")),
+                }
+            }
+            aliases.push((alias_name, map));
+        }
+    }
+    let generate = match c.get("generate").or_else(|| doc.get("generate")) {
+        None => false,
+        Some(g) => match g.scalar() {
+            Some(Scalar::Bool(b)) => b,
+            _ => {
+                return Err(RuleError::invalid(
+                    g.pos,
+                    "'generate' must be true or false",
+                ))
+            }
+        },
+    };
+    Ok(CorrelationRule {
+        meta,
+        kind,
+        rules,
+        group_by,
+        timespan_ms,
+        condition,
+        field,
+        aliases,
+        generate,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rule() {
+        let docs = parse_file(
+            "title: T\nid: x\nlevel: high\nlogsource:\n  category: WebServer\ndetection:\n  sel:\n    cs-uri-query|contains:\n      - a\n      - b\n  condition: sel\n",
+        )
+        .unwrap();
+        let Ok(Document::Detection(r)) = &docs[0] else {
+            panic!("{docs:?}")
+        };
+        assert_eq!(r.logsource.category.as_deref(), Some("webserver"));
+        assert_eq!(r.meta.level, Some(Level::High));
+        let Search::AllOf(items) = &r.detection.searches[0].1 else {
+            panic!()
+        };
+        assert_eq!(items[0].modifiers, vec![Modifier::Contains]);
+        assert_eq!(items[0].values.len(), 2);
+    }
+
+    #[test]
+    fn unknown_modifier_is_named() {
+        let docs = parse_file(
+            "title: T\nlogsource: {product: x}\ndetection:\n  sel:\n    a|frobnicate: 1\n  condition: sel\n",
+        )
+        .unwrap();
+        let Err(e) = &docs[0] else { panic!() };
+        assert!(e.to_string().contains("'frobnicate'"), "{e}");
+        assert!(e.to_string().contains("line 5"), "{e}");
+    }
+
+    #[test]
+    fn bad_condition_position() {
+        let docs = parse_file(
+            "title: T\nlogsource: {product: x}\ndetection:\n  sel: [a]\n  condition: sel and\n",
+        )
+        .unwrap();
+        let Err(RuleError::Condition { offset, pos, .. }) = &docs[0] else {
+            panic!("{docs:?}")
+        };
+        assert_eq!(*offset, 7);
+        assert_eq!(pos.line, 5);
+    }
+
+    #[test]
+    fn global_action_merges() {
+        let text = "action: global\ntitle: T\nlogsource: {product: p}\ndetection:\n  condition: sel\n---\ndetection:\n  sel: {a: 1}\n---\ndetection:\n  sel: {a: 2}\n";
+        let docs = parse_file(text).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert!(docs.iter().all(|d| d.is_ok()), "{docs:?}");
+    }
+
+    #[test]
+    fn yaml_error() {
+        let e = parse_file("title: [unclosed\n").unwrap_err();
+        assert!(matches!(e, RuleError::Yaml { .. }));
+    }
+
+    #[test]
+    fn timespans() {
+        assert_eq!(parse_timespan("90m"), Some(5_400_000));
+        assert_eq!(parse_timespan("1d"), Some(86_400_000));
+        assert_eq!(parse_timespan("x"), None);
+        assert_eq!(parse_timespan("0s"), None);
+    }
+}
