@@ -539,3 +539,70 @@ fn a_second_process_rotating_is_picked_up() {
     assert_eq!(got.fields[&DataElement::Email].as_str(), "a@example.com");
     f.store.verify_ledger(None, |_| {}).unwrap();
 }
+
+#[test]
+fn a_reveal_that_cannot_be_logged_returns_nothing() {
+    let f = fixture();
+    let id = make(&f, "a@example.com", "4111111111111111");
+    // Simulate a failing access-log write (disk full, corruption) behind Bulwark's back.
+    sqlite(&f.dir, "bulwark.db")
+        .execute_batch("CREATE TRIGGER no_log BEFORE INSERT ON access_log BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;")
+        .unwrap();
+    let ledger_before = f.store.ledger_len().unwrap();
+    let err = f
+        .store
+        .reveal_blocking(reveal_req(
+            &principal(&["vault:reveal:email"]),
+            id,
+            &[DataElement::Email],
+        ))
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Sqlite(_)), "{err}");
+    assert!(!err.to_string().contains("a@example.com"));
+    assert_eq!(
+        f.store.ledger_len().unwrap(),
+        ledger_before,
+        "nothing half-recorded"
+    );
+    sqlite(&f.dir, "bulwark.db")
+        .execute_batch("DROP TRIGGER no_log;")
+        .unwrap();
+    assert!(f
+        .store
+        .reveal_blocking(reveal_req(
+            &principal(&["vault:reveal:email"]),
+            id,
+            &[DataElement::Email]
+        ))
+        .is_ok());
+}
+
+#[test]
+fn an_interrupted_rewrap_resumes() {
+    let f = fixture();
+    let ids: Vec<Uuid> = (0..5)
+        .map(|i| make(&f, &format!("c{i}@example.com"), "4111111111111111"))
+        .collect();
+    f.store.rotate_data_key("operator:test").unwrap();
+    assert_eq!(f.store.rewrap_batch(2, "operator:test").unwrap(), 2);
+    drop(f.store); // the operator's terminal closes mid-way
+    let s = reopen(&f.dir);
+    let status = s.rewrap_status().unwrap();
+    assert_eq!((status.customers_done, status.customers_remaining), (2, 3));
+    while s.rewrap_batch(2, "operator:test").unwrap() > 0 {}
+    for id in ids {
+        assert_eq!(s.customer_meta(id).unwrap().key_versions, vec![2]);
+        let got = s
+            .reveal_blocking(reveal_req(
+                &principal(&["vault:reveal:card_number"]),
+                id,
+                &[DataElement::CardNumber],
+            ))
+            .unwrap();
+        assert_eq!(
+            got.fields[&DataElement::CardNumber].as_str(),
+            "4111111111111111"
+        );
+    }
+    s.verify_ledger(None, |_| {}).unwrap();
+}
