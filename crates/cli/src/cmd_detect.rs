@@ -23,6 +23,15 @@ fn owned(files: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The shipped rules the server runs live (the data directory's rules/ adds to them).
+pub fn builtin_pack(with_web: bool) -> Vec<(String, String)> {
+    let mut v = owned(packs::ECOMMERCE);
+    if with_web {
+        v.extend(owned(packs::SIGMAHQ_WEB));
+    }
+    v
+}
+
 /// The rules to run: a directory, or the built-in e-commerce pack (plus SigmaHQ's web rules on request).
 fn rule_sources(dir: Option<&Path>, with_web: bool) -> anyhow::Result<Vec<(String, String)>> {
     let mut sources = match dir {
@@ -274,4 +283,52 @@ pub fn rules(c: RulesCmd) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[derive(Args)]
+pub struct AlertsArgs {
+    #[command(flatten)]
+    dir: crate::DataDirArg,
+    /// Only this level and above: informational, low, medium, high, critical.
+    #[arg(long)]
+    level: Option<String>,
+    /// Only this rule id.
+    #[arg(long)]
+    rule: Option<String>,
+    /// Seen since (RFC 3339 or a look-back such as 24h).
+    #[arg(long)]
+    since: Option<String>,
+    #[arg(long, default_value_t = 1000)]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn alerts(a: AlertsArgs) -> anyhow::Result<ExitCode> {
+    let store = bulwark_store::Store::open(&a.dir.data_dir, None)?;
+    let items = store.alerts(&bulwark_store::AlertFilter {
+        min_level: a.level,
+        rule_id: a.rule,
+        since_ms: a.since.as_deref().map(crate::parse_when).transpose()?,
+        after_id: None,
+        limit: a.limit,
+    })?;
+    for al in &items {
+        if a.json {
+            println!("{}", serde_json::to_string(al)?);
+        } else {
+            println!(
+                "#{:<5} [{}] {}  x{}  {} .. {}  {}  ({})",
+                al.id,
+                al.level,
+                al.rule_title,
+                al.count,
+                crate::fmt_ms(al.first_seen_ms),
+                crate::fmt_ms(al.last_seen_ms),
+                al.group_key,
+                al.source
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -94,6 +94,12 @@ pub struct ServeArgs {
     /// Initialise the data directory first if it does not exist yet.
     #[arg(long)]
     init: bool,
+    /// Serve without live detection (no /v1/events analysis, no alerts from reveals).
+    #[arg(long)]
+    no_detection: bool,
+    /// Run SigmaHQ's web rules live too.
+    #[arg(long)]
+    with_sigmahq_web: bool,
     /// Seconds between automatic signed ledger checkpoints.
     #[arg(long, default_value_t = 60)]
     checkpoint_every: u64,
@@ -116,6 +122,16 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         checkpoint_every: Duration::from_secs(a.checkpoint_every.max(1)),
     };
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
+    let state = if a.no_detection {
+        bulwark_server::AppState::new(store)
+    } else {
+        bulwark_server::AppState::with_detection(
+            store,
+            crate::cmd_detect::builtin_pack(a.with_sigmahq_web),
+            Some(a.dir.data_dir.join("rules")),
+        )
+        .map_err(|e| anyhow::anyhow!("loading detection rules: {e}"))?
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -139,14 +155,9 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             let _ = ctrl_c.await;
             tracing::info!("shutting down");
         };
-        bulwark_server::serve(
-            bulwark_server::AppState::new(store),
-            cfg,
-            shutdown,
-            |addr| {
-                tracing::info!(%addr, "listening on {scheme}://{addr}");
-            },
-        )
+        bulwark_server::serve(state, cfg, shutdown, |addr| {
+            tracing::info!(%addr, "listening on {scheme}://{addr}");
+        })
         .await
     })?;
     Ok(ExitCode::SUCCESS)

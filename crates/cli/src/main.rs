@@ -51,6 +51,8 @@ enum Command {
     Vault(cmd_misc::VaultCmd),
     /// Hunt for attacks in log files with Sigma rules (exit 1 when something is found).
     Hunt(cmd_detect::HuntArgs),
+    /// Alerts raised by live detection.
+    Alerts(cmd_detect::AlertsArgs),
     /// Sigma rule tools.
     #[command(subcommand)]
     Rules(cmd_detect::RulesCmd),
@@ -80,6 +82,7 @@ fn main() -> ExitCode {
         Command::Vault(c) => cmd_misc::vault(c),
         Command::Hunt(a) => cmd_detect::hunt(a),
         Command::Rules(c) => cmd_detect::rules(c),
+        Command::Alerts(a) => cmd_detect::alerts(a),
         Command::Laws(c) => cmd_law::laws(c),
         Command::Obligations(a) => cmd_law::obligations(a),
     };

@@ -7,23 +7,30 @@
 #![forbid(unsafe_code)]
 
 mod auth;
+pub mod detection;
 mod openapi;
 mod problem;
 mod routes;
 mod serve;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bulwark_store::{Store, UsageTracker};
+use detection::Detector;
 
 pub use problem::Problem;
 pub use serve::{serve, ServeConfig, ServeError};
+
+type VaultFeed = Arc<Mutex<Option<tokio::sync::mpsc::Receiver<bulwark_detect::Event>>>>;
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub usage: Arc<UsageTracker>,
+    /// Live detection; `None` serves the vault without it.
+    pub detector: Option<Arc<Detector>>,
+    vault_feed: VaultFeed,
 }
 
 impl AppState {
@@ -31,6 +38,29 @@ impl AppState {
         AppState {
             store,
             usage: Arc::new(UsageTracker::default()),
+            detector: None,
+            vault_feed: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// With live detection over `builtin` rule files plus those in `rules_dir`.
+    pub fn with_detection(
+        store: Store,
+        builtin: Vec<(String, String)>,
+        rules_dir: Option<std::path::PathBuf>,
+    ) -> Result<AppState, String> {
+        let (detector, rx) = Detector::new(builtin, rules_dir)?;
+        let mut state = AppState::new(store);
+        state.detector = Some(detector);
+        state.vault_feed = Arc::new(Mutex::new(Some(rx)));
+        Ok(state)
+    }
+
+    /// Starts analysing vault reveals (once; `serve` calls it). Needs a runtime.
+    pub fn start_vault_feed(&self) {
+        let rx = self.vault_feed.lock().ok().and_then(|mut g| g.take());
+        if let (Some(rx), Some(d)) = (rx, &self.detector) {
+            tokio::spawn(detection::vault_feed(d.clone(), self.store.clone(), rx));
         }
     }
 }

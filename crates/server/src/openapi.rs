@@ -184,6 +184,15 @@ pub fn document() -> Value {
                 "post": op("Sign a checkpoint of the current head", "audit:read", ("201", ok_json("Checkpoint", json!({"$ref": "#/components/schemas/Checkpoint"}))), &["401", "403"]),
                 "get": op("The latest signed checkpoint", "audit:read", ("200", ok_json("Checkpoint", json!({"$ref": "#/components/schemas/Checkpoint"}))), &["401", "403", "404"])
             },
+            "/v1/events": {"post": merge(json!({
+                "parameters": [param("product", "query", "Log source of these events", false), param("category", "query", "Log source", false), param("service", "query", "Log source", false)],
+                "requestBody": {"required": true, "content": {"application/x-ndjson": {"schema": {"type": "string", "description": "One JSON object (ECS fields) per line; at most 8 MiB"}}}}
+            }), op("Analyse events with the live rule set (503 + Retry-After when busy)", "events:write", ("202", ok_json("Accepted", json!({"type": "object", "properties": {"accepted": {"type": "integer"}, "malformed": {"type": "array"}, "detections": {"type": "integer"}, "new_alerts": {"type": "array", "items": {"type": "integer"}}}}))), &["400", "401", "403"]))},
+            "/v1/alerts": {"get": merge(json!({
+                "parameters": [param("level", "query", "Minimum level", false), param("rule", "query", "Rule id", false), param("since", "query", "RFC 3339", false),
+                               param("cursor", "query", "From next_cursor", false), param("limit", "query", "1 to 1000", false)]
+            }), op("Alerts, de-duplicated per rule and group within an hour", "alerts:read", ("200", ok_json("Alerts", json!({"type": "object"}))), &["400", "401", "403"]))},
+            "/v1/rules/reload": {"post": op("Recompile the rules (built-in pack plus the data directory's rules/) without dropping events", "admin", ("200", ok_json("Loaded", json!({"type": "object"}))), &["400", "401", "403"])},
             "/v1/vault/lockdown": {
                 "post": merge(json!({
                     "requestBody": body(json!({"type": "object", "required": ["enabled"], "properties": {"enabled": {"type": "boolean"}, "reason": {"type": "string"}}}))

@@ -44,6 +44,7 @@ pub async fn serve(
         return Err(ServeError::PlainHttpNotLoopback(cfg.listen));
     }
     let duties = tokio::spawn(background(state.clone(), cfg.checkpoint_every));
+    state.start_vault_feed();
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let result = match &cfg.tls {
         Some((cert, key)) => {

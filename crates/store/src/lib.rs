@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod access_log;
+mod alerts;
 mod api_keys;
 mod conn;
 mod customers;
@@ -30,6 +31,7 @@ use bulwark_vault::{Keyring, KeyringRecord, UnlockSecret};
 use rusqlite::OptionalExtension;
 
 pub use access_log::{AccessFilter, AccessOutcome, AccessRecord};
+pub use alerts::{Alert, AlertFilter, NewAlert};
 pub use api_keys::{ApiKeyInfo, KeyReview, NewApiKey, Principal, UsageTracker};
 pub use customers::{
     CustomerMeta, CustomerPatch, Denial, LookupBy, NewCustomer, RevealRequest, Revealed,

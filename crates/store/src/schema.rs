@@ -86,6 +86,22 @@ CREATE TABLE IF NOT EXISTS ledger (
     hash      BLOB NOT NULL
 );
 
+CREATE TABLE IF NOT EXISTS alerts (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule_id       TEXT NOT NULL,
+    rule_title    TEXT NOT NULL,
+    level         TEXT NOT NULL,
+    group_key     TEXT NOT NULL,
+    first_seen_ms INTEGER NOT NULL,
+    last_seen_ms  INTEGER NOT NULL,
+    count         INTEGER NOT NULL,
+    fields        TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_dedup ON alerts (rule_id, group_key, last_seen_ms);
+CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, id);
+
 CREATE TABLE IF NOT EXISTS ledger_checkpoints (
     seq        INTEGER PRIMARY KEY,
     checkpoint TEXT NOT NULL

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Caller;
+use crate::detection::vault_event;
 use crate::problem::Problem;
 use crate::AppState;
 
@@ -116,16 +117,38 @@ pub async fn get_one(
             s.usage.note(&caller.principal, grant);
         }
     }
-    let revealed = s
+    let purpose = purpose(&headers);
+    let principal = caller.principal.clone();
+    let requested: Vec<&str> = elements.iter().map(|e| e.code()).collect();
+    let outcome = s
         .store
         .reveal(RevealRequest {
             principal: caller.principal,
-            purpose: purpose(&headers),
+            purpose: purpose.clone(),
             customer: id,
-            elements,
-            source: caller.source,
+            elements: elements.clone(),
+            source: caller.source.clone(),
         })
-        .await?;
+        .await;
+    if let Some(d) = &s.detector {
+        let (allowed, shown): (bool, Vec<&str>) = match &outcome {
+            Ok(r) => (true, r.fields.keys().map(|e| e.code()).collect()),
+            Err(_) => (false, requested.clone()),
+        };
+        let sid = id.to_string();
+        if let Some(ev) = vault_event(
+            "vault.reveal",
+            allowed,
+            &principal,
+            caller.source.as_deref(),
+            Some(&sid),
+            &shown,
+            purpose.as_deref(),
+        ) {
+            d.feed_vault(ev);
+        }
+    }
+    let revealed = outcome?;
     let fields: BTreeMap<&str, &str> = revealed
         .fields
         .iter()
@@ -174,11 +197,31 @@ pub async fn find_or_list(
     }
     if let Some(by) = by.into_iter().next() {
         caller.require(&s, Scope::VaultLookup)?;
+        let label = by.label();
         let ids = s
             .store
-            .lookup(by, &caller.principal, purpose(&headers), caller.source)?
+            .lookup(
+                by,
+                &caller.principal,
+                purpose(&headers),
+                caller.source.clone(),
+            )?
             .wait()
             .await?;
+        if let Some(d) = &s.detector {
+            let p = purpose(&headers);
+            if let Some(ev) = vault_event(
+                "vault.lookup",
+                true,
+                &caller.principal,
+                caller.source.as_deref(),
+                None,
+                &[label],
+                p.as_deref(),
+            ) {
+                d.feed_vault(ev);
+            }
+        }
         let items: Vec<_> = ids.iter().map(|id| serde_json::json!({"id": id})).collect();
         return Ok(Json(serde_json::json!({"items": items})));
     }

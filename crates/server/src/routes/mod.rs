@@ -2,6 +2,7 @@
 
 mod audit;
 mod customers;
+mod events;
 mod keys;
 mod vault;
 
@@ -44,6 +45,12 @@ pub fn router(state: AppState) -> Router {
             "/v1/vault/lockdown",
             post(vault::set_lockdown).get(vault::lockdown_status),
         )
+        .route(
+            "/v1/events",
+            post(events::ingest).layer(axum::extract::DefaultBodyLimit::max(events::MAX_BODY)),
+        )
+        .route("/v1/alerts", get(events::alerts))
+        .route("/v1/rules/reload", post(events::reload))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(log_request))

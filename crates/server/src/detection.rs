@@ -1,0 +1,215 @@
+//! Live detection: the compiled rule set shared by every request, fed by
+//! `POST /v1/events` and by the vault's own reveals; detections become alerts.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bulwark_detect::{CompileOptions, Detection, Engine, Event, RuleSet};
+use bulwark_store::{NewAlert, Store};
+use tokio::sync::{mpsc, Semaphore};
+
+/// What a rule (re)load did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RulesLoaded {
+    pub rules: usize,
+    pub rejected: Vec<String>,
+    /// Correlation windows carried over from the previous rule set.
+    pub correlation_state_kept: usize,
+}
+
+pub struct Detector {
+    engine: Mutex<Engine>,
+    builtin: Vec<(String, String)>,
+    rules_dir: Option<PathBuf>,
+    /// Bounds concurrent ingest requests: beyond it callers are told to retry.
+    pub(crate) ingest: Arc<Semaphore>,
+    pub(crate) window_ms: i64,
+    vault_tx: mpsc::Sender<Event>,
+    vault_dropped: AtomicU64,
+}
+
+fn load(
+    builtin: &[(String, String)],
+    dir: Option<&PathBuf>,
+) -> Result<(Engine, Vec<String>), String> {
+    let mut sources = builtin.to_vec();
+    if let Some(d) = dir.filter(|d| d.is_dir()) {
+        let mut stack = vec![d.clone()];
+        while let Some(d) = stack.pop() {
+            let entries =
+                std::fs::read_dir(&d).map_err(|e| format!("reading {}: {e}", d.display()))?;
+            for entry in entries.flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                    let text = std::fs::read_to_string(&p)
+                        .map_err(|e| format!("reading {}: {e}", p.display()))?;
+                    sources.push((p.display().to_string(), text));
+                }
+            }
+        }
+    }
+    let (set, reports) = RuleSet::load(&sources, CompileOptions::ecs());
+    let rejected = reports
+        .iter()
+        .filter(|r| !r.is_loaded())
+        .map(|r| r.to_string())
+        .collect();
+    Ok((set.compile(), rejected))
+}
+
+impl Detector {
+    /// `builtin` are the shipped rule files; `rules_dir` (the data directory's
+    /// `rules/`) adds rules and is re-read on reload.
+    pub fn new(
+        builtin: Vec<(String, String)>,
+        rules_dir: Option<PathBuf>,
+    ) -> Result<(Arc<Detector>, mpsc::Receiver<Event>), String> {
+        let (engine, rejected) = load(&builtin, rules_dir.as_ref())?;
+        for r in &rejected {
+            tracing::warn!(rule = %r, "rule not loaded");
+        }
+        let (vault_tx, rx) = mpsc::channel(16_384);
+        let d = Detector {
+            engine: Mutex::new(engine),
+            builtin,
+            rules_dir,
+            ingest: Arc::new(Semaphore::new(4)),
+            window_ms: 3_600_000,
+            vault_tx,
+            vault_dropped: AtomicU64::new(0),
+        };
+        Ok((Arc::new(d), rx))
+    }
+
+    pub fn rule_count(&self) -> usize {
+        self.engine.lock().map(|e| e.rule_count()).unwrap_or(0)
+    }
+
+    /// Compiles the rules afresh and swaps them in under the engine lock, so no
+    /// event is processed by neither set; correlation windows carry over.
+    pub fn reload(&self) -> Result<RulesLoaded, String> {
+        let (fresh, rejected) = load(&self.builtin, self.rules_dir.as_ref())?;
+        let mut guard = self
+            .engine
+            .lock()
+            .map_err(|_| "detection engine lock poisoned".to_string())?;
+        let old = std::mem::replace(&mut *guard, fresh);
+        let kept = guard.adopt_state(old);
+        Ok(RulesLoaded {
+            rules: guard.rule_count(),
+            rejected,
+            correlation_state_kept: kept,
+        })
+    }
+
+    /// Runs events through the engine (in arrival order).
+    pub fn process(&self, events: &[Event]) -> Vec<Detection> {
+        let Ok(mut engine) = self.engine.lock() else {
+            return Vec::new();
+        };
+        events.iter().flat_map(|e| engine.process(e)).collect()
+    }
+
+    /// Hands a vault access event to detection without slowing the reveal. A full
+    /// queue drops the event, counts it and says so in the log.
+    pub fn feed_vault(&self, event: Event) {
+        if self.vault_tx.try_send(event).is_err() {
+            let n = self.vault_dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
+                tracing::warn!(
+                    dropped = n,
+                    "vault events not analysed: the detection queue is full"
+                );
+            }
+        }
+    }
+}
+
+pub fn to_alerts(detections: Vec<Detection>, source: &str, now_ms: i64) -> Vec<NewAlert> {
+    detections
+        .into_iter()
+        .map(|d| NewAlert {
+            seen_ms: d
+                .timestamp
+                .as_deref()
+                .and_then(|t| {
+                    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+                .unwrap_or(now_ms),
+            rule_id: d.rule_id,
+            rule_title: d.rule_title,
+            level: serde_json::to_value(d.level)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "medium".into()),
+            group_key: d.group_key,
+            fields: d.fields,
+            source: source.to_owned(),
+        })
+        .collect()
+}
+
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Analyses vault events in batches as they arrive.
+pub async fn vault_feed(detector: Arc<Detector>, store: Store, mut rx: mpsc::Receiver<Event>) {
+    let mut batch = Vec::with_capacity(512);
+    while rx.recv_many(&mut batch, 512).await > 0 {
+        let events = std::mem::take(&mut batch);
+        let d = detector.clone();
+        let detections = tokio::task::spawn_blocking(move || d.process(&events))
+            .await
+            .unwrap_or_default();
+        if !detections.is_empty() {
+            if let Err(e) = store
+                .record_alerts(to_alerts(detections, "vault", now_ms()), detector.window_ms)
+                .wait()
+                .await
+            {
+                tracing::error!(error = %e, "could not record alerts");
+            }
+        }
+    }
+}
+
+/// The event a vault access becomes (ECS names; log source bulwark/vault).
+pub fn vault_event(
+    action: &str,
+    allowed: bool,
+    principal: &bulwark_store::Principal,
+    source: Option<&str>,
+    customer: Option<&str>,
+    elements: &[&str],
+    purpose: Option<&str>,
+) -> Option<Event> {
+    let mut v = serde_json::json!({
+        "@timestamp": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok()?,
+        "event.action": action,
+        "event.outcome": if allowed { "success" } else { "failure" },
+        "user.name": principal.id,
+        "bulwark.vault.elements": elements,
+        "bulwark.principal.type": if principal.key_id.is_some() { "service" } else { "operator" },
+    });
+    if let Some(s) = source {
+        v["source.ip"] = serde_json::json!(s);
+    }
+    if let Some(c) = customer {
+        v["bulwark.customer.id"] = serde_json::json!(c);
+    }
+    if let Some(p) = purpose {
+        v["bulwark.vault.purpose"] = serde_json::json!(p);
+    }
+    let ls = bulwark_detect::Logsource {
+        product: Some("bulwark".into()),
+        category: None,
+        service: Some("vault".into()),
+    };
+    Event::from_json(v, Some(ls))
+}
