@@ -50,8 +50,13 @@ fn rule_sources(dir: Option<&Path>, with_web: bool) -> anyhow::Result<Vec<(Strin
 #[derive(Args)]
 pub struct HuntArgs {
     /// Log files: JSON lines (ECS), nginx/Apache combined or common format; .gz is read too.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "vault_access_log")]
     files: Vec<PathBuf>,
+    /// Also hunt through the vault's own access log in --data-dir (mass reveals, odd purposes…).
+    #[arg(long)]
+    vault_access_log: bool,
+    #[command(flatten)]
+    dir: crate::DataDirArg,
     /// A Sigma rule directory (default: the built-in e-commerce pack).
     #[arg(long)]
     rules: Option<PathBuf>,
@@ -86,6 +91,37 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
         Box::new(f)
     };
     Ok(Box::new(BufReader::with_capacity(1 << 20, r)))
+}
+
+/// Prints one detection; `place` says where it was found (`file:line`, `access log #id`).
+fn print_detection(
+    d: &bulwark_detect::Detection,
+    json: bool,
+    place: &[(&str, serde_json::Value)],
+    shown: &str,
+) -> anyhow::Result<()> {
+    if json {
+        let mut v = serde_json::to_value(d)?;
+        for (k, val) in place {
+            v[*k] = val.clone();
+        }
+        println!("{v}");
+    } else {
+        let fields: Vec<String> = d
+            .group_key
+            .iter()
+            .chain(d.fields.iter())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        println!(
+            "[{}] {}  {}  {}  ({shown})",
+            format!("{:?}", d.level).to_lowercase(),
+            d.rule_title,
+            d.timestamp.as_deref().unwrap_or("-"),
+            fields.join(" ")
+        );
+    }
+    Ok(())
 }
 
 /// Exit status: 0 nothing found, 1 detections, 2 error (like a linter, so pipelines can gate on it).
@@ -175,28 +211,16 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
                                 format!("{:?}", d.level).to_lowercase(),
                             ))
                             .or_default() += 1;
-                        if a.json {
-                            let mut v = serde_json::to_value(&d)?;
-                            v["file"] = serde_json::json!(path.display().to_string());
-                            v["line"] = serde_json::json!(line_no);
-                            println!("{v}");
-                        } else {
-                            let fields: Vec<String> = d
-                                .group_key
-                                .iter()
-                                .chain(d.fields.iter())
-                                .map(|(k, v)| format!("{k}={v}"))
-                                .collect();
-                            println!(
-                                "[{}] {}  {}  {}  ({}:{})",
-                                format!("{:?}", d.level).to_lowercase(),
-                                d.rule_title,
-                                d.timestamp.as_deref().unwrap_or("-"),
-                                fields.join(" "),
-                                path.display(),
-                                line_no
-                            );
-                        }
+                        let place = [
+                            ("file", serde_json::json!(path.display().to_string())),
+                            ("line", serde_json::json!(line_no)),
+                        ];
+                        print_detection(
+                            &d,
+                            a.json,
+                            &place,
+                            &format!("{}:{line_no}", path.display()),
+                        )?;
                     }
                 }
             }
@@ -229,6 +253,43 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
             eprintln!("{}: more malformed lines not shown", path.display());
         }
         lines_total += line_no;
+    }
+    if a.vault_access_log {
+        let store = bulwark_store::Store::open(&a.dir.data_dir, None)?;
+        let mut filter = bulwark_store::AccessFilter {
+            limit: 10_000,
+            ..Default::default()
+        };
+        let mut records = 0u64;
+        loop {
+            let page = store.access_log(&filter)?;
+            for r in &page {
+                records += 1;
+                let Some(ev) = bulwark_server::detection::access_record_event(r) else {
+                    continue;
+                };
+                for d in engine.process(&ev) {
+                    found += 1;
+                    *by_rule
+                        .entry((
+                            d.rule_title.clone(),
+                            format!("{:?}", d.level).to_lowercase(),
+                        ))
+                        .or_default() += 1;
+                    print_detection(
+                        &d,
+                        a.json,
+                        &[("access_log_id", serde_json::json!(r.id))],
+                        &format!("access log #{}", r.id),
+                    )?;
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == filter.limit => filter.after_id = Some(last.id),
+                _ => break,
+            }
+        }
+        eprintln!("{records} access-log records analysed");
     }
     eprintln!("\n{lines_total} lines, {malformed_total} malformed, {found} detections");
     for ((title, level), n) in &by_rule {

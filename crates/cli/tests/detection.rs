@@ -120,6 +120,22 @@ fn mass_reveals_raise_a_critical_alert() {
     let alert = wait_for_alert(server.addr, &reader, "Mass Vault Reveals");
     assert_eq!(alert["level"], "critical");
     assert_eq!(alert["source"], "vault");
+    // Hunting the stored access log afterwards finds the same story.
+    let o = run(&[
+        "hunt",
+        "--vault-access-log",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.contains("Mass Vault Reveals") && l.contains("access_log_id")),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]

@@ -179,31 +179,36 @@ pub async fn vault_feed(detector: Arc<Detector>, store: Store, mut rx: mpsc::Rec
     }
 }
 
-/// The event a vault access becomes (ECS names; log source bulwark/vault).
-pub fn vault_event(
-    action: &str,
-    allowed: bool,
-    principal: &bulwark_store::Principal,
-    source: Option<&str>,
-    customer: Option<&str>,
-    elements: &[&str],
-    purpose: Option<&str>,
-) -> Option<Event> {
+/// One vault access as detection sees it.
+pub struct VaultAccess<'a> {
+    pub action: &'a str,
+    pub allowed: bool,
+    pub principal: &'a str,
+    pub source: Option<&'a str>,
+    pub customer: Option<&'a str>,
+    pub elements: &'a [&'a str],
+    pub purpose: Option<&'a str>,
+    pub at: time::OffsetDateTime,
+}
+
+/// The event a vault access becomes (ECS names; log source bulwark/vault). Used
+/// for live reveals and for hunting over the stored access log alike.
+pub fn vault_access_event(a: &VaultAccess<'_>) -> Option<Event> {
     let mut v = serde_json::json!({
-        "@timestamp": time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).ok()?,
-        "event.action": action,
-        "event.outcome": if allowed { "success" } else { "failure" },
-        "user.name": principal.id,
-        "bulwark.vault.elements": elements,
-        "bulwark.principal.type": if principal.key_id.is_some() { "service" } else { "operator" },
+        "@timestamp": a.at.format(&time::format_description::well_known::Rfc3339).ok()?,
+        "event.action": a.action,
+        "event.outcome": if a.allowed { "success" } else { "failure" },
+        "user.name": a.principal,
+        "bulwark.vault.elements": a.elements,
+        "bulwark.principal.type": if a.principal.starts_with("key:") { "service" } else { "operator" },
     });
-    if let Some(s) = source {
+    if let Some(s) = a.source {
         v["source.ip"] = serde_json::json!(s);
     }
-    if let Some(c) = customer {
+    if let Some(c) = a.customer {
         v["bulwark.customer.id"] = serde_json::json!(c);
     }
-    if let Some(p) = purpose {
+    if let Some(p) = a.purpose {
         v["bulwark.vault.purpose"] = serde_json::json!(p);
     }
     let ls = bulwark_detect::Logsource {
@@ -212,4 +217,23 @@ pub fn vault_event(
         service: Some("vault".into()),
     };
     Event::from_json(v, Some(ls))
+}
+
+/// The event of an access-log record.
+pub fn access_record_event(r: &bulwark_store::AccessRecord) -> Option<Event> {
+    let elements: Vec<&str> = r.elements.iter().map(String::as_str).collect();
+    vault_access_event(&VaultAccess {
+        action: if r.action == "lookup" {
+            "vault.lookup"
+        } else {
+            "vault.reveal"
+        },
+        allowed: r.outcome == bulwark_store::AccessOutcome::Allowed,
+        principal: &r.principal,
+        source: r.source.as_deref(),
+        customer: r.customer_id.as_deref(),
+        elements: &elements,
+        purpose: r.purpose.as_deref(),
+        at: r.at,
+    })
 }

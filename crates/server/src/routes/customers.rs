@@ -10,7 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::detection::vault_event;
+use crate::detection::{vault_access_event, VaultAccess};
 use crate::problem::Problem;
 use crate::AppState;
 
@@ -136,15 +136,16 @@ pub async fn get_one(
             Err(_) => (false, requested.clone()),
         };
         let sid = id.to_string();
-        if let Some(ev) = vault_event(
-            "vault.reveal",
+        if let Some(ev) = vault_access_event(&VaultAccess {
+            action: "vault.reveal",
             allowed,
-            &principal,
-            caller.source.as_deref(),
-            Some(&sid),
-            &shown,
-            purpose.as_deref(),
-        ) {
+            principal: &principal.id,
+            source: caller.source.as_deref(),
+            customer: Some(&sid),
+            elements: &shown,
+            purpose: purpose.as_deref(),
+            at: time::OffsetDateTime::now_utc(),
+        }) {
             d.feed_vault(ev);
         }
     }
@@ -210,15 +211,16 @@ pub async fn find_or_list(
             .await?;
         if let Some(d) = &s.detector {
             let p = purpose(&headers);
-            if let Some(ev) = vault_event(
-                "vault.lookup",
-                true,
-                &caller.principal,
-                caller.source.as_deref(),
-                None,
-                &[label],
-                p.as_deref(),
-            ) {
+            if let Some(ev) = vault_access_event(&VaultAccess {
+                action: "vault.lookup",
+                allowed: true,
+                principal: &caller.principal.id,
+                source: caller.source.as_deref(),
+                customer: None,
+                elements: &[label],
+                purpose: p.as_deref(),
+                at: time::OffsetDateTime::now_utc(),
+            }) {
                 d.feed_vault(ev);
             }
         }
