@@ -72,6 +72,10 @@ pub struct HuntArgs {
     /// One detection per line as JSON; the summary goes to stderr.
     #[arg(long)]
     json: bool,
+    /// Only read and parse the files (every field), run no rules: checks a file and
+    /// shows the parsing ceiling.
+    #[arg(long)]
+    parse_only: bool,
 }
 
 fn parse_logsource(s: &str) -> Logsource {
@@ -140,6 +144,8 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
     );
     let logsource = a.logsource.as_deref().map(parse_logsource);
     let progress = std::io::stderr().is_terminal();
+    let parse_only = a.parse_only;
+    let started = std::time::Instant::now();
     let mut by_rule: BTreeMap<(String, String), u64> = BTreeMap::new();
     let (mut lines_total, mut found, mut malformed_total) = (0u64, 0u64, 0u64);
     for path in &a.files {
@@ -184,6 +190,26 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
         let mut malformed_shown = 0;
         let mut handle = |line: &str, line_no: u64| -> anyhow::Result<()> {
             if line.trim().is_empty() {
+                return Ok(());
+            }
+            if parse_only {
+                match bulwark_detect::parse_line(format, line, line_no) {
+                    Ok(ev) => {
+                        std::hint::black_box(ev);
+                    }
+                    Err(m) => {
+                        malformed_total += 1;
+                        if malformed_shown < 20 {
+                            eprintln!(
+                                "{}:{}: malformed line: {}",
+                                path.display(),
+                                m.line_no,
+                                m.reason
+                            );
+                            malformed_shown += 1;
+                        }
+                    }
+                }
                 return Ok(());
             }
             match engine.parse_line(format, line, line_no) {
@@ -291,7 +317,11 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
         }
         eprintln!("{records} access-log records analysed");
     }
-    eprintln!("\n{lines_total} lines, {malformed_total} malformed, {found} detections");
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "\n{lines_total} lines, {malformed_total} malformed, {found} detections in {secs:.2} s ({:.0} lines/s)",
+        lines_total as f64 / secs.max(1e-9)
+    );
     for ((title, level), n) in &by_rule {
         eprintln!("  {n:>8}  [{level}] {title}");
     }
