@@ -78,15 +78,6 @@ pub struct HuntArgs {
     parse_only: bool,
 }
 
-fn parse_logsource(s: &str) -> Logsource {
-    let mut parts = s.split('/').map(|p| (!p.is_empty()).then(|| p.to_owned()));
-    Logsource {
-        product: parts.next().flatten(),
-        category: parts.next().flatten(),
-        service: parts.next().flatten(),
-    }
-}
-
 fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let r: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
@@ -119,7 +110,7 @@ fn print_detection(
             .collect();
         println!(
             "[{}] {}  {}  {}  ({shown})",
-            format!("{:?}", d.level).to_lowercase(),
+            d.level.as_str(),
             d.rule_title,
             d.timestamp.as_deref().unwrap_or("-"),
             fields.join(" ")
@@ -142,7 +133,7 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
         engine.rule_count(),
         rejected.len()
     );
-    let logsource = a.logsource.as_deref().map(parse_logsource);
+    let logsource = a.logsource.as_deref().map(Logsource::parse_triple);
     let progress = std::io::stderr().is_terminal();
     let parse_only = a.parse_only;
     let started = std::time::Instant::now();
@@ -212,7 +203,7 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
                 }
                 return Ok(());
             }
-            match engine.parse_line(format, line, line_no) {
+            match engine.process_line(format, line, line_no, logsource.as_ref()) {
                 Err(m) => {
                     malformed_total += 1;
                     if malformed_shown < 20 {
@@ -225,17 +216,11 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
                         malformed_shown += 1;
                     }
                 }
-                Ok(mut ev) => {
-                    if let Some(ls) = &logsource {
-                        ev = ev.with_logsource(ls.clone());
-                    }
-                    for d in engine.process(&ev) {
+                Ok(detections) => {
+                    for d in detections {
                         found += 1;
                         *by_rule
-                            .entry((
-                                d.rule_title.clone(),
-                                format!("{:?}", d.level).to_lowercase(),
-                            ))
+                            .entry((d.rule_title.clone(), d.level.as_str().to_owned()))
                             .or_default() += 1;
                         let place = [
                             ("file", serde_json::json!(path.display().to_string())),
@@ -297,10 +282,7 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
                 for d in engine.process(&ev) {
                     found += 1;
                     *by_rule
-                        .entry((
-                            d.rule_title.clone(),
-                            format!("{:?}", d.level).to_lowercase(),
-                        ))
+                        .entry((d.rule_title.clone(), d.level.as_str().to_owned()))
                         .or_default() += 1;
                     print_detection(
                         &d,

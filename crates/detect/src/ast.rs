@@ -28,9 +28,10 @@ impl Logsource {
     /// Attributes the event does not state are unknown and do not exclude the rule,
     /// which is how other Sigma tools treat untyped logs.
     pub fn admits(&self, event: &Logsource) -> bool {
+        // Case-insensitive: events may carry a log source built by hand.
         fn ok(rule: &Option<String>, ev: &Option<String>) -> bool {
             match (rule, ev) {
-                (Some(r), Some(e)) => r == e,
+                (Some(r), Some(e)) => r.eq_ignore_ascii_case(e),
                 _ => true,
             }
         }

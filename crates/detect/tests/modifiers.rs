@@ -439,3 +439,15 @@ fn lint_lines_name_the_problem_and_place() {
     let line = reports[0].to_string();
     assert!(line.contains("YAML syntax error at line"), "{line}");
 }
+
+#[test]
+fn logsource_literal_is_compared_case_insensitively() {
+    let mut e = engine("  sel:\n    a: x\n  condition: sel\n");
+    let ls = bulwark_detect::Logsource {
+        product: Some("TEST".into()),
+        category: None,
+        service: None,
+    };
+    let ev = Event::new(json!({"a": "x"}).as_object().unwrap().clone(), Some(ls));
+    assert_eq!(e.process(&ev).len(), 1);
+}
