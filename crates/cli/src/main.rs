@@ -6,6 +6,7 @@ mod cmd_keys;
 mod cmd_law;
 mod cmd_ledger;
 mod cmd_misc;
+mod cmd_scope;
 mod files;
 mod secrets;
 
@@ -59,6 +60,8 @@ enum Command {
     /// The breach-notification law catalogue (not legal advice).
     #[command(subcommand)]
     Laws(cmd_law::LawsCmd),
+    /// Who was affected and what was exposed, from the vault's access log.
+    Scope(cmd_scope::ScopeArgs),
     /// Who must be notified, by when, for a scenario (not legal advice).
     Obligations(cmd_law::ObligationsArgs),
 }
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
         Command::Alerts(a) => cmd_detect::alerts(a),
         Command::Laws(c) => cmd_law::laws(c),
         Command::Obligations(a) => cmd_law::obligations(a),
+        Command::Scope(a) => cmd_scope::scope(a),
     };
     match result {
         Ok(code) => code,

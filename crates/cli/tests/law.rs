@@ -134,3 +134,77 @@ fn bulwark_law_text(id: &str) -> String {
     ))
     .unwrap()
 }
+
+#[test]
+fn scope_from_the_access_log_feeds_obligations() {
+    let (t, dir) = tempdir();
+    let admin = init(&dir);
+    let server = Server::start(&dir, &["--no-detection"], &[]);
+    let writer = create_key(server.addr, &admin, &["vault:write"]);
+    let stolen = create_key(server.addr, &admin, &["vault:reveal:*"]);
+    let mut ids = Vec::new();
+    for (i, sub) in ["US-TX", "US-TX", "US-CA"].iter().enumerate() {
+        let (_, v) = http(server.addr, "POST", "/v1/customers", Some(&writer), &[], Some(&serde_json::json!({
+            "residency": {"country": "US", "subdivision": sub},
+            "fields": {"name": format!("N{i}"), "national_id": format!("123-45-678{i}"), "email": format!("s{i}@example.com")}}))).unwrap();
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids[..2] {
+        let (s, _) = http(
+            server.addr,
+            "GET",
+            &format!("/v1/customers/{id}?fields=name,national_id"),
+            Some(&stolen),
+            &[("X-Bulwark-Purpose", "support")],
+            None,
+        )
+        .unwrap();
+        assert_eq!(s, 200);
+    }
+    drop(server);
+    let key_id = format!("key:{}", &stolen[4..16]);
+    let scenario = t.path().join("scope.json");
+    let d = dir.to_str().unwrap();
+    let o = run(&[
+        "scope",
+        "--data-dir",
+        d,
+        "--principal",
+        &key_id,
+        "--since",
+        "1h",
+        "--scenario-out",
+        scenario.to_str().unwrap(),
+        "--aware-at",
+        "2026-03-02T09:00:00Z",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["customers"].as_array().unwrap().len(),
+        2,
+        "only the two revealed customers: {v}"
+    );
+    assert_eq!(
+        v["affected"],
+        serde_json::json!([{"jurisdiction": "US-TX", "elements": ["name", "national_id"], "count": 2}])
+    );
+    let o = run(&[
+        "obligations",
+        "--data-dir",
+        d,
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--json",
+    ]);
+    let ev: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tx_individuals = ev["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["jurisdiction"] == "US-TX" && o["recipient"] == "individuals")
+        .unwrap();
+    assert_eq!(tx_individuals["count"], 2);
+    assert_eq!(tx_individuals["deadline"], "2026-05-01T09:00:00Z");
+}

@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS access_log (
 CREATE INDEX IF NOT EXISTS access_log_principal_at ON access_log (principal, at_ms);
 CREATE INDEX IF NOT EXISTS access_log_at ON access_log (at_ms);
 CREATE INDEX IF NOT EXISTS access_log_customer ON access_log (customer_id);
+CREATE INDEX IF NOT EXISTS access_log_source_at ON access_log (source, at_ms);
 
 CREATE TABLE IF NOT EXISTS ledger (
     seq       INTEGER PRIMARY KEY,
