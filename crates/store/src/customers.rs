@@ -319,6 +319,7 @@ impl Store {
             if exists.is_none() {
                 return Err(StoreError::CustomerNotFound(id));
             }
+            ctx.touch_keys(&id.to_string())?;
             let shredded = ctx.keys.execute(
                 "DELETE FROM customer_keys WHERE customer_id = ?1",
                 [id.to_string()],
@@ -684,11 +685,9 @@ impl Store {
             )?
             .query_row(params![customer.to_string(), version], |r| r.get(0))
             .optional()?;
-        let wrapped = wrapped.ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "customer {customer}: key version {version} is missing"
-            ))
-        })?;
+        // No key for a customer row: its keys were destroyed (crypto-shredded) and
+        // these rows come from an older copy of bulwark.db. Nothing can open them.
+        let wrapped = wrapped.ok_or(StoreError::Denied(Denial::NotFound))?;
         let key = kr.open_customer_key(customer, &WrappedCustomerKey { version, wrapped })?;
         let cipher = Arc::new(FieldCipher::new(&key));
         self.inner_key_cache()
@@ -810,6 +809,7 @@ fn insert_sealed(ctx: &mut WriteCtx<'_>, s: &Sealed, actor: &str) -> Result<()> 
             return Err(StoreError::DuplicateExternalId);
         }
     }
+    ctx.touch_keys(&id)?;
     ctx.keys.execute(
         "INSERT INTO customer_keys (customer_id, version, wrapped) VALUES (?1, ?2, ?3)",
         params![id, s.key.version, s.key.wrapped],
@@ -894,6 +894,7 @@ fn apply_patch(
         None => {
             // First write since a rotation: this customer gets a key of the current version.
             let (key, wrapped) = kr.new_customer_key(id, &mut OsRng)?;
+            ctx.touch_keys(&sid)?;
             ctx.keys.execute(
                 "INSERT INTO customer_keys (customer_id, version, wrapped) VALUES (?1, ?2, ?3)",
                 params![sid, wrapped.version, wrapped.wrapped],

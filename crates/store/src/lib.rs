@@ -77,6 +77,8 @@ struct Inner {
     readers: conn::ReaderPool,
     keyring: Option<RwLock<Keyring>>,
     key_cache: key_cache::KeyCache,
+    /// Held shared for the store's lifetime (see `lock_store`).
+    _lock: std::fs::File,
 }
 
 impl Drop for Inner {
@@ -102,7 +104,23 @@ impl Store {
         if !main_path.is_file() || !keys_path.is_file() {
             return Err(StoreError::NotInitialised(dir.root.display().to_string()));
         }
-        let repaired = reconcile(&main_path, &keys_path)?;
+        let (lock, alone) = lock_store(&dir.root)?;
+        // Additive schema changes (new tables, indexes) apply on open; the
+        // statements are idempotent.
+        conn::open_rw(&main_path, false)?.execute_batch(schema::MAIN)?;
+        conn::open_rw(&keys_path, false)?.execute_batch(schema::KEYS)?;
+        let repaired = if alone {
+            reconcile(&main_path, &keys_path)?
+        } else {
+            (0, 0)
+        };
+        if alone {
+            let _ = lock.unlock();
+        }
+        lock.lock_shared().map_err(|source| StoreError::Io {
+            path: dir.root.join("store.lock").display().to_string(),
+            source,
+        })?;
         let main = conn::open_rw(&main_path, false)?;
         let keys = conn::open_rw(&keys_path, false)?;
         let version: Option<String> = main
@@ -134,6 +152,7 @@ impl Store {
                 writer_thread: Some(writer_thread),
                 keyring,
                 key_cache: key_cache::KeyCache::new(200_000),
+                _lock: lock,
                 dir,
             }),
         };
@@ -200,36 +219,66 @@ impl Store {
     }
 }
 
-/// Finishes what a crash between the two databases' commits left half done:
-/// customer keys with no customer (an unacknowledged create) are dropped, and
-/// customers whose keys are gone (an interrupted erasure) are erased.
+/// Finishes what a crash between the two databases' commits left half done, for
+/// the customers whose keys a job touched (`keys.pending`, cleared once both files
+/// committed): keys whose customer never landed (an unacknowledged create) are
+/// dropped, and customers whose keys are gone (an interrupted erasure) are erased.
+/// Runs only under the exclusive store lock, i.e. with no other process mid-commit.
 fn reconcile(main_path: &Path, keys_path: &Path) -> Result<(usize, usize)> {
     let conn = conn::open_rw(main_path, false)?;
     conn.execute("ATTACH DATABASE ?1 AS keys", [keys_path.to_string_lossy()])?;
-    let keyless: Vec<String> = {
-        let mut stmt = conn.prepare(
-            "SELECT id FROM customers c
-             WHERE NOT EXISTS (SELECT 1 FROM keys.customer_keys k WHERE k.customer_id = c.id)
-             UNION
-             SELECT DISTINCT f.customer_id FROM customer_fields f
-             WHERE NOT EXISTS (SELECT 1 FROM keys.customer_keys k
-                               WHERE k.customer_id = f.customer_id AND k.version = f.key_version)",
-        )?;
+    let pending: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT customer_id FROM keys.pending")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    for id in &keyless {
-        conn.execute(
-            "DELETE FROM keys.customer_keys WHERE customer_id = ?1",
+    let (mut orphans, mut erased) = (0usize, 0usize);
+    for id in &pending {
+        let customer: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM customers WHERE id = ?1)",
             [id],
+            |r| r.get(0),
         )?;
-        customers::delete_rows(&conn, id)?;
+        let keyless: bool = conn.query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM keys.customer_keys WHERE customer_id = ?1)
+                 OR EXISTS (SELECT 1 FROM customer_fields f WHERE f.customer_id = ?1 AND NOT EXISTS
+                      (SELECT 1 FROM keys.customer_keys k WHERE k.customer_id = f.customer_id AND k.version = f.key_version))",
+            [id],
+            |r| r.get(0),
+        )?;
+        if !customer {
+            orphans += conn.execute(
+                "DELETE FROM keys.customer_keys WHERE customer_id = ?1",
+                [id],
+            )?;
+        } else if keyless {
+            conn.execute(
+                "DELETE FROM keys.customer_keys WHERE customer_id = ?1",
+                [id],
+            )?;
+            customers::delete_rows(&conn, id)?;
+            erased += 1;
+        }
+        conn.execute("DELETE FROM keys.pending WHERE customer_id = ?1", [id])?;
     }
-    let orphans = conn.execute(
-        "DELETE FROM keys.customer_keys WHERE customer_id NOT IN (SELECT id FROM customers)",
-        [],
-    )?;
-    Ok((orphans, keyless.len()))
+    Ok((orphans, erased))
+}
+
+/// Every process holds `store.lock` shared while it has the store open; start-up
+/// repair takes it exclusively first, so it never runs beside another writer.
+fn lock_store(dir: &Path) -> Result<(std::fs::File, bool)> {
+    let path = dir.join("store.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+    let alone = file.try_lock().is_ok();
+    Ok((file, alone))
 }
 
 pub(crate) fn load_keyring_record(keys: &rusqlite::Connection) -> Result<KeyringRecord> {

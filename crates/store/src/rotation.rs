@@ -160,6 +160,7 @@ impl Store {
                         Some(wrapped) => kr.open_customer_key(id, &WrappedCustomerKey { version: target, wrapped })?,
                         None => {
                             let (key, wrapped) = kr.new_customer_key(id, &mut OsRng)?;
+                            ctx.touch_keys(sid)?;
                             ctx.keys.execute(
                                 "INSERT INTO customer_keys (customer_id, version, wrapped) VALUES (?1, ?2, ?3)",
                                 params![sid, wrapped.version, wrapped.wrapped],
@@ -218,6 +219,7 @@ impl Store {
                             )
                             .optional()?;
                         if used.is_none() {
+                            ctx.touch_keys(sid)?;
                             destroyed += ctx.keys.execute(
                                 "DELETE FROM customer_keys WHERE customer_id = ?1 AND version = ?2",
                                 params![sid, v],

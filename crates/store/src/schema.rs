@@ -115,6 +115,12 @@ CREATE TABLE IF NOT EXISTS keyring (
     record TEXT NOT NULL
 );
 
+-- Customers whose keys a job changed, until both files have committed: what
+-- start-up repair must look at after a crash (see store::reconcile).
+CREATE TABLE IF NOT EXISTS pending (
+    customer_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS customer_keys (
     customer_id TEXT NOT NULL,
     version     INTEGER NOT NULL,

@@ -32,6 +32,7 @@ pub struct WriteCtx<'a> {
     head: Head,
     settings: Option<Settings>,
     shred_wal: bool,
+    touched: Vec<String>,
 }
 
 impl WriteCtx<'_> {
@@ -86,6 +87,17 @@ impl WriteCtx<'_> {
     /// Jobs that change settings call this so later jobs in the batch see the change.
     pub fn forget_settings(&mut self) {
         self.settings = None;
+    }
+
+    /// Marks a customer whose keys this job creates or destroys, so that a crash
+    /// between the two files' commits is repaired at the next start.
+    pub fn touch_keys(&mut self, customer: &str) -> Result<()> {
+        self.keys.execute(
+            "INSERT OR IGNORE INTO pending (customer_id) VALUES (?1)",
+            [customer],
+        )?;
+        self.touched.push(customer.to_owned());
+        Ok(())
     }
 
     /// Asks for `keys.db`'s write-ahead log to be emptied after commit, so
@@ -238,6 +250,9 @@ fn read_head(main: &Connection) -> Result<Head> {
 }
 
 fn run(main: Connection, keys: Connection, rx: mpsc::Receiver<Job>) {
+    // Customers whose cross-file writes both committed: their `pending` marks are
+    // removed in the next batch (or when the writer stops).
+    let mut settled: Vec<String> = Vec::new();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -246,11 +261,27 @@ fn run(main: Connection, keys: Connection, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        run_batch(&main, &keys, batch);
+        settled = run_batch(&main, &keys, batch, std::mem::take(&mut settled));
+    }
+    if !settled.is_empty() {
+        let _ = clear_pending(&keys, &settled);
     }
 }
 
-fn run_batch(main: &Connection, keys: &Connection, batch: Vec<Job>) {
+fn clear_pending(keys: &Connection, ids: &[String]) -> rusqlite::Result<()> {
+    let mut stmt = keys.prepare_cached("DELETE FROM pending WHERE customer_id = ?1")?;
+    for id in ids {
+        stmt.execute([id])?;
+    }
+    Ok(())
+}
+
+fn run_batch(
+    main: &Connection,
+    keys: &Connection,
+    batch: Vec<Job>,
+    settled: Vec<String>,
+) -> Vec<String> {
     // Another process (the CLI) may have appended to the ledger: the head is read
     // under the write lock, never cached across batches.
     let begun = keys
@@ -272,9 +303,12 @@ fn run_batch(main: &Connection, keys: &Connection, batch: Vec<Job>) {
             for job in batch {
                 job(Err(&e))(Some(&e));
             }
-            return;
+            return settled;
         }
     };
+    // Clearing marks of the previous batch rides on this batch's keys transaction;
+    // if it fails the marks stay, which only makes the next start-up check more.
+    let cleared = clear_pending(keys, &settled).is_ok();
     let mut ctx = WriteCtx {
         main,
         keys,
@@ -282,6 +316,7 @@ fn run_batch(main: &Connection, keys: &Connection, batch: Vec<Job>) {
         head,
         settings: None,
         shred_wal: false,
+        touched: Vec::new(),
     };
     let completions: Vec<Completion> = batch.into_iter().map(|job| job(Ok(&mut ctx))).collect();
     let committed = keys
@@ -298,5 +333,11 @@ fn run_batch(main: &Connection, keys: &Connection, batch: Vec<Job>) {
     }
     for c in completions {
         c(err.as_ref());
+    }
+    match err {
+        None if cleared => ctx.touched,
+        None => [settled, ctx.touched].concat(),
+        // Nothing of this batch landed; keep the previous marks for the next try.
+        Some(_) => settled,
     }
 }

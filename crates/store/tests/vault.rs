@@ -606,3 +606,88 @@ fn an_interrupted_rewrap_resumes() {
     }
     s.verify_ledger(None, |_| {}).unwrap();
 }
+
+#[test]
+fn start_up_repairs_a_crash_between_the_two_files() {
+    let f = fixture();
+    let keep = make(&f, "keep@example.com", "4111111111111111");
+    let half_erased = make(&f, "gone@example.com", "4111111111111111");
+    drop(f.store);
+    // What a crash leaves: keys.db committed, bulwark.db not. An unacknowledged
+    // create (a key for a customer that never landed) and an interrupted erasure
+    // (the customer's keys already destroyed).
+    let ghost = Uuid::now_v7().to_string();
+    let keys = sqlite(&f.dir, "keys.db");
+    keys.execute(
+        "INSERT INTO customer_keys (customer_id, version, wrapped) VALUES (?1, 1, x'00')",
+        [&ghost],
+    )
+    .unwrap();
+    keys.execute(
+        "DELETE FROM customer_keys WHERE customer_id = ?1",
+        [half_erased.to_string()],
+    )
+    .unwrap();
+    for id in [ghost.clone(), half_erased.to_string()] {
+        keys.execute(
+            "INSERT OR IGNORE INTO pending (customer_id) VALUES (?1)",
+            [id],
+        )
+        .unwrap();
+    }
+    drop(keys);
+    let s = reopen(&f.dir);
+    let keys = sqlite(&f.dir, "keys.db");
+    let ghost_keys: i64 = keys
+        .query_row(
+            "SELECT COUNT(*) FROM customer_keys WHERE customer_id = ?1",
+            [&ghost],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(ghost_keys, 0, "the unacknowledged create's key is gone");
+    assert!(
+        matches!(
+            s.customer_meta(half_erased),
+            Err(StoreError::CustomerNotFound(_))
+        ),
+        "the erasure was completed"
+    );
+    let pending: i64 = keys
+        .query_row("SELECT COUNT(*) FROM pending", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pending, 0);
+    assert!(s
+        .reveal_blocking(reveal_req(
+            &principal(&["vault:reveal:email"]),
+            keep,
+            &[DataElement::Email]
+        ))
+        .is_ok());
+    s.verify_ledger(None, |_| {}).unwrap();
+}
+
+#[test]
+fn repair_never_runs_beside_another_open_store() {
+    let f = fixture();
+    let id = make(&f, "a@example.com", "4111111111111111");
+    // A mark that looks like an interrupted erasure while the first store is still open
+    // (as if it were mid-commit): a second process must not act on it.
+    sqlite(&f.dir, "keys.db")
+        .execute(
+            "INSERT OR IGNORE INTO pending (customer_id) VALUES (?1)",
+            [id.to_string()],
+        )
+        .unwrap();
+    sqlite(&f.dir, "keys.db")
+        .execute(
+            "DELETE FROM customer_keys WHERE customer_id = ?1",
+            [id.to_string()],
+        )
+        .unwrap();
+    let second = reopen(&f.dir);
+    assert!(
+        second.customer_meta(id).is_ok(),
+        "the second opener left the customer alone"
+    );
+}
