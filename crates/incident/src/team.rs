@@ -1,0 +1,270 @@
+//! The response team: people, their contact details, who holds each role
+//! (primary plus deputies, in the order to try them) and the escalation order.
+//! The seeds ask for a dedicated team with IT, legal, PR and customer service,
+//! "each member with clearly defined roles"; we add an incident commander and
+//! an executive sponsor, who make the calls the others need made.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::incident::Incident;
+use crate::playbook::Playbook;
+
+/// A responsibility on the response team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    IncidentCommander,
+    SecurityLead,
+    Legal,
+    PrComms,
+    CustomerService,
+    ExecutiveSponsor,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::IncidentCommander,
+        Role::SecurityLead,
+        Role::Legal,
+        Role::PrComms,
+        Role::CustomerService,
+        Role::ExecutiveSponsor,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::IncidentCommander => "incident_commander",
+            Role::SecurityLead => "security_lead",
+            Role::Legal => "legal",
+            Role::PrComms => "pr_comms",
+            Role::CustomerService => "customer_service",
+            Role::ExecutiveSponsor => "executive_sponsor",
+        }
+    }
+
+    /// A human title for reports and the plan.
+    pub fn title(self) -> &'static str {
+        match self {
+            Role::IncidentCommander => "Incident commander",
+            Role::SecurityLead => "Security / IT lead",
+            Role::Legal => "Legal",
+            Role::PrComms => "PR / communications",
+            Role::CustomerService => "Customer service",
+            Role::ExecutiveSponsor => "Executive sponsor",
+        }
+    }
+
+    /// What the role is responsible for, as printed in the plan.
+    pub fn responsibility(self) -> &'static str {
+        match self {
+            Role::IncidentCommander => "Runs the response: sets severity, moves phases, assigns tasks, keeps the timeline honest.",
+            Role::SecurityLead => "Assesses and contains, preserves evidence, investigates entry point, exploited weakness and dwell time, leads remediation and monitoring.",
+            Role::Legal => "Decides which notification laws apply, approves notices and regulator reports, talks to law enforcement, owns the deadlines.",
+            Role::PrComms => "Writes customer notices, the public update page and press statements; keeps messages clear, honest and consistent.",
+            Role::CustomerService => "Staffs the customer line, answers questions with the approved script, offers remedies such as credit monitoring.",
+            Role::ExecutiveSponsor => "Approves costly or public decisions (pausing checkout, remedies, disclosures) and the budget for them.",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// An unknown role code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role `{0}`; known: incident_commander, security_lead, legal, pr_comms, customer_service, executive_sponsor")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| UnknownRole(s.chars().take(64).collect()))
+    }
+}
+
+/// A team member and how to reach them out of hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Short stable id (`alice`), used in assignments and on the timeline.
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Anything else: pager, chat handle, an external firm's hotline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<String>,
+}
+
+/// Who holds a role: the primary, then deputies in the order to try them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staffing {
+    pub primary: String,
+    #[serde(default)]
+    pub deputies: Vec<String>,
+}
+
+/// The standing response team.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub people: Vec<Person>,
+    #[serde(default)]
+    pub roles: BTreeMap<Role, Staffing>,
+    /// Person ids in the order to call them when an incident is declared or
+    /// when nobody answers for a role.
+    #[serde(default)]
+    pub escalation: Vec<String>,
+}
+
+/// Something wrong with the team definition.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TeamError {
+    #[error("person id `{0}` is used twice")]
+    DuplicatePerson(String),
+    #[error("person `{0}` has an empty id or name")]
+    EmptyPerson(String),
+    #[error("person `{0}` has no email, phone or other contact")]
+    NoContact(String),
+    #[error("{context} refers to `{person}`, who is not on the team")]
+    UnknownPerson { context: String, person: String },
+    #[error("{role} lists `{person}` both as primary and as a deputy")]
+    SelfDeputy { role: Role, person: String },
+    #[error("`{0}` appears twice in the escalation order")]
+    DuplicateEscalation(String),
+}
+
+/// A role an applied playbook needs that nobody holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaffingGap {
+    pub role: Role,
+    /// Keys (`playbook/task`) of the tasks that role owns.
+    pub tasks: Vec<String>,
+}
+
+impl Team {
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.people.iter().find(|p| p.id == id)
+    }
+
+    /// Everything wrong with the definition (empty when it is sound).
+    pub fn problems(&self) -> Vec<TeamError> {
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        for p in &self.people {
+            if p.id.trim().is_empty() || p.name.trim().is_empty() {
+                out.push(TeamError::EmptyPerson(p.id.clone()));
+            }
+            if !seen.insert(p.id.as_str()) {
+                out.push(TeamError::DuplicatePerson(p.id.clone()));
+            }
+            let has = |c: &Option<String>| c.as_deref().is_some_and(|c| !c.trim().is_empty());
+            if !has(&p.email) && !has(&p.phone) && !has(&p.other) {
+                out.push(TeamError::NoContact(p.id.clone()));
+            }
+        }
+        let mut unknown = |context: String, person: &str| {
+            if self.person(person).is_none() {
+                out.push(TeamError::UnknownPerson {
+                    context,
+                    person: person.to_owned(),
+                });
+            }
+        };
+        for (role, s) in &self.roles {
+            unknown(format!("{role}.primary"), &s.primary);
+            for d in &s.deputies {
+                unknown(format!("{role}.deputies"), d);
+            }
+        }
+        for e in &self.escalation {
+            unknown("escalation".to_owned(), e);
+        }
+        for (role, s) in &self.roles {
+            if s.deputies.contains(&s.primary) {
+                out.push(TeamError::SelfDeputy {
+                    role: *role,
+                    person: s.primary.clone(),
+                });
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for e in &self.escalation {
+            if !seen.insert(e.as_str()) {
+                out.push(TeamError::DuplicateEscalation(e.clone()));
+            }
+        }
+        out
+    }
+
+    /// The first problem, if any.
+    pub fn validate(&self) -> Result<(), TeamError> {
+        match self.problems().into_iter().next() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The people to try for `role`, in order: primary, then deputies.
+    pub fn contacts_for(&self, role: Role) -> Vec<&Person> {
+        self.roles
+            .get(&role)
+            .map(|s| {
+                std::iter::once(&s.primary)
+                    .chain(&s.deputies)
+                    .filter_map(|id| self.person(id))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The escalation order as people (unknown ids are skipped; `problems` reports them).
+    pub fn escalation_order(&self) -> Vec<&Person> {
+        self.escalation
+            .iter()
+            .filter_map(|id| self.person(id))
+            .collect()
+    }
+
+    /// Whether someone can act in `role` for this incident: assigned on the
+    /// incident, or held (primary or deputy) by someone on the team.
+    pub fn is_staffed(&self, role: Role, incident: Option<&Incident>) -> bool {
+        incident.and_then(|i| i.assigned(role)).is_some() || !self.contacts_for(role).is_empty()
+    }
+
+    /// Roles the playbooks give tasks to that nobody can take, for this incident
+    /// (or for the standing team when `incident` is `None`). Only tasks whose
+    /// conditions hold for the incident count.
+    pub fn staffing_gaps(
+        &self,
+        incident: Option<&Incident>,
+        playbooks: &[&Playbook],
+    ) -> Vec<StaffingGap> {
+        let mut gaps: BTreeMap<Role, Vec<String>> = BTreeMap::new();
+        for pb in playbooks {
+            for t in &pb.tasks {
+                if incident.is_some_and(|i| !t.when.holds(i)) {
+                    continue;
+                }
+                if !self.is_staffed(t.role, incident) {
+                    gaps.entry(t.role)
+                        .or_default()
+                        .push(format!("{}/{}", pb.id, t.id));
+                }
+            }
+        }
+        gaps.into_iter()
+            .map(|(role, tasks)| StaffingGap { role, tasks })
+            .collect()
+    }
+}
