@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod cmd_detect;
+mod cmd_incident;
 mod cmd_keys;
 mod cmd_law;
 mod cmd_ledger;
@@ -60,6 +61,9 @@ enum Command {
     /// The breach-notification law catalogue (not legal advice).
     #[command(subcommand)]
     Laws(cmd_law::LawsCmd),
+    /// Incidents: open, work through the phases, tasks from playbooks, the review.
+    #[command(subcommand)]
+    Incident(cmd_incident::IncidentCmd),
     /// Who was affected and what was exposed, from the vault's access log.
     Scope(cmd_scope::ScopeArgs),
     /// Who must be notified, by when, for a scenario (not legal advice).
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
         Command::Laws(c) => cmd_law::laws(c),
         Command::Obligations(a) => cmd_law::obligations(a),
         Command::Scope(a) => cmd_scope::scope(a),
+        Command::Incident(c) => cmd_incident::incident(c),
     };
     match result {
         Ok(code) => code,

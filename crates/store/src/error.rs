@@ -32,6 +32,10 @@ pub enum StoreError {
     KeyNotFound(String),
     #[error("reveal refused: {0}")]
     Denied(crate::Denial),
+    #[error("incident {0} not found")]
+    IncidentNotFound(u64),
+    #[error("{0}")]
+    Incident(String),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error("the writer has stopped; the server is shutting down")]

@@ -15,6 +15,7 @@ mod api_keys;
 mod conn;
 mod customers;
 mod error;
+mod incidents;
 mod init;
 mod key_cache;
 mod ledger_ops;
@@ -38,6 +39,7 @@ pub use customers::{
     CustomerMeta, CustomerPatch, Denial, LookupBy, NewCustomer, RevealRequest, Revealed,
 };
 pub use error::{Result, StoreError};
+pub use incidents::IncidentRecord;
 pub use init::{init, InitOutcome};
 pub use ledger_ops::LedgerStatus;
 pub use rotation::RewrapProgress;

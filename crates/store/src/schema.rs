@@ -103,6 +103,29 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE INDEX IF NOT EXISTS alerts_dedup ON alerts (rule_id, group_key, last_seen_ms);
 CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, id);
 
+CREATE TABLE IF NOT EXISTS incidents (
+    id            INTEGER PRIMARY KEY,
+    phase         TEXT NOT NULL,
+    severity      TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS incident_timeline (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id INTEGER NOT NULL,
+    body        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incident_timeline_incident ON incident_timeline (incident_id, seq);
+
+CREATE TABLE IF NOT EXISTS incident_tasks (
+    incident_id INTEGER NOT NULL,
+    key         TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (incident_id, key)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS ledger_checkpoints (
     seq        INTEGER PRIMARY KEY,
     checkpoint TEXT NOT NULL

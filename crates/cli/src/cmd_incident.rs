@@ -1,0 +1,269 @@
+//! `bulwark incident …`: open and work an incident from the shell. Every change
+//! lands on the incident's timeline and in the ledger.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bulwark_incident::{
+    render_report, Classification, Format, NewIncident, Phase, PlaybookSet, Severity,
+};
+use bulwark_model::DataElement;
+use bulwark_store::Store;
+use clap::Subcommand;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::files::read_tree;
+use crate::{operator, DataDirArg};
+
+#[derive(Subcommand)]
+pub enum IncidentCmd {
+    /// Open an incident; the playbooks for its classification become tasks with due times.
+    Open {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        summary: String,
+        /// sev1 (worst) … sev4.
+        #[arg(long)]
+        severity: String,
+        /// credential_theft, web_skimmer, sql_injection_exfiltration, malware_ransomware,
+        /// insider_misuse, lost_device, third_party_breach, misdelivery.
+        #[arg(long)]
+        classification: String,
+        /// When the store became aware (RFC 3339; default now). Legal clocks start here.
+        #[arg(long)]
+        aware_at: Option<String>,
+        /// When the breach was discovered (default: aware-at).
+        #[arg(long)]
+        discovered_at: Option<String>,
+        /// An affected system; repeat for several.
+        #[arg(long = "system")]
+        systems: Vec<String>,
+        /// A data element involved; repeat for several.
+        #[arg(long = "element")]
+        elements: Vec<String>,
+        /// A jurisdiction involved (US-CA, DE, EU…); repeat for several.
+        #[arg(long = "jurisdiction")]
+        jurisdictions: Vec<String>,
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// List incidents.
+    List {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an incident with its tasks (overdue ones flagged) and timeline.
+    Show {
+        #[command(flatten)]
+        dir: DataDirArg,
+        id: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move to another phase (triage, contained, investigating, notifying, remediating,
+    /// monitoring, closed); from closed this reopens and needs --reason.
+    Advance {
+        #[command(flatten)]
+        dir: DataDirArg,
+        id: u64,
+        phase: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Add a note to the timeline.
+    Note {
+        #[command(flatten)]
+        dir: DataDirArg,
+        id: u64,
+        text: String,
+    },
+    /// Render the post-incident review.
+    Report {
+        #[command(flatten)]
+        dir: DataDirArg,
+        id: u64,
+        #[arg(long, default_value = "md", value_parser = ["md", "html"])]
+        format: String,
+    },
+}
+
+fn when(v: Option<&str>) -> anyhow::Result<Option<OffsetDateTime>> {
+    v.map(|t| {
+        OffsetDateTime::parse(t, &Rfc3339).with_context(|| format!("`{t}` is not an RFC 3339 time"))
+    })
+    .transpose()
+}
+
+/// Built-in playbooks with the data directory's `playbooks/` replacing or adding.
+fn playbooks(dir: &DataDirArg) -> anyhow::Result<PlaybookSet> {
+    let set = PlaybookSet::builtin().context("the built-in playbooks do not load")?;
+    let local = dir.data_dir.join("playbooks");
+    if local.is_dir() {
+        let files = read_tree(&local, &["yaml", "yml"])?;
+        return set
+            .with_overrides(&files)
+            .with_context(|| format!("loading {}", local.display()));
+    }
+    Ok(set)
+}
+
+fn fmt_time(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
+    let actor = operator().id;
+    match c {
+        IncidentCmd::Open {
+            dir,
+            title,
+            summary,
+            severity,
+            classification,
+            aware_at,
+            discovered_at,
+            systems,
+            elements,
+            jurisdictions,
+            owner,
+        } => {
+            let aware = when(aware_at.as_deref())?.unwrap_or_else(OffsetDateTime::now_utc);
+            let mut els = BTreeSet::new();
+            for e in &elements {
+                els.insert(e.parse::<DataElement>()?);
+            }
+            let new = NewIncident {
+                title,
+                summary,
+                severity: severity
+                    .parse::<Severity>()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                classification: classification
+                    .parse::<Classification>()
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                discovered_at: when(discovered_at.as_deref())?.unwrap_or(aware),
+                aware_at: aware,
+                affected_systems: systems,
+                alerts: Vec::new(),
+                owner,
+                card_data: els.iter().any(|e| {
+                    matches!(
+                        e,
+                        DataElement::CardNumber
+                            | DataElement::CardExpiry
+                            | DataElement::CardSecurityCode
+                    )
+                }),
+                elements: els,
+                jurisdictions: jurisdictions.into_iter().collect(),
+            };
+            let set = playbooks(&dir)?;
+            let store = Store::open(&dir.data_dir, None)?;
+            let id = store.open_incident(new, set, &actor).wait_blocking()?;
+            let rec = store.incident(id)?;
+            println!(
+                "opened incident {} ({}) with {} tasks",
+                rec.incident.id,
+                rec.incident.slug,
+                rec.tasks.len()
+            );
+        }
+        IncidentCmd::List { dir, json } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            for i in store.incidents()? {
+                if json {
+                    println!("{}", serde_json::to_string(&i)?);
+                } else {
+                    println!(
+                        "{:>4}  {:<5} {:<13} aware {}  {}",
+                        i.id,
+                        serde_json::to_value(i.severity)?.as_str().unwrap_or(""),
+                        serde_json::to_value(i.phase)?.as_str().unwrap_or(""),
+                        fmt_time(i.aware_at),
+                        i.title
+                    );
+                }
+            }
+        }
+        IncidentCmd::Show { dir, id, json } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            let rec = store.incident(id)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rec)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let i = &rec.incident;
+            println!(
+                "#{} {}  [{} / {}]  aware {}",
+                i.id,
+                i.title,
+                serde_json::to_value(i.severity)?.as_str().unwrap_or(""),
+                serde_json::to_value(i.phase)?.as_str().unwrap_or(""),
+                fmt_time(i.aware_at)
+            );
+            let now = OffsetDateTime::now_utc();
+            println!("\ntasks:");
+            for t in &rec.tasks {
+                let due = t
+                    .due_at
+                    .map(fmt_time)
+                    .unwrap_or_else(|| "when its phase starts".into());
+                let flag = if t.is_overdue(now) { "  OVERDUE" } else { "" };
+                println!(
+                    "  [{}] {:<10} {:<20} due {}  {}{}",
+                    serde_json::to_value(&t.status)?
+                        .get("status")
+                        .and_then(|s| s.as_str())
+                        .unwrap_or("·"),
+                    serde_json::to_value(t.phase)?.as_str().unwrap_or(""),
+                    serde_json::to_value(t.role)?.as_str().unwrap_or(""),
+                    due,
+                    t.title,
+                    flag
+                );
+            }
+            println!("\ntimeline:");
+            for e in &rec.timeline {
+                println!("  {}  {:<24} {}", fmt_time(e.at), e.actor, e.text);
+            }
+        }
+        IncidentCmd::Advance {
+            dir,
+            id,
+            phase,
+            reason,
+        } => {
+            let to = phase.parse::<Phase>().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let store = Store::open(&dir.data_dir, None)?;
+            store
+                .advance_incident(id, to, reason, &actor)
+                .wait_blocking()?;
+            println!("incident {id} is now {phase}");
+        }
+        IncidentCmd::Note { dir, id, text } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            store.note_incident(id, text, &actor).wait_blocking()?;
+        }
+        IncidentCmd::Report { dir, id, format } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            let rec = store.incident(id)?;
+            let format = if format == "html" {
+                Format::Html
+            } else {
+                Format::Markdown
+            };
+            print!(
+                "{}",
+                render_report(&rec.incident, &rec.timeline, &rec.tasks, None, None, format)?
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

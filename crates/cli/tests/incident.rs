@@ -1,0 +1,118 @@
+//! Working an incident from the shell: open with playbook tasks, phases, notes, the review.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn an_incident_from_open_to_review() {
+    let (_t, dir) = tempdir();
+    init(&dir);
+    let d = dir.to_str().unwrap();
+    let o = run(&[
+        "incident",
+        "open",
+        "--data-dir",
+        d,
+        "--title",
+        "Skimmer on <checkout>",
+        "--severity",
+        "sev1",
+        "--classification",
+        "web_skimmer",
+        "--aware-at",
+        "2026-11-20T09:00:00Z",
+        "--element",
+        "card_number",
+        "--jurisdiction",
+        "US-CA",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("opened incident 1"),
+        "{}",
+        stdout(&o)
+    );
+    let show = |d: &str| -> serde_json::Value {
+        serde_json::from_slice(&run(&["incident", "show", "--data-dir", d, "1", "--json"]).stdout)
+            .unwrap()
+    };
+    let rec = show(d);
+    let tasks = rec["tasks"].as_array().unwrap();
+    assert!(
+        tasks.len() >= 5,
+        "the web-skimmer playbook's tasks: {tasks:?}"
+    );
+    // Tasks due from awareness have absolute times counted from aware_at.
+    let notify_team = tasks
+        .iter()
+        .find(|t| t["role"] == "incident_commander" && t["phase"] == "triage")
+        .unwrap();
+    assert_eq!(notify_team["due_at"], "2026-11-20T09:30:00Z");
+    // Card data brings the acquirer task in.
+    assert!(tasks
+        .iter()
+        .any(|t| t["title"].as_str().unwrap().contains("acquiring bank")));
+
+    let o = run(&["incident", "advance", "--data-dir", d, "1", "closed"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("skips the normal order") && stderr(&o).contains("give a reason"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        run(&["incident", "advance", "--data-dir", d, "1", "contained"])
+            .status
+            .success()
+    );
+    let o = run(&["incident", "advance", "--data-dir", d, "1", "notifying"]);
+    assert!(
+        stderr(&o).contains("cannot move the incident from contained to notifying"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(run(&[
+        "incident",
+        "note",
+        "--data-dir",
+        d,
+        "1",
+        "Script removed; hash pinned"
+    ])
+    .status
+    .success());
+    let rec = show(d);
+    let kinds: Vec<&str> = rec["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.iter().any(|k| k.contains("contained"))
+            && kinds.iter().any(|k| k.contains("hash pinned")),
+        "{kinds:?}"
+    );
+
+    let o = run(&[
+        "incident",
+        "report",
+        "--data-dir",
+        d,
+        "1",
+        "--format",
+        "html",
+    ]);
+    let html = stdout(&o);
+    assert!(
+        html.contains("&lt;checkout&gt;") && !html.contains("<checkout>"),
+        "user text is escaped"
+    );
+    assert!(html.contains("Time to contain"), "{html}");
+    // Every change is in the ledger, which still verifies.
+    let o = run(&["ledger", "verify", "--data-dir", d, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["intact"], true);
+    assert!(v["status"]["entries"].as_u64().unwrap() >= 6);
+}

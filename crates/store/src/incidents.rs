@@ -1,0 +1,211 @@
+//! Incidents as stored: the pure engine (`bulwark-incident`) decides, this module
+//! keeps its values and writes every timeline entry to the ledger in the same
+//! transaction as the change it records.
+
+use bulwark_incident::{
+    apply_playbook, schedule, Incident, NewIncident, Phase, PlaybookSet, Task, TimelineEntry,
+};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::error::{Result, StoreError};
+use crate::writer::WriteCtx;
+use crate::{Pending, Store};
+
+/// An incident with its timeline and tasks.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentRecord {
+    pub incident: Incident,
+    pub timeline: Vec<TimelineEntry>,
+    pub tasks: Vec<Task>,
+}
+
+fn at(ctx: &WriteCtx<'_>) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ctx.now_ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn engine_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Incident(e.to_string())
+}
+
+fn load(c: &Connection, id: u64) -> Result<Incident> {
+    let body: Option<String> = c
+        .query_row(
+            "SELECT body FROM incidents WHERE id = ?1",
+            [id as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let body = body.ok_or(StoreError::IncidentNotFound(id))?;
+    serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("incident {id}: {e}")))
+}
+
+fn load_tasks(c: &Connection, id: u64) -> Result<Vec<Task>> {
+    let mut stmt =
+        c.prepare_cached("SELECT body FROM incident_tasks WHERE incident_id = ?1 ORDER BY key")?;
+    let rows = stmt.query_map([id as i64], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(
+            serde_json::from_str(&r?)
+                .map_err(|e| StoreError::Corrupt(format!("incident {id} task: {e}")))?,
+        );
+    }
+    Ok(out)
+}
+
+fn save(
+    ctx: &mut WriteCtx<'_>,
+    inc: &Incident,
+    tasks: &[Task],
+    entries: &[TimelineEntry],
+) -> Result<()> {
+    let sev = serde_json::to_value(inc.severity)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let phase = serde_json::to_value(inc.phase)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    ctx.main.execute(
+        "INSERT INTO incidents (id, phase, severity, title, body, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, severity = excluded.severity, title = excluded.title,
+                                        body = excluded.body, updated_at_ms = excluded.updated_at_ms",
+        params![inc.id as i64, phase, sev, inc.title, json(inc)?, ctx.now_ms],
+    )?;
+    for t in tasks {
+        ctx.main.execute(
+            "INSERT INTO incident_tasks (incident_id, key, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT (incident_id, key) DO UPDATE SET body = excluded.body",
+            params![inc.id as i64, t.key, json(t)?],
+        )?;
+    }
+    for e in entries {
+        ctx.main.execute(
+            "INSERT INTO incident_timeline (incident_id, body) VALUES (?1, ?2)",
+            params![inc.id as i64, json(e)?],
+        )?;
+        ctx.ledger(
+            &e.actor,
+            &e.ledger_action(),
+            &format!("incident:{}", inc.id),
+            e.details.clone(),
+        )?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Opens an incident and applies the playbooks for its classification.
+    pub fn open_incident(
+        &self,
+        new: NewIncident,
+        playbooks: PlaybookSet,
+        actor: &str,
+    ) -> Pending<u64> {
+        let actor = actor.to_owned();
+        self.writer().submit(move |ctx| {
+            let now = at(ctx);
+            let id: i64 =
+                ctx.main
+                    .query_row("SELECT coalesce(max(id), 0) + 1 FROM incidents", [], |r| {
+                        r.get(0)
+                    })?;
+            let (mut inc, opened) =
+                Incident::open(id as u64, new, &actor, now).map_err(engine_err)?;
+            let mut entries = vec![opened];
+            let mut tasks: Vec<Task> = Vec::new();
+            for pb in playbooks.for_classification(inc.classification) {
+                let applied =
+                    apply_playbook(&mut inc, pb, &tasks, &actor, now).map_err(engine_err)?;
+                tasks.extend(applied.tasks);
+                entries.push(applied.entry);
+            }
+            if let Some(e) = schedule(&inc, &mut tasks, &actor, now).map_err(engine_err)? {
+                entries.push(e);
+            }
+            save(ctx, &inc, &tasks, &entries)?;
+            Ok(inc.id)
+        })
+    }
+
+    /// Moves an incident to another phase (or reopens a closed one); phase-relative
+    /// tasks get their due times.
+    pub fn advance_incident(
+        &self,
+        id: u64,
+        to: Phase,
+        reason: Option<String>,
+        actor: &str,
+    ) -> Pending<()> {
+        let actor = actor.to_owned();
+        self.writer().submit(move |ctx| {
+            let now = at(ctx);
+            let mut inc = load(ctx.main, id)?;
+            let mut tasks = load_tasks(ctx.main, id)?;
+            let entry = if inc.phase == Phase::Closed {
+                let reason = reason
+                    .as_deref()
+                    .ok_or_else(|| StoreError::Incident("reopening needs --reason".into()))?;
+                inc.reopen(to, reason, &actor, now).map_err(engine_err)?
+            } else {
+                inc.advance(to, reason.as_deref(), &actor, now)
+                    .map_err(engine_err)?
+            };
+            let mut entries = vec![entry];
+            if let Some(e) = schedule(&inc, &mut tasks, &actor, now).map_err(engine_err)? {
+                entries.push(e);
+            }
+            save(ctx, &inc, &tasks, &entries)
+        })
+    }
+
+    pub fn note_incident(&self, id: u64, text: String, actor: &str) -> Pending<()> {
+        let actor = actor.to_owned();
+        self.writer().submit(move |ctx| {
+            let inc = load(ctx.main, id)?;
+            let entry = inc.note(&text, &actor, at(ctx)).map_err(engine_err)?;
+            save(ctx, &inc, &[], &[entry])
+        })
+    }
+
+    pub fn incident(&self, id: u64) -> Result<IncidentRecord> {
+        self.read(|c| {
+            let incident = load(c, id)?;
+            let tasks = load_tasks(c, id)?;
+            let mut stmt = c.prepare_cached(
+                "SELECT body FROM incident_timeline WHERE incident_id = ?1 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([id as i64], |r| r.get::<_, String>(0))?;
+            let mut timeline = Vec::new();
+            for r in rows {
+                timeline
+                    .push(serde_json::from_str(&r?).map_err(|e| {
+                        StoreError::Corrupt(format!("incident {id} timeline: {e}"))
+                    })?);
+            }
+            Ok(IncidentRecord {
+                incident,
+                timeline,
+                tasks,
+            })
+        })
+    }
+
+    pub fn incidents(&self) -> Result<Vec<Incident>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT id FROM incidents ORDER BY id")?;
+            let ids: Vec<i64> = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            ids.into_iter().map(|id| load(c, id as u64)).collect()
+        })
+    }
+}
