@@ -102,7 +102,7 @@ fn when(v: Option<&str>) -> anyhow::Result<Option<OffsetDateTime>> {
 }
 
 /// Built-in playbooks with the data directory's `playbooks/` replacing or adding.
-fn playbooks(dir: &DataDirArg) -> anyhow::Result<PlaybookSet> {
+pub fn playbooks(dir: &DataDirArg) -> anyhow::Result<PlaybookSet> {
     let set = PlaybookSet::builtin().context("the built-in playbooks do not load")?;
     let local = dir.data_dir.join("playbooks");
     if local.is_dir() {

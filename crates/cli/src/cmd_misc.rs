@@ -132,6 +132,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         )
         .map_err(|e| anyhow::anyhow!("loading detection rules: {e}"))?
     };
+    let state = state.with_playbooks(crate::cmd_incident::playbooks(&a.dir)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -30,6 +30,8 @@ pub struct AppState {
     pub usage: Arc<UsageTracker>,
     /// Live detection; `None` serves the vault without it.
     pub detector: Option<Arc<Detector>>,
+    /// Playbooks applied to new incidents (built in, plus the data directory's).
+    pub playbooks: Arc<bulwark_incident::PlaybookSet>,
     vault_feed: VaultFeed,
 }
 
@@ -39,8 +41,18 @@ impl AppState {
             store,
             usage: Arc::new(UsageTracker::default()),
             detector: None,
+            playbooks: Arc::new(bulwark_incident::PlaybookSet::builtin().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "built-in playbooks do not load; incidents get no tasks");
+                bulwark_incident::PlaybookSet::default()
+            })),
             vault_feed: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Replaces the playbook set (e.g. with the data directory's overrides).
+    pub fn with_playbooks(mut self, playbooks: bulwark_incident::PlaybookSet) -> AppState {
+        self.playbooks = Arc::new(playbooks);
+        self
     }
 
     /// With live detection over `builtin` rule files plus those in `rules_dir`.

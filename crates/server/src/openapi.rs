@@ -193,6 +193,24 @@ pub fn document() -> Value {
                                param("cursor", "query", "From next_cursor", false), param("limit", "query", "1 to 1000", false)]
             }), op("Alerts, de-duplicated per rule and group within an hour", "alerts:read", ("200", ok_json("Alerts", json!({"type": "object"}))), &["400", "401", "403"]))},
             "/v1/rules/reload": {"post": op("Recompile the rules (built-in pack plus the data directory's rules/) without dropping events", "admin", ("200", ok_json("Loaded", json!({"type": "object"}))), &["400", "401", "403"])},
+            "/v1/incidents": {
+                "post": merge(json!({"requestBody": body(json!({"type": "object", "required": ["title", "severity", "classification", "discovered_at", "aware_at"],
+                    "properties": {"title": {"type": "string"}, "summary": {"type": "string"}, "severity": {"type": "string", "enum": ["sev1", "sev2", "sev3", "sev4"]},
+                                   "classification": {"type": "string"}, "discovered_at": {"type": "string", "format": "date-time"}, "aware_at": {"type": "string", "format": "date-time"},
+                                   "affected_systems": {"type": "array"}, "elements": {"type": "array"}, "jurisdictions": {"type": "array"}, "card_data": {"type": "boolean"}, "owner": {"type": "string"}}}))}),
+                    op("Open an incident; playbooks for its classification become tasks", "incidents:write", ("201", ok_json("Incident, timeline, tasks", json!({"type": "object"}))), &["400", "401", "403", "409"])),
+                "get": op("List incidents", "incidents:read", ("200", ok_json("Incidents", json!({"type": "object"}))), &["401", "403"])
+            },
+            "/v1/incidents/{id}": {"get": merge(json!({"parameters": [param("id", "path", "Incident number", true)]}),
+                op("An incident with its timeline and tasks", "incidents:read", ("200", ok_json("Incident", json!({"type": "object"}))), &["401", "403", "404"]))},
+            "/v1/incidents/{id}/advance": {"post": merge(json!({"parameters": [param("id", "path", "Incident number", true)],
+                "requestBody": body(json!({"type": "object", "required": ["phase"], "properties": {"phase": {"type": "string"}, "reason": {"type": "string"}}}))}),
+                op("Move to another phase (or reopen, with a reason)", "incidents:write", ("200", ok_json("Incident", json!({"type": "object"}))), &["400", "401", "403", "404", "409"]))},
+            "/v1/incidents/{id}/notes": {"post": merge(json!({"parameters": [param("id", "path", "Incident number", true)],
+                "requestBody": body(json!({"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}))}),
+                op("Add a note to the timeline", "incidents:write", ("204", no_content()), &["400", "401", "403", "404"]))},
+            "/v1/incidents/{id}/report": {"get": merge(json!({"parameters": [param("id", "path", "Incident number", true), param("format", "query", "md or html", false)]}),
+                op("The post-incident review", "incidents:read", ("200", json!({"description": "Markdown or HTML", "content": {"text/markdown": {}, "text/html": {}}})), &["400", "401", "403", "404"]))},
             "/v1/vault/lockdown": {
                 "post": merge(json!({
                     "requestBody": body(json!({"type": "object", "required": ["enabled"], "properties": {"enabled": {"type": "boolean"}, "reason": {"type": "string"}}}))

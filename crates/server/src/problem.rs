@@ -104,6 +104,15 @@ impl From<StoreError> for Problem {
                 Problem::not_found(format!("customer {id} not found"))
             }
             StoreError::KeyNotFound(id) => Problem::not_found(format!("API key {id} not found")),
+            StoreError::IncidentNotFound(id) => {
+                Problem::not_found(format!("incident {id} not found"))
+            }
+            StoreError::Incident(why) => Problem::new(
+                StatusCode::CONFLICT,
+                "incident-rule",
+                "Not allowed for this incident",
+            )
+            .detail(why),
             StoreError::DuplicateExternalId => {
                 Problem::new(StatusCode::CONFLICT, "duplicate-external-id", "Conflict")
                     .detail("another customer already has this external_id")

@@ -441,3 +441,101 @@ async fn openapi_document_matches_the_routes() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(v["detail"].as_str().unwrap().contains("no such route"));
 }
+
+#[tokio::test]
+async fn incidents_over_the_api() {
+    let api = api();
+    let (ir, _) = api.key(&["incidents:*"]).await;
+    let (reader, _) = api.key(&["incidents:read"]).await;
+    let new = json!({"title": "Admin takeover <b>", "severity": "sev2", "classification": "credential_theft",
+                     "discovered_at": "2026-11-20T08:00:00Z", "aware_at": "2026-11-20T09:00:00Z"});
+    let (s, _) = api
+        .call(
+            Method::POST,
+            "/v1/incidents",
+            Some(&reader),
+            &[],
+            Some(new.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "reading does not allow opening");
+    let (s, v) = api
+        .call(Method::POST, "/v1/incidents", Some(&ir), &[], Some(new))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["incident"]["id"], 1);
+    assert!(
+        !v["tasks"].as_array().unwrap().is_empty(),
+        "playbook tasks: {v}"
+    );
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/advance",
+            Some(&ir),
+            &[],
+            Some(json!({"phase": "notifying"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot move the incident from triage to notifying"),
+        "{v}"
+    );
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/advance",
+            Some(&ir),
+            &[],
+            Some(json!({"phase": "contained"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["incident"]["phase"].clone()),
+        (StatusCode::OK, json!("contained"))
+    );
+    assert_eq!(
+        api.call(
+            Method::POST,
+            "/v1/incidents/1/notes",
+            Some(&ir),
+            &[],
+            Some(json!({"text": "reset admin passwords"}))
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    let (s, v) = api
+        .call(Method::GET, "/v1/incidents/1", Some(&reader), &[], None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["text"] == "reset admin passwords"));
+    assert_eq!(
+        api.call(Method::GET, "/v1/incidents/9", Some(&reader), &[], None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let req = Request::builder()
+        .uri("/v1/incidents/1/report?format=html")
+        .header("authorization", format!("Bearer {reader}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = api.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(
+        html.contains("&lt;b&gt;") && !html.contains("<b>Admin"),
+        "escaped"
+    );
+}

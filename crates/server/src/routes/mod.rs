@@ -3,6 +3,7 @@
 mod audit;
 mod customers;
 mod events;
+mod incidents;
 mod keys;
 mod vault;
 
@@ -51,6 +52,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/alerts", get(events::alerts))
         .route("/v1/rules/reload", post(events::reload))
+        .route("/v1/incidents", post(incidents::open).get(incidents::list))
+        .route("/v1/incidents/{id}", get(incidents::show))
+        .route("/v1/incidents/{id}/advance", post(incidents::advance))
+        .route("/v1/incidents/{id}/notes", post(incidents::note))
+        .route("/v1/incidents/{id}/report", get(incidents::report))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(log_request))

@@ -1,0 +1,142 @@
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use bulwark_incident::{render_report, Format, NewIncident, Phase};
+use bulwark_model::Scope;
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::problem::Problem;
+use crate::AppState;
+
+fn body<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(b).map_err(|e| Problem::malformed_json(&e))
+}
+
+fn id(raw: &str) -> Result<u64, Problem> {
+    raw.parse()
+        .map_err(|_| Problem::not_found("no such incident"))
+}
+
+/// Opens an incident; the playbooks for its classification become tasks.
+pub async fn open(
+    State(s): State<AppState>,
+    caller: Caller,
+    b: axum::body::Bytes,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::IncidentsWrite)?;
+    let new: NewIncident = body(&b)?;
+    let id = s
+        .store
+        .open_incident(new, (*s.playbooks).clone(), &caller.principal.id)
+        .wait()
+        .await?;
+    let rec = s.store.incident(id)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::to_value(rec).unwrap_or_default()),
+    ))
+}
+
+pub async fn list(State(s): State<AppState>, caller: Caller) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::IncidentsRead)?;
+    Ok(Json(serde_json::json!({"items": s.store.incidents()?})))
+}
+
+pub async fn show(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::IncidentsRead)?;
+    Ok(Json(
+        serde_json::to_value(s.store.incident(id(&raw)?)?).unwrap_or_default(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    phase: Phase,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+pub async fn advance(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    b: axum::body::Bytes,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::IncidentsWrite)?;
+    let a: Advance = body(&b)?;
+    let id = id(&raw)?;
+    s.store
+        .advance_incident(id, a.phase, a.reason, &caller.principal.id)
+        .wait()
+        .await?;
+    Ok(Json(
+        serde_json::to_value(s.store.incident(id)?).unwrap_or_default(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    text: String,
+}
+
+pub async fn note(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    b: axum::body::Bytes,
+) -> Result<StatusCode, Problem> {
+    caller.require(&s, Scope::IncidentsWrite)?;
+    let n: Note = body(&b)?;
+    s.store
+        .note_incident(id(&raw)?, n.text, &caller.principal.id)
+        .wait()
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    format: Option<String>,
+}
+
+/// The post-incident review as Markdown or HTML.
+pub async fn report(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, Problem> {
+    caller.require(&s, Scope::IncidentsRead)?;
+    let rec = s.store.incident(id(&raw)?)?;
+    let (format, ct) = match q.format.as_deref() {
+        None | Some("md") => (Format::Markdown, "text/markdown; charset=utf-8"),
+        Some("html") => (Format::Html, "text/html; charset=utf-8"),
+        Some(_) => {
+            return Err(Problem::bad_request(
+                "bad-parameter",
+                "`format` is md or html",
+            ))
+        }
+    };
+    let text = render_report(&rec.incident, &rec.timeline, &rec.tasks, None, None, format)
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "render",
+                "Report could not be rendered",
+            )
+            .detail(e.to_string())
+        })?;
+    let mut res = text.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    Ok(res)
+}
