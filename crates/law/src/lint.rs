@@ -3,47 +3,14 @@
 //! Each finding names the file and, where it can, the line and column.
 
 use std::collections::HashMap;
-use std::fmt;
 
 use bulwark_model::{is_country, is_subdivision};
-use serde::Serialize;
 
 use crate::catalogue::{parse_law, position_of};
 use crate::error::{CatalogueError, Position};
 use crate::schema::{Anchor, Law, Recipient, TimeUnit};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Warning,
-    Error,
-}
-
-/// One lint finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Diagnostic {
-    pub path: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<usize>,
-    pub severity: Severity,
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path)?;
-        if let (Some(l), Some(c)) = (self.line, self.column) {
-            write!(f, ":{l}:{c}")?;
-        }
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, ": {sev}: {}", self.message)
-    }
-}
+pub use bulwark_model::{Diagnostic, Severity};
 
 struct Ctx<'a> {
     path: &'a str,

@@ -3,10 +3,12 @@
 //! same data-element codes and jurisdiction codes.
 #![forbid(unsafe_code)]
 
+mod diagnostic;
 mod element;
 mod jurisdiction;
 mod scope;
 
+pub use diagnostic::{Diagnostic, Severity};
 pub use element::{DataElement, UnknownElement, ValueError};
 pub use jurisdiction::{country_name, is_country, is_subdivision, Residency, ResidencyError};
 pub use scope::{Scope, ScopeError, Scopes};
