@@ -91,6 +91,42 @@ fn posted_events_become_deduplicated_alerts() {
         "--json",
     ]);
     assert!(stdout(&o).contains("SQL Injection"), "{}", stderr(&o));
+
+    // A high alert opened an incident with the matching playbook, and links to it.
+    let ir = create_key(server.addr, &admin, &["incidents:read"]);
+    let (_, v) = http(server.addr, "GET", "/v1/incidents", Some(&ir), &[], None).unwrap();
+    let incidents = v["items"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "one incident for one attack: {v}");
+    assert_eq!(incidents[0]["classification"], "sql_injection_exfiltration");
+    let first = json!(format!("alert:{}", alert["id"]));
+    assert!(
+        incidents[0]["alerts"].as_array().unwrap().contains(&first),
+        "{v}"
+    );
+    let (_, rec) = http(server.addr, "GET", "/v1/incidents/1", Some(&ir), &[], None).unwrap();
+    assert!(
+        !rec["tasks"].as_array().unwrap().is_empty(),
+        "playbook tasks: {rec}"
+    );
+    // The same attack from the same source two hours later is a new alert (outside the
+    // one-hour fold window) that attaches to the open incident instead of opening another.
+    let later = json!({"@timestamp": "2026-11-20T12:05:00Z", "source.ip": "203.0.113.9", "http.request.method": "GET",
+                       "url.original": "/products?id=1' UNION SELECT password FROM users--", "http.response.status_code": 200,
+                       "user_agent.original": "Mozilla/5.0"});
+    let (_, posted) = post_lines(server.addr, &ingest, &format!("{later}\n"));
+    let second = posted["new_alerts"]
+        .as_array()
+        .unwrap()
+        .first()
+        .cloned()
+        .expect("a new alert");
+    let (_, v) = http(server.addr, "GET", "/v1/incidents", Some(&ir), &[], None).unwrap();
+    assert_eq!(v["items"].as_array().unwrap().len(), 1, "{v}");
+    let alerts = v["items"][0]["alerts"].as_array().unwrap();
+    assert!(
+        alerts.contains(&json!(format!("alert:{second}"))),
+        "attached: {v}"
+    );
 }
 
 #[test]

@@ -20,6 +20,10 @@ pub struct RulesLoaded {
 
 pub struct Detector {
     engine: Mutex<Engine>,
+    /// Rule id → tags, for routing alerts to playbooks (ATT&CK techniques).
+    tags: Mutex<std::collections::HashMap<String, Vec<String>>>,
+    /// When alerts open or join incidents.
+    pub auto_open: bulwark_incident::AutoOpenConfig,
     builtin: Vec<(String, String)>,
     rules_dir: Option<PathBuf>,
     /// Bounds concurrent ingest requests: beyond it callers are told to retry.
@@ -27,6 +31,14 @@ pub struct Detector {
     pub(crate) window_ms: i64,
     vault_tx: mpsc::Sender<Event>,
     vault_dropped: AtomicU64,
+}
+
+fn tags_of(engine: &Engine) -> std::collections::HashMap<String, Vec<String>> {
+    engine
+        .rules()
+        .into_iter()
+        .map(|r| (r.rule_id, r.tags))
+        .collect()
 }
 
 fn load(
@@ -72,7 +84,10 @@ impl Detector {
             tracing::warn!(rule = %r, "rule not loaded");
         }
         let (vault_tx, rx) = mpsc::channel(16_384);
+        let tags = tags_of(&engine);
         let d = Detector {
+            tags: Mutex::new(tags),
+            auto_open: bulwark_incident::AutoOpenConfig::default(),
             engine: Mutex::new(engine),
             builtin,
             rules_dir,
@@ -98,6 +113,9 @@ impl Detector {
             .map_err(|_| "detection engine lock poisoned".to_string())?;
         let old = std::mem::replace(&mut *guard, fresh);
         let kept = guard.adopt_state(old);
+        if let Ok(mut t) = self.tags.lock() {
+            *t = tags_of(&guard);
+        }
         Ok(RulesLoaded {
             rules: guard.rule_count(),
             rejected,
@@ -158,8 +176,75 @@ pub fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// Stores detections as alerts and lets each new alert open or join an incident.
+/// Returns the ids of new alerts.
+pub async fn record_and_route(
+    detector: &Detector,
+    store: &Store,
+    playbooks: &Arc<bulwark_incident::PlaybookSet>,
+    alerts: Vec<NewAlert>,
+) -> Result<Vec<i64>, bulwark_store::StoreError> {
+    let ids = store
+        .record_alerts(alerts.clone(), detector.window_ms)
+        .wait()
+        .await?;
+    let mut new_ids = Vec::new();
+    for (a, (id, new)) in alerts.iter().zip(ids) {
+        if !new {
+            continue;
+        }
+        new_ids.push(id);
+        let Some(level) = serde_json::from_value(serde_json::json!(a.level)).ok() else {
+            continue;
+        };
+        let entity = a
+            .group_key
+            .first()
+            .or_else(|| {
+                a.fields
+                    .iter()
+                    .find(|(k, _)| k == "source.ip" || k == "user.name")
+            })
+            .map(|(_, v)| v.clone());
+        let alert = bulwark_incident::AlertRef {
+            id: format!("alert:{id}"),
+            rule_id: a.rule_id.clone(),
+            rule_title: a.rule_title.clone(),
+            level,
+            tags: detector
+                .tags
+                .lock()
+                .ok()
+                .and_then(|t| t.get(&a.rule_id).cloned())
+                .unwrap_or_default(),
+            entity,
+            at: time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(a.seen_ms) * 1_000_000)
+                .unwrap_or_else(|_| time::OffsetDateTime::now_utc()),
+        };
+        match store
+            .auto_open(alert, playbooks.clone(), detector.auto_open.clone())
+            .wait()
+            .await
+        {
+            Ok(Some(incident)) => {
+                tracing::info!(alert = id, incident, "alert routed to an incident")
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(alert = id, error = %e, "could not route an alert to an incident")
+            }
+        }
+    }
+    Ok(new_ids)
+}
+
 /// Analyses vault events in batches as they arrive.
-pub async fn vault_feed(detector: Arc<Detector>, store: Store, mut rx: mpsc::Receiver<Event>) {
+pub async fn vault_feed(
+    detector: Arc<Detector>,
+    store: Store,
+    playbooks: Arc<bulwark_incident::PlaybookSet>,
+    mut rx: mpsc::Receiver<Event>,
+) {
     let mut batch = Vec::with_capacity(512);
     while rx.recv_many(&mut batch, 512).await > 0 {
         let events = std::mem::take(&mut batch);
@@ -168,11 +253,8 @@ pub async fn vault_feed(detector: Arc<Detector>, store: Store, mut rx: mpsc::Rec
             .await
             .unwrap_or_default();
         if !detections.is_empty() {
-            if let Err(e) = store
-                .record_alerts(to_alerts(detections, "vault", now_ms()), detector.window_ms)
-                .wait()
-                .await
-            {
+            let alerts = to_alerts(detections, "vault", now_ms());
+            if let Err(e) = record_and_route(&detector, &store, &playbooks, alerts).await {
                 tracing::error!(error = %e, "could not record alerts");
             }
         }

@@ -72,7 +72,12 @@ impl AppState {
     pub fn start_vault_feed(&self) {
         let rx = self.vault_feed.lock().ok().and_then(|mut g| g.take());
         if let (Some(rx), Some(d)) = (rx, &self.detector) {
-            tokio::spawn(detection::vault_feed(d.clone(), self.store.clone(), rx));
+            tokio::spawn(detection::vault_feed(
+                d.clone(),
+                self.store.clone(),
+                self.playbooks.clone(),
+                rx,
+            ));
         }
     }
 }

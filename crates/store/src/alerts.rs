@@ -79,9 +79,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Alert> {
 }
 
 impl Store {
-    /// Records detections; returns the ids of alerts that are new (not folded into
-    /// an existing one). New alerts go to the ledger.
-    pub fn record_alerts(&self, detections: Vec<NewAlert>, window_ms: i64) -> Pending<Vec<i64>> {
+    /// Records detections; returns, per detection, its alert id and whether the
+    /// alert is new (not folded into an existing one). New alerts go to the ledger.
+    pub fn record_alerts(
+        &self,
+        detections: Vec<NewAlert>,
+        window_ms: i64,
+    ) -> Pending<Vec<(i64, bool)>> {
         self.writer().submit(move |ctx| {
             let mut new_ids = Vec::new();
             for d in &detections {
@@ -96,6 +100,7 @@ impl Store {
                     .optional()?;
                 match existing {
                     Some((id, last)) if (d.seen_ms - last).abs() <= window_ms => {
+                        new_ids.push((id, false));
                         ctx.main.execute(
                             "UPDATE alerts SET count = count + 1,
                                  first_seen_ms = min(first_seen_ms, ?2), last_seen_ms = max(last_seen_ms, ?2),
@@ -118,7 +123,7 @@ impl Store {
                             &format!("alert:{id}"),
                             serde_json::json!({"rule_id": d.rule_id, "rule_title": d.rule_title, "level": d.level, "source": d.source}),
                         )?;
-                        new_ids.push(id);
+                        new_ids.push((id, true));
                     }
                 }
             }

@@ -3,7 +3,8 @@
 //! transaction as the change it records.
 
 use bulwark_incident::{
-    apply_playbook, schedule, Incident, NewIncident, Phase, PlaybookSet, Task, TimelineEntry,
+    apply_playbook, decide, schedule, AlertRef, AutoOpenConfig, Decision, Incident, NewIncident,
+    Phase, PlaybookSet, Task, TimelineEntry,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -133,6 +134,82 @@ impl Store {
             }
             save(ctx, &inc, &tasks, &entries)?;
             Ok(inc.id)
+        })
+    }
+
+    /// What an alert does to incidents: attach to the open incident for the same
+    /// rule and entity, open one with the matching playbooks, or nothing. Decided
+    /// and applied in one writer job, so simultaneous alerts cannot open twins.
+    /// Returns the incident the alert now belongs to.
+    pub fn auto_open(
+        &self,
+        alert: AlertRef,
+        playbooks: std::sync::Arc<PlaybookSet>,
+        config: AutoOpenConfig,
+    ) -> Pending<Option<u64>> {
+        self.writer().submit(move |ctx| {
+            let now = at(ctx);
+            let actor = "system:auto-open";
+            let open: Vec<Incident> = {
+                let mut stmt = ctx.main.prepare_cached(
+                    "SELECT id FROM incidents WHERE phase != 'closed' ORDER BY id",
+                )?;
+                let ids: Vec<i64> = stmt
+                    .query_map([], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                ids.into_iter()
+                    .map(|id| load(ctx.main, id as u64))
+                    .collect::<Result<_>>()?
+            };
+            match decide(&alert, &open, &playbooks, &config) {
+                Decision::Ignore { .. } => Ok(None),
+                Decision::NeedsTriage { why } => {
+                    ctx.ledger(
+                        actor,
+                        "alert.needs_triage",
+                        &alert.id,
+                        serde_json::json!({"why": why, "rule": alert.rule_title}),
+                    )?;
+                    Ok(None)
+                }
+                Decision::Attach { incident } => {
+                    let mut inc = load(ctx.main, incident)?;
+                    let entries: Vec<TimelineEntry> = inc
+                        .track_alert(&alert, actor, now)
+                        .map_err(engine_err)?
+                        .into_iter()
+                        .collect();
+                    save(ctx, &inc, &[], &entries)?;
+                    Ok(Some(incident))
+                }
+                Decision::Open {
+                    new,
+                    playbooks: chosen,
+                } => {
+                    let id: i64 = ctx.main.query_row(
+                        "SELECT coalesce(max(id), 0) + 1 FROM incidents",
+                        [],
+                        |r| r.get(0),
+                    )?;
+                    let (mut inc, opened) =
+                        Incident::open(id as u64, *new, actor, now).map_err(engine_err)?;
+                    let mut entries = vec![opened];
+                    let mut tasks: Vec<Task> = Vec::new();
+                    for pid in &chosen {
+                        let pb = playbooks.get(pid).map_err(engine_err)?;
+                        let applied =
+                            apply_playbook(&mut inc, pb, &tasks, actor, now).map_err(engine_err)?;
+                        tasks.extend(applied.tasks);
+                        entries.push(applied.entry);
+                    }
+                    if let Some(e) = schedule(&inc, &mut tasks, actor, now).map_err(engine_err)? {
+                        entries.push(e);
+                    }
+                    entries.extend(inc.track_alert(&alert, actor, now).map_err(engine_err)?);
+                    save(ctx, &inc, &tasks, &entries)?;
+                    Ok(Some(inc.id))
+                }
+            }
         })
     }
 

@@ -100,10 +100,13 @@ pub async fn ingest(
     let new_alerts = if detections.is_empty() {
         Vec::new()
     } else {
-        s.store
-            .record_alerts(to_alerts(detections, "events", now_ms()), d.window_ms)
-            .wait()
-            .await?
+        crate::detection::record_and_route(
+            &d,
+            &s.store,
+            &s.playbooks,
+            to_alerts(detections, "events", now_ms()),
+        )
+        .await?
     };
     let body = serde_json::json!({"accepted": accepted, "malformed": malformed, "detections": found, "new_alerts": new_alerts});
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
