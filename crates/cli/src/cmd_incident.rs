@@ -77,6 +77,18 @@ pub enum IncidentCmd {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Complete, skip or reopen a task (keys are in `incident show`).
+    Task {
+        #[command(flatten)]
+        dir: DataDirArg,
+        id: u64,
+        key: String,
+        #[arg(value_parser = ["done", "skip", "reopen"])]
+        action: String,
+        /// Note for done; reason for skip and reopen.
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Add a note to the timeline.
     Note {
         #[command(flatten)]
@@ -219,7 +231,7 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
                 println!(
                     "  [{}] {:<10} {:<20} due {}  {}{}",
                     serde_json::to_value(&t.status)?
-                        .get("status")
+                        .get("state")
                         .and_then(|s| s.as_str())
                         .unwrap_or("·"),
                     serde_json::to_value(t.phase)?.as_str().unwrap_or(""),
@@ -246,6 +258,28 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
                 .advance_incident(id, to, reason, &actor)
                 .wait_blocking()?;
             println!("incident {id} is now {phase}");
+        }
+        IncidentCmd::Task {
+            dir,
+            id,
+            key,
+            action,
+            note,
+        } => {
+            let change = match action.as_str() {
+                "done" => bulwark_store::TaskChange::Done { note },
+                "skip" => bulwark_store::TaskChange::Skip {
+                    reason: note.context("skipping a task needs --note with the reason")?,
+                },
+                _ => bulwark_store::TaskChange::Reopen {
+                    reason: note.context("reopening a task needs --note with the reason")?,
+                },
+            };
+            let store = Store::open(&dir.data_dir, None)?;
+            store
+                .update_task(id, key.clone(), change, &actor)
+                .wait_blocking()?;
+            println!("task {key} of incident {id}: {action}");
         }
         IncidentCmd::Note { dir, id, text } => {
             let store = Store::open(&dir.data_dir, None)?;

@@ -95,6 +95,41 @@ fn an_incident_from_open_to_review() {
         "{kinds:?}"
     );
 
+    // Work a task: done with a note; skipping another needs a reason.
+    let key = notify_team["key"].as_str().unwrap().to_owned();
+    let o = run(&[
+        "incident",
+        "task",
+        "--data-dir",
+        d,
+        "1",
+        &key,
+        "done",
+        "--note",
+        "team paged 09:12",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rec = show(d);
+    let task = rec["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == key.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(task["status"]["state"], "done", "{task}");
+    let other = rec["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] != key.as_str())
+        .unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let o = run(&["incident", "task", "--data-dir", d, "1", &other, "skip"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("needs --note"), "{}", stderr(&o));
     let o = run(&[
         "incident",
         "report",

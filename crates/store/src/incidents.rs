@@ -3,8 +3,8 @@
 //! transaction as the change it records.
 
 use bulwark_incident::{
-    apply_playbook, decide, schedule, AlertRef, AutoOpenConfig, Decision, Incident, NewIncident,
-    Phase, PlaybookSet, Task, TimelineEntry,
+    apply_playbook, complete_task, decide, reopen_task, schedule, skip_task, AlertRef,
+    AutoOpenConfig, Decision, Incident, NewIncident, Phase, PlaybookSet, Task, TimelineEntry,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -13,6 +13,22 @@ use time::OffsetDateTime;
 use crate::error::{Result, StoreError};
 use crate::writer::WriteCtx;
 use crate::{Pending, Store};
+
+/// What happens to a task.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TaskChange {
+    Done {
+        #[serde(default)]
+        note: Option<String>,
+    },
+    Skip {
+        reason: String,
+    },
+    Reopen {
+        reason: String,
+    },
+}
 
 /// An incident with its timeline and tasks.
 #[derive(Debug, Clone, Serialize)]
@@ -241,6 +257,33 @@ impl Store {
                 entries.push(e);
             }
             save(ctx, &inc, &tasks, &entries)
+        })
+    }
+
+    /// Marks a task done (optional note), skipped (reason) or open again (reason).
+    pub fn update_task(
+        &self,
+        id: u64,
+        key: String,
+        change: TaskChange,
+        actor: &str,
+    ) -> Pending<()> {
+        let actor = actor.to_owned();
+        self.writer().submit(move |ctx| {
+            let now = at(ctx);
+            let inc = load(ctx.main, id)?;
+            let mut tasks = load_tasks(ctx.main, id)?;
+            let task = tasks.iter_mut().find(|t| t.key == key).ok_or_else(|| {
+                StoreError::Incident(format!("incident {id} has no task `{key}`"))
+            })?;
+            let entry = match &change {
+                TaskChange::Done { note } => complete_task(task, note.as_deref(), &actor, now),
+                TaskChange::Skip { reason } => skip_task(task, reason, &actor, now),
+                TaskChange::Reopen { reason } => reopen_task(task, reason, &actor, now),
+            }
+            .map_err(engine_err)?;
+            let changed = task.clone();
+            save(ctx, &inc, &[changed], &[entry])
         })
     }
 

@@ -39,7 +39,7 @@ pub use customers::{
     CustomerMeta, CustomerPatch, Denial, LookupBy, NewCustomer, RevealRequest, Revealed,
 };
 pub use error::{Result, StoreError};
-pub use incidents::IncidentRecord;
+pub use incidents::{IncidentRecord, TaskChange};
 pub use init::{init, InitOutcome};
 pub use ledger_ops::LedgerStatus;
 pub use rotation::RewrapProgress;

@@ -140,3 +140,22 @@ pub async fn report(
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     Ok(res)
 }
+
+/// `{"action": "done", "note": …}`, `{"action": "skip", "reason": …}` or `{"action": "reopen", "reason": …}`.
+pub async fn task(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((raw, key)): Path<(String, String)>,
+    b: axum::body::Bytes,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::IncidentsWrite)?;
+    let change: bulwark_store::TaskChange = body(&b)?;
+    let id = id(&raw)?;
+    s.store
+        .update_task(id, key, change, &caller.principal.id)
+        .wait()
+        .await?;
+    Ok(Json(
+        serde_json::to_value(s.store.incident(id)?).unwrap_or_default(),
+    ))
+}
