@@ -229,7 +229,8 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
                     .unwrap_or_else(|| "when its phase starts".into());
                 let flag = if t.is_overdue(now) { "  OVERDUE" } else { "" };
                 println!(
-                    "  [{}] {:<10} {:<20} due {}  {}{}",
+                    "  {:<32} [{}] {:<10} {:<20} due {}  {}{}",
+                    t.key,
                     serde_json::to_value(&t.status)?
                         .get("state")
                         .and_then(|s| s.as_str())
