@@ -89,6 +89,22 @@ pub enum IncidentCmd {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Run a containment action and record it: revoke_api_key (--target KEY_ID),
+    /// vault_lockdown (--undo lifts it), rotate_data_key.
+    Contain {
+        #[command(flatten)]
+        dir: DataDirArg,
+        id: u64,
+        #[arg(value_parser = ["revoke_api_key", "vault_lockdown", "rotate_data_key"])]
+        action: String,
+        #[arg(long)]
+        target: Option<String>,
+        #[arg(long)]
+        undo: bool,
+        /// Why (recorded).
+        #[arg(long)]
+        reason: String,
+    },
     /// Add a note to the timeline.
     Note {
         #[command(flatten)]
@@ -281,6 +297,28 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
                 .update_task(id, key.clone(), change, &actor)
                 .wait_blocking()?;
             println!("task {key} of incident {id}: {action}");
+        }
+        IncidentCmd::Contain {
+            dir,
+            id,
+            action,
+            target,
+            undo,
+            reason,
+        } => {
+            let action = match action.as_str() {
+                "revoke_api_key" => bulwark_incident::ContainmentAction::RevokeApiKey,
+                "vault_lockdown" => bulwark_incident::ContainmentAction::VaultLockdown,
+                _ => bulwark_incident::ContainmentAction::RotateDataKey,
+            };
+            let secret = if matches!(action, bulwark_incident::ContainmentAction::RotateDataKey) {
+                Some(crate::secrets::unlock()?)
+            } else {
+                None
+            };
+            let store = Store::open(&dir.data_dir, secret.as_ref())?;
+            let rec = store.contain_blocking(id, action, target, undo, reason, &actor)?;
+            println!("{}", rec.result);
         }
         IncidentCmd::Note { dir, id, text } => {
             let store = Store::open(&dir.data_dir, None)?;

@@ -212,6 +212,11 @@ pub fn document() -> Value {
             "/v1/incidents/{id}/tasks/{key}": {"post": merge(json!({"parameters": [param("id", "path", "Incident number", true), param("key", "path", "Task key", true)],
                 "requestBody": body(json!({"type": "object", "required": ["action"], "properties": {"action": {"type": "string", "enum": ["done", "skip", "reopen"]}, "note": {"type": "string"}, "reason": {"type": "string"}}}))}),
                 op("Complete, skip or reopen a task", "incidents:write", ("200", ok_json("Incident", json!({"type": "object"}))), &["400", "401", "403", "404", "409"]))},
+            "/v1/incidents/{id}/containment": {"post": merge(json!({"parameters": [param("id", "path", "Incident number", true)],
+                "requestBody": body(json!({"type": "object", "required": ["action", "reason"], "properties": {
+                    "action": {"type": "object", "properties": {"kind": {"type": "string", "enum": ["revoke_api_key", "vault_lockdown", "rotate_data_key", "webhook"]}, "event": {"type": "string"}}},
+                    "target": {"type": "string"}, "undo": {"type": "boolean"}, "reason": {"type": "string"}}}))}),
+                op("Run a containment action and record it (needs the action's own grant too)", "incidents:write", ("200", ok_json("The record", json!({"type": "object"}))), &["400", "401", "403", "404", "409"]))},
             "/v1/incidents/{id}/report": {"get": merge(json!({"parameters": [param("id", "path", "Incident number", true), param("format", "query", "md or html", false)]}),
                 op("The post-incident review", "incidents:read", ("200", json!({"description": "Markdown or HTML", "content": {"text/markdown": {}, "text/html": {}}})), &["400", "401", "403", "404"]))},
             "/v1/vault/lockdown": {

@@ -539,3 +539,105 @@ async fn incidents_over_the_api() {
         "escaped"
     );
 }
+
+#[tokio::test]
+async fn containment_from_an_incident_really_acts_and_is_recorded() {
+    let api = api();
+    let (ir, _) = api.key(&["incidents:*"]).await;
+    let (commander, _) = api.key(&["incidents:*", "vault:lockdown", "admin"]).await;
+    let (writer, _) = api.key(&["vault:write"]).await;
+    let (stolen, stolen_id) = api.key(&["vault:reveal:email"]).await;
+    let (_, v) = api
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&writer),
+            &[],
+            Some(json!({"residency": {"country": "US"}, "fields": {"email": "x@example.com"}})),
+        )
+        .await;
+    let reveal = format!("/v1/customers/{}?fields=email", v["id"].as_str().unwrap());
+    let new = json!({"title": "Stolen support key", "severity": "sev1", "classification": "credential_theft",
+                     "discovered_at": "2026-11-20T08:00:00Z", "aware_at": "2026-11-20T09:00:00Z"});
+    api.call(Method::POST, "/v1/incidents", Some(&ir), &[], Some(new))
+        .await;
+
+    let lockdown =
+        json!({"action": {"kind": "vault_lockdown"}, "reason": "mass reveals by a support key"});
+    let (s, _) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/containment",
+            Some(&ir),
+            &[],
+            Some(lockdown.clone()),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "the action's own grant is needed too"
+    );
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/containment",
+            Some(&commander),
+            &[],
+            Some(lockdown),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        api.call(Method::GET, &reveal, Some(&stolen), &[PURPOSE], None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN,
+        "lockdown blocks reveals"
+    );
+    let revoke = json!({"action": {"kind": "revoke_api_key"}, "target": stolen_id, "reason": "the stolen key"});
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/containment",
+            Some(&commander),
+            &[],
+            Some(revoke),
+        )
+        .await;
+    assert_eq!(
+        (s, v["succeeded"].clone()),
+        (StatusCode::OK, json!(true)),
+        "{v}"
+    );
+    assert_eq!(
+        api.call(Method::GET, &reveal, Some(&stolen), &[PURPOSE], None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED,
+        "the key is revoked"
+    );
+    let (_, rec) = api
+        .call(Method::GET, "/v1/incidents/1", Some(&ir), &[], None)
+        .await;
+    let texts: Vec<String> = rec["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        texts.iter().filter(|t| t.contains("succeeded")).count() >= 2,
+        "both actions recorded: {texts:?}"
+    );
+    let (_, v) = api
+        .call(
+            Method::GET,
+            "/v1/ledger/verify",
+            Some(&commander),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(v["intact"], true);
+}

@@ -4,7 +4,8 @@
 
 use bulwark_incident::{
     apply_playbook, complete_task, decide, reopen_task, schedule, skip_task, AlertRef,
-    AutoOpenConfig, Decision, Incident, NewIncident, Phase, PlaybookSet, Task, TimelineEntry,
+    AutoOpenConfig, ContainmentAction, ContainmentRecord, Decision, Incident, NewIncident, Phase,
+    PlaybookSet, Task, TimelineEntry,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -285,6 +286,77 @@ impl Store {
             let changed = task.clone();
             save(ctx, &inc, &[changed], &[entry])
         })
+    }
+
+    /// Runs a containment action for an incident and records who, when, why and the
+    /// result on its timeline (and so in the ledger), failures included. Blocking:
+    /// call it from a blocking thread.
+    pub fn contain_blocking(
+        &self,
+        id: u64,
+        action: ContainmentAction,
+        target: Option<String>,
+        undo: bool,
+        reason: String,
+        actor: &str,
+    ) -> Result<ContainmentRecord> {
+        self.incident(id)?;
+        let outcome: Result<String> = match &action {
+            ContainmentAction::RevokeApiKey => match &target {
+                None => Err(StoreError::Incident(
+                    "revoking a key needs the key id as target".into(),
+                )),
+                Some(_) if undo => Err(StoreError::Incident(
+                    "a revoked key cannot be restored; issue a new one".into(),
+                )),
+                Some(k) => self
+                    .revoke_key(k, actor, Some(format!("incident {id}: {reason}")))
+                    .wait_blocking()
+                    .map(|_| format!("key {k} revoked")),
+            },
+            ContainmentAction::VaultLockdown => self
+                .set_lockdown(!undo, actor, Some(format!("incident {id}: {reason}")))
+                .wait_blocking()
+                .map(|changed| {
+                    format!(
+                        "lockdown {}{}",
+                        if undo { "off" } else { "on" },
+                        if changed { "" } else { " (already)" }
+                    )
+                }),
+            ContainmentAction::RotateDataKey if undo => Err(StoreError::Incident(
+                "a rotation is not undone; rotate again".into(),
+            )),
+            ContainmentAction::RotateDataKey => self
+                .rotate_data_key(actor)
+                .map(|v| format!("data key version {v} in use; run `bulwark keys rewrap`")),
+            ContainmentAction::Webhook { .. } => Err(StoreError::Incident(
+                "store webhooks are not built yet; pause the store by hand and record it as a note"
+                    .into(),
+            )),
+        };
+        let record = ContainmentRecord {
+            action,
+            target,
+            reason,
+            undo,
+            succeeded: outcome.is_ok(),
+            result: match &outcome {
+                Ok(r) => r.clone(),
+                Err(e) => e.to_string(),
+            },
+            task: None,
+        };
+        let rec = record.clone();
+        let actor_owned = actor.to_owned();
+        self.writer()
+            .submit(move |ctx| {
+                let inc = load(ctx.main, id)?;
+                let entry = rec.entry(id, &actor_owned, at(ctx));
+                save(ctx, &inc, &[], &[entry])
+            })
+            .wait_blocking()?;
+        outcome.map(|_| record)
     }
 
     pub fn note_incident(&self, id: u64, text: String, actor: &str) -> Pending<()> {

@@ -159,3 +159,42 @@ pub async fn task(
         serde_json::to_value(s.store.incident(id)?).unwrap_or_default(),
     ))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contain {
+    action: bulwark_incident::ContainmentAction,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    undo: bool,
+    reason: String,
+}
+
+/// Runs a containment action (it really acts) and records it on the incident.
+/// Needs `incidents:write` and the grant the action itself needs.
+pub async fn contain(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    b: axum::body::Bytes,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::IncidentsWrite)?;
+    let c: Contain = body(&b)?;
+    caller.require(&s, c.action.required_scope())?;
+    let id = id(&raw)?;
+    let store = s.store.clone();
+    let actor = caller.principal.id.clone();
+    let record = tokio::task::spawn_blocking(move || {
+        store.contain_blocking(id, c.action, c.target, c.undo, c.reason, &actor)
+    })
+    .await
+    .map_err(|_| {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
+    })??;
+    Ok(Json(serde_json::to_value(record).unwrap_or_default()))
+}

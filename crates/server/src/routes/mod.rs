@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/incidents/{id}", get(incidents::show))
         .route("/v1/incidents/{id}/advance", post(incidents::advance))
         .route("/v1/incidents/{id}/notes", post(incidents::note))
+        .route("/v1/incidents/{id}/containment", post(incidents::contain))
         .route("/v1/incidents/{id}/tasks/{key}", post(incidents::task))
         .route("/v1/incidents/{id}/report", get(incidents::report))
         .fallback(not_found)
