@@ -95,8 +95,11 @@ pub enum IncidentCmd {
         #[command(flatten)]
         dir: DataDirArg,
         id: u64,
-        #[arg(value_parser = ["revoke_api_key", "vault_lockdown", "rotate_data_key"])]
+        #[arg(value_parser = ["revoke_api_key", "vault_lockdown", "rotate_data_key", "webhook"])]
         action: String,
+        /// For webhook: the store event to call, e.g. checkout.pause.
+        #[arg(long)]
+        event: Option<String>,
         #[arg(long)]
         target: Option<String>,
         #[arg(long)]
@@ -302,6 +305,7 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
             dir,
             id,
             action,
+            event,
             target,
             undo,
             reason,
@@ -309,15 +313,39 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
             let action = match action.as_str() {
                 "revoke_api_key" => bulwark_incident::ContainmentAction::RevokeApiKey,
                 "vault_lockdown" => bulwark_incident::ContainmentAction::VaultLockdown,
+                "webhook" => bulwark_incident::ContainmentAction::Webhook {
+                    event: event.context("a webhook action needs --event, e.g. checkout.pause")?,
+                },
                 _ => bulwark_incident::ContainmentAction::RotateDataKey,
             };
-            let secret = if matches!(action, bulwark_incident::ContainmentAction::RotateDataKey) {
+            // Rotation needs the data keys; webhooks need their sealed signing secrets.
+            let needs_keys = matches!(
+                action,
+                bulwark_incident::ContainmentAction::RotateDataKey
+                    | bulwark_incident::ContainmentAction::Webhook { .. }
+            );
+            let secret = if needs_keys {
                 Some(crate::secrets::unlock()?)
             } else {
                 None
             };
             let store = Store::open(&dir.data_dir, secret.as_ref())?;
-            let rec = store.contain_blocking(id, action, target, undo, reason, &actor)?;
+            let payload =
+                serde_json::json!({"incident": id, "reason": reason, "undo": undo, "by": actor});
+            let deliver = |event: &str| {
+                let mut p = payload.clone();
+                p["event"] = serde_json::json!(event);
+                bulwark_server::webhook::deliver(&store, event, &p)
+            };
+            let rec = store.contain_blocking(
+                id,
+                action,
+                target,
+                undo,
+                reason.clone(),
+                &actor,
+                &deliver,
+            )?;
             println!("{}", rec.result);
         }
         IncidentCmd::Note { dir, id, text } => {
@@ -336,6 +364,48 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
                 "{}",
                 render_report(&rec.incident, &rec.timeline, &rec.tasks, None, None, format)?
             );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
+pub enum WebhooksCmd {
+    /// Register the store's webhook for an event (checkout.pause, sessions.revoke_all,
+    /// admin.force_password_reset, system.isolate…); prints the signing secret once.
+    Add {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long)]
+        event: String,
+        #[arg(long)]
+        url: String,
+    },
+    /// List registered webhooks (without secrets).
+    List {
+        #[command(flatten)]
+        dir: DataDirArg,
+    },
+}
+
+pub fn webhooks(c: WebhooksCmd) -> anyhow::Result<ExitCode> {
+    match c {
+        WebhooksCmd::Add { dir, event, url } => {
+            let store = Store::open(&dir.data_dir, Some(&crate::secrets::unlock()?))?;
+            let (hook, secret) = store.add_webhook(&event, &url, &operator().id)?;
+            println!(
+                "webhook {} for {} -> {}\nsigning secret (shown once; the receiver checks Bulwark-Signature with it):\n\n    {}\n",
+                hook.id,
+                hook.event,
+                hook.url,
+                secret.as_str()
+            );
+        }
+        WebhooksCmd::List { dir } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            for h in store.list_webhooks()? {
+                println!("{}  {:<28} {}", h.id, h.event, h.url);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

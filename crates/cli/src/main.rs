@@ -64,6 +64,9 @@ enum Command {
     /// Incidents: open, work through the phases, tasks from playbooks, the review.
     #[command(subcommand)]
     Incident(cmd_incident::IncidentCmd),
+    /// The store's webhooks that containment calls.
+    #[command(subcommand)]
+    Webhooks(cmd_incident::WebhooksCmd),
     /// Who was affected and what was exposed, from the vault's access log.
     Scope(cmd_scope::ScopeArgs),
     /// Who must be notified, by when, for a scenario (not legal advice).
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
         Command::Obligations(a) => cmd_law::obligations(a),
         Command::Scope(a) => cmd_scope::scope(a),
         Command::Incident(c) => cmd_incident::incident(c),
+        Command::Webhooks(c) => cmd_incident::webhooks(c),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,7 @@ mod openapi;
 mod problem;
 mod routes;
 mod serve;
+pub mod webhook;
 
 use std::sync::{Arc, Mutex};
 

@@ -217,6 +217,11 @@ pub fn document() -> Value {
                     "action": {"type": "object", "properties": {"kind": {"type": "string", "enum": ["revoke_api_key", "vault_lockdown", "rotate_data_key", "webhook"]}, "event": {"type": "string"}}},
                     "target": {"type": "string"}, "undo": {"type": "boolean"}, "reason": {"type": "string"}}}))}),
                 op("Run a containment action and record it (needs the action's own grant too)", "incidents:write", ("200", ok_json("The record", json!({"type": "object"}))), &["400", "401", "403", "404", "409"]))},
+            "/v1/webhooks": {
+                "post": merge(json!({"requestBody": body(json!({"type": "object", "required": ["event", "url"], "properties": {"event": {"type": "string"}, "url": {"type": "string"}}}))}),
+                    op("Register a store webhook for containment (the signing secret is returned once)", "admin", ("201", ok_json("Webhook and secret", json!({"type": "object"}))), &["400", "401", "403"])),
+                "get": op("List store webhooks", "admin", ("200", ok_json("Webhooks", json!({"type": "object"}))), &["401", "403"])
+            },
             "/v1/incidents/{id}/report": {"get": merge(json!({"parameters": [param("id", "path", "Incident number", true), param("format", "query", "md or html", false)]}),
                 op("The post-incident review", "incidents:read", ("200", json!({"description": "Markdown or HTML", "content": {"text/markdown": {}, "text/html": {}}})), &["400", "401", "403", "404"]))},
             "/v1/vault/lockdown": {

@@ -641,3 +641,139 @@ async fn containment_from_an_incident_really_acts_and_is_recorded() {
         .await;
     assert_eq!(v["intact"], true);
 }
+
+/// A store's webhook receiver on loopback: answers the first call with 500, then
+/// checks the signature of the retry with the secret it was given.
+fn receiver(
+    secret: std::sync::Arc<std::sync::Mutex<String>>,
+) -> (
+    std::net::SocketAddr,
+    std::sync::mpsc::Receiver<(bool, String)>,
+) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().take(2).enumerate() {
+            let mut conn = conn.unwrap();
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let (mut sig, mut len) = (String::new(), 0usize);
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let l = line.trim_end().to_owned();
+                if l.is_empty() {
+                    break;
+                }
+                let lower = l.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("bulwark-signature: ") {
+                    sig = v.to_owned();
+                }
+                if let Some(v) = lower.strip_prefix("content-length: ") {
+                    len = v.parse().unwrap();
+                }
+            }
+            let mut body = vec![0u8; len];
+            reader.read_exact(&mut body).unwrap();
+            let body = String::from_utf8(body).unwrap();
+            let status = if n == 0 {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            conn.write_all(
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            )
+            .unwrap();
+            // t=<unix>,v1=<hex>: recompute with the shared secret.
+            let t = sig
+                .split(',')
+                .next()
+                .unwrap()
+                .trim_start_matches("t=")
+                .to_owned();
+            let key = hex::decode(secret.lock().unwrap().as_str()).unwrap();
+            let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&key).unwrap();
+            hmac::Mac::update(&mut mac, format!("{t}.{body}").as_bytes());
+            let want = format!(
+                "t={t},v1={}",
+                hex::encode(hmac::Mac::finalize(mac).into_bytes())
+            );
+            tx.send((want == sig, body)).unwrap();
+        }
+    });
+    (addr, rx)
+}
+
+#[tokio::test]
+async fn webhook_containment_is_signed_and_retried() {
+    let api = api();
+    let (commander, _) = api.key(&["incidents:*", "admin"]).await;
+    let secret = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (addr, received) = receiver(secret.clone());
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/webhooks",
+            Some(&commander),
+            &[],
+            Some(json!({"event": "checkout.pause", "url": format!("http://{addr}/hooks/bulwark")})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    *secret.lock().unwrap() = v["secret"].as_str().unwrap().to_owned();
+    let (_, listed) = api
+        .call(Method::GET, "/v1/webhooks", Some(&commander), &[], None)
+        .await;
+    assert!(
+        !listed.to_string().contains(v["secret"].as_str().unwrap()),
+        "the secret is shown once"
+    );
+    let new = json!({"title": "Skimmer", "severity": "sev1", "classification": "web_skimmer",
+                     "discovered_at": "2026-11-20T08:00:00Z", "aware_at": "2026-11-20T09:00:00Z"});
+    api.call(
+        Method::POST,
+        "/v1/incidents",
+        Some(&commander),
+        &[],
+        Some(new),
+    )
+    .await;
+    let (s, v) = api
+        .call(Method::POST, "/v1/incidents/1/containment", Some(&commander), &[],
+              Some(json!({"action": {"kind": "webhook", "event": "checkout.pause"}, "reason": "skimmer on checkout"})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        v["result"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 200 after 2 attempt"),
+        "{v}"
+    );
+    let (first_ok, first_body) = received.recv().unwrap();
+    let (second_ok, second_body) = received.recv().unwrap();
+    assert!(first_ok && second_ok, "both calls carry a valid signature");
+    assert_eq!(first_body, second_body);
+    let payload: serde_json::Value = serde_json::from_str(&second_body).unwrap();
+    assert_eq!(
+        (payload["event"].as_str(), payload["incident"].as_u64()),
+        (Some("checkout.pause"), Some(1))
+    );
+    // An event nobody registered fails, and the failure is recorded too.
+    let (s, v) = api
+        .call(Method::POST, "/v1/incidents/1/containment", Some(&commander), &[],
+              Some(json!({"action": {"kind": "webhook", "event": "sessions.revoke_all"}, "reason": "log everyone out"})))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (_, rec) = api
+        .call(Method::GET, "/v1/incidents/1", Some(&commander), &[], None)
+        .await;
+    let texts = rec["timeline"].to_string();
+    assert!(
+        texts.contains("succeeded") && texts.contains("FAILED"),
+        "{texts}"
+    );
+}

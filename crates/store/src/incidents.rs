@@ -289,8 +289,9 @@ impl Store {
     }
 
     /// Runs a containment action for an incident and records who, when, why and the
-    /// result on its timeline (and so in the ledger), failures included. Blocking:
-    /// call it from a blocking thread.
+    /// result on its timeline (and so in the ledger), failures included. Webhook
+    /// actions go through `deliver` (the caller owns the network). Blocking: call it
+    /// from a blocking thread.
     pub fn contain_blocking(
         &self,
         id: u64,
@@ -299,6 +300,7 @@ impl Store {
         undo: bool,
         reason: String,
         actor: &str,
+        deliver: &dyn Fn(&str) -> std::result::Result<String, String>,
     ) -> Result<ContainmentRecord> {
         self.incident(id)?;
         let outcome: Result<String> = match &action {
@@ -330,10 +332,7 @@ impl Store {
             ContainmentAction::RotateDataKey => self
                 .rotate_data_key(actor)
                 .map(|v| format!("data key version {v} in use; run `bulwark keys rewrap`")),
-            ContainmentAction::Webhook { .. } => Err(StoreError::Incident(
-                "store webhooks are not built yet; pause the store by hand and record it as a note"
-                    .into(),
-            )),
+            ContainmentAction::Webhook { event } => deliver(event).map_err(StoreError::Incident),
         };
         let record = ContainmentRecord {
             action,

@@ -24,6 +24,7 @@ mod schema;
 mod scope;
 mod settings;
 mod validate;
+mod webhooks;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -46,6 +47,7 @@ pub use rotation::RewrapProgress;
 pub use scope::{AffectedCustomer, ScopeQuery, ScopeResult};
 pub use settings::Settings;
 pub use validate::{describe_json_error, FieldError, ValidationErrors};
+pub use webhooks::{Webhook, WebhookTarget};
 pub use writer::{Pending, WriteCtx, Writer};
 
 /// The files of a data directory.

@@ -126,6 +126,15 @@ CREATE TABLE IF NOT EXISTS incident_tasks (
     PRIMARY KEY (incident_id, key)
 ) WITHOUT ROWID;
 
+CREATE TABLE IF NOT EXISTS webhooks (
+    id            TEXT PRIMARY KEY,
+    event         TEXT NOT NULL,
+    url           TEXT NOT NULL,
+    secret        BLOB NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    created_by    TEXT NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS ledger_checkpoints (
     seq        INTEGER PRIMARY KEY,
     checkpoint TEXT NOT NULL

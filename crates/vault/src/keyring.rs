@@ -293,6 +293,42 @@ impl Keyring {
         mac.finalize().into_bytes().into()
     }
 
+    /// Seals an operational secret (a webhook signing secret, say) under a key
+    /// derived from the root key, bound to `label`; it survives rotations and
+    /// passphrase changes like the root key does.
+    pub fn seal_secret(
+        &self,
+        label: &str,
+        secret: &[u8],
+        rng: &mut (impl RngCore + CryptoRng),
+    ) -> Vec<u8> {
+        let key = self.secret_key(label);
+        seal(&key, label.as_bytes(), secret, rng)
+    }
+
+    pub fn open_secret(
+        &self,
+        label: &str,
+        sealed: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, VaultError> {
+        let key = self.secret_key(label);
+        open(&key, label.as_bytes(), sealed)
+    }
+
+    fn secret_key(&self, label: &str) -> SecretKey {
+        let mut k = [0u8; 32];
+        let info = format!("bulwark secret v1 {label}");
+        if Hkdf::<Sha256>::new(None, self.root.expose())
+            .expand(info.as_bytes(), &mut k)
+            .is_err()
+        {
+            unreachable!("HKDF output length is fixed at 32");
+        }
+        let key = SecretKey::from_bytes(k);
+        zeroize::Zeroize::zeroize(&mut k);
+        key
+    }
+
     pub fn signing_key(&self) -> &SigningKey {
         &self.signing
     }

@@ -185,8 +185,15 @@ pub async fn contain(
     let id = id(&raw)?;
     let store = s.store.clone();
     let actor = caller.principal.id.clone();
+    let payload =
+        serde_json::json!({"incident": id, "reason": c.reason, "undo": c.undo, "by": actor});
     let record = tokio::task::spawn_blocking(move || {
-        store.contain_blocking(id, c.action, c.target, c.undo, c.reason, &actor)
+        let deliver = |event: &str| {
+            let mut p = payload.clone();
+            p["event"] = serde_json::json!(event);
+            crate::webhook::deliver(&store, event, &p)
+        };
+        store.contain_blocking(id, c.action, c.target, c.undo, c.reason, &actor, &deliver)
     })
     .await
     .map_err(|_| {
@@ -197,4 +204,44 @@ pub async fn contain(
         )
     })??;
     Ok(Json(serde_json::to_value(record).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    event: String,
+    url: String,
+}
+
+/// Registers a store webhook; the signing secret is in this answer only.
+pub async fn add_webhook(
+    State(s): State<AppState>,
+    caller: Caller,
+    b: axum::body::Bytes,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::Admin)?;
+    let w: NewWebhook = body(&b)?;
+    let store = s.store.clone();
+    let actor = caller.principal.id.clone();
+    let (hook, secret) =
+        tokio::task::spawn_blocking(move || store.add_webhook(&w.event, &w.url, &actor))
+            .await
+            .map_err(|_| {
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                )
+            })??;
+    let mut v = serde_json::to_value(hook).unwrap_or_default();
+    v["secret"] = serde_json::json!(secret.as_str());
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+pub async fn list_webhooks(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::Admin)?;
+    Ok(Json(serde_json::json!({"items": s.store.list_webhooks()?})))
 }

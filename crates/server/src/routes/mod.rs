@@ -53,6 +53,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/alerts", get(events::alerts))
         .route("/v1/rules/reload", post(events::reload))
         .route("/v1/incidents", post(incidents::open).get(incidents::list))
+        .route(
+            "/v1/webhooks",
+            post(incidents::add_webhook).get(incidents::list_webhooks),
+        )
         .route("/v1/incidents/{id}", get(incidents::show))
         .route("/v1/incidents/{id}/advance", post(incidents::advance))
         .route("/v1/incidents/{id}/notes", post(incidents::note))
