@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod cmd_detect;
+mod cmd_evidence;
 mod cmd_incident;
 mod cmd_keys;
 mod cmd_law;
@@ -64,6 +65,9 @@ enum Command {
     /// Incidents: open, work through the phases, tasks from playbooks, the review.
     #[command(subcommand)]
     Incident(cmd_incident::IncidentCmd),
+    /// The evidence locker: add, list, export a sealed bundle, verify one offline.
+    #[command(subcommand)]
+    Evidence(cmd_evidence::EvidenceCmd),
     /// The store's webhooks that containment calls.
     #[command(subcommand)]
     Webhooks(cmd_incident::WebhooksCmd),
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
         Command::Scope(a) => cmd_scope::scope(a),
         Command::Incident(c) => cmd_incident::incident(c),
         Command::Webhooks(c) => cmd_incident::webhooks(c),
+        Command::Evidence(c) => cmd_evidence::evidence(c),
     };
     match result {
         Ok(code) => code,

@@ -15,6 +15,7 @@ mod api_keys;
 mod conn;
 mod customers;
 mod error;
+mod evidence;
 mod incidents;
 mod init;
 mod key_cache;
@@ -40,6 +41,7 @@ pub use customers::{
     CustomerMeta, CustomerPatch, Denial, LookupBy, NewCustomer, RevealRequest, Revealed,
 };
 pub use error::{Result, StoreError};
+pub use evidence::{verify_bundle, BundleReport, CustodyEvent, EvidenceItem};
 pub use incidents::{IncidentRecord, TaskChange};
 pub use init::{init, InitOutcome};
 pub use ledger_ops::LedgerStatus;

@@ -135,6 +135,29 @@ CREATE TABLE IF NOT EXISTS webhooks (
     created_by    TEXT NOT NULL
 ) WITHOUT ROWID;
 
+CREATE TABLE IF NOT EXISTS evidence (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id      INTEGER NOT NULL,
+    sha256           TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    size             INTEGER NOT NULL,
+    description      TEXT,
+    source           TEXT,
+    collected_by     TEXT NOT NULL,
+    collected_at_ms  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS evidence_incident ON evidence (incident_id, id);
+
+CREATE TABLE IF NOT EXISTS evidence_custody (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    evidence_id INTEGER NOT NULL,
+    at_ms       INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    details     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS evidence_custody_item ON evidence_custody (evidence_id, seq);
+
 CREATE TABLE IF NOT EXISTS ledger_checkpoints (
     seq        INTEGER PRIMARY KEY,
     checkpoint TEXT NOT NULL

@@ -1,0 +1,338 @@
+//! The evidence locker: files stored by their SHA-256 under `evidence/` in the
+//! data directory, write-once, each with who collected it, from where and when;
+//! every addition and export is a custody event, also in the ledger. An export
+//! is a sealed bundle: the files, a manifest of hashes, the custody log and the
+//! incident timeline, signed with the ledger key, verifiable offline.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::{Signature, Signer, VerifyingKey};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, StoreError};
+use crate::Store;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EvidenceItem {
+    pub id: i64,
+    pub incident: u64,
+    pub sha256: String,
+    pub name: String,
+    pub size: u64,
+    pub description: Option<String>,
+    pub source: Option<String>,
+    pub collected_by: String,
+    pub collected_at_ms: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CustodyEvent {
+    pub evidence_id: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Manifest {
+    format: String,
+    incident: u64,
+    exported_at_ms: i64,
+    exported_by: String,
+    public_key: String,
+    items: Vec<EvidenceItem>,
+    custody: Vec<CustodyEvent>,
+    timeline: serde_json::Value,
+}
+
+/// What offline verification found.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleReport {
+    pub incident: u64,
+    pub items: usize,
+    /// Problems, each naming the file or part at fault; empty when the bundle is intact.
+    pub problems: Vec<String>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    let mut f = fs::File::open(path).map_err(io(path))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((hex::encode(h.finalize()), size))
+}
+
+fn safe_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || ".-_".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| "evidence".into())
+}
+
+impl Store {
+    fn locker(&self) -> PathBuf {
+        self.dir().root.join("evidence")
+    }
+
+    /// Copies a file into the locker (by content hash; a file already there is
+    /// checked, never overwritten) and records who collected it, from where, when.
+    pub fn add_evidence(
+        &self,
+        incident: u64,
+        path: &Path,
+        description: Option<String>,
+        source: Option<String>,
+        actor: &str,
+    ) -> Result<EvidenceItem> {
+        self.incident(incident)?;
+        let (sha, size) = sha256_file(path)?;
+        let locker = self.locker();
+        fs::create_dir_all(&locker).map_err(io(&locker))?;
+        let stored = locker.join(&sha);
+        if stored.exists() {
+            let (again, _) = sha256_file(&stored)?;
+            if again != sha {
+                return Err(StoreError::Corrupt(format!(
+                    "evidence {sha} in the locker no longer matches its hash"
+                )));
+            }
+        } else {
+            let tmp = locker.join(format!(".{sha}.partial"));
+            fs::copy(path, &tmp).map_err(io(path))?;
+            fs::File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .map_err(io(&tmp))?;
+            let (copied, _) = sha256_file(&tmp)?;
+            if copied != sha {
+                let _ = fs::remove_file(&tmp);
+                return Err(StoreError::Corrupt(format!(
+                    "{} changed while it was being copied",
+                    path.display()
+                )));
+            }
+            fs::rename(&tmp, &stored).map_err(io(&stored))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = fs::set_permissions(&stored, fs::Permissions::from_mode(0o400));
+            }
+        }
+        let name = safe_name(path);
+        let actor = actor.to_owned();
+        let (sha2, name2) = (sha.clone(), name.clone());
+        let (id, at) = self
+            .writer()
+            .submit(move |ctx| {
+                ctx.main.execute(
+                    "INSERT INTO evidence (incident_id, sha256, name, size, description, source, collected_by, collected_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![incident as i64, sha2, name2, size as i64, description, source, actor, ctx.now_ms],
+                )?;
+                let id = ctx.main.last_insert_rowid();
+                let details = serde_json::json!({"sha256": sha2, "name": name2, "size": size, "source": source, "description": description});
+                ctx.main.execute(
+                    "INSERT INTO evidence_custody (evidence_id, at_ms, actor, action, details) VALUES (?1, ?2, ?3, 'collected', ?4)",
+                    params![id, ctx.now_ms, actor, details.to_string()],
+                )?;
+                ctx.ledger(&actor, "evidence.collected", &format!("incident:{incident}"), serde_json::json!({"evidence": id, "sha256": sha2}))?;
+                Ok((id, ctx.now_ms))
+            })
+            .wait_blocking()?;
+        self.evidence(incident)?
+            .into_iter()
+            .find(|e| e.id == id && e.collected_at_ms == at)
+            .ok_or_else(|| StoreError::Corrupt("evidence row vanished".into()))
+    }
+
+    pub fn evidence(&self, incident: u64) -> Result<Vec<EvidenceItem>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, incident_id, sha256, name, size, description, source, collected_by, collected_at_ms
+                 FROM evidence WHERE incident_id = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([incident as i64], |r| {
+                Ok(EvidenceItem {
+                    id: r.get(0)?,
+                    incident: r.get::<_, i64>(1)? as u64,
+                    sha256: r.get(2)?,
+                    name: r.get(3)?,
+                    size: r.get::<_, i64>(4)? as u64,
+                    description: r.get(5)?,
+                    source: r.get(6)?,
+                    collected_by: r.get(7)?,
+                    collected_at_ms: r.get(8)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn custody(&self, incident: u64) -> Result<Vec<CustodyEvent>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT c.evidence_id, c.at_ms, c.actor, c.action, c.details FROM evidence_custody c
+                 JOIN evidence e ON e.id = c.evidence_id WHERE e.incident_id = ?1 ORDER BY c.seq",
+            )?;
+            let rows = stmt.query_map([incident as i64], |r| {
+                let details: String = r.get(4)?;
+                Ok(CustodyEvent {
+                    evidence_id: r.get(0)?,
+                    at_ms: r.get(1)?,
+                    actor: r.get(2)?,
+                    action: r.get(3)?,
+                    details: serde_json::from_str(&details).unwrap_or(serde_json::Value::Null),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Writes the sealed bundle to `out` (a new directory). The export is itself a
+    /// custody event, recorded before the bundle is sealed so the bundle carries it.
+    pub fn export_evidence(&self, incident: u64, out: &Path, actor: &str) -> Result<usize> {
+        let record = self.incident(incident)?;
+        let items = self.evidence(incident)?;
+        if out.exists() {
+            return Err(StoreError::AlreadyExists(out.display().to_string()));
+        }
+        let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+        let (actor_o, dest) = (actor.to_owned(), out.display().to_string());
+        let exported_at = self
+            .writer()
+            .submit(move |ctx| {
+                for id in &ids {
+                    ctx.main.execute(
+                        "INSERT INTO evidence_custody (evidence_id, at_ms, actor, action, details) VALUES (?1, ?2, ?3, 'exported', ?4)",
+                        params![id, ctx.now_ms, actor_o, serde_json::json!({"to": dest}).to_string()],
+                    )?;
+                }
+                ctx.ledger(&actor_o, "evidence.exported", &format!("incident:{incident}"), serde_json::json!({"items": ids.len(), "to": dest}))?;
+                Ok(ctx.now_ms)
+            })
+            .wait_blocking()?;
+        let files = out.join("files");
+        fs::create_dir_all(&files).map_err(io(&files))?;
+        for item in &items {
+            let src = self.locker().join(&item.sha256);
+            let (sha, _) = sha256_file(&src)?;
+            if sha != item.sha256 {
+                return Err(StoreError::Corrupt(format!(
+                    "evidence {} ({}) in the locker no longer matches its hash",
+                    item.id, item.name
+                )));
+            }
+            let dst = files.join(format!("{}-{}", item.sha256, item.name));
+            fs::copy(&src, &dst).map_err(io(&dst))?;
+        }
+        let kr = self
+            .keyring()?
+            .read()
+            .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+        let manifest = Manifest {
+            format: "bulwark-evidence-bundle-v1".into(),
+            incident,
+            exported_at_ms: exported_at,
+            exported_by: actor.to_owned(),
+            public_key: hex::encode(kr.public_key()),
+            items: items.clone(),
+            custody: self.custody(incident)?,
+            timeline: serde_json::to_value(&record.timeline).unwrap_or_default(),
+        };
+        let text =
+            serde_json::to_vec_pretty(&manifest).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sig: Signature = kr.signing_key().sign(&text);
+        let mpath = out.join("manifest.json");
+        fs::File::create(&mpath)
+            .and_then(|mut f| f.write_all(&text).and_then(|_| f.sync_all()))
+            .map_err(io(&mpath))?;
+        let spath = out.join("manifest.sig");
+        fs::write(&spath, hex::encode(sig.to_bytes())).map_err(io(&spath))?;
+        Ok(items.len())
+    }
+}
+
+/// Checks a bundle offline against the ledger public key (hex): the signature over
+/// the manifest, then every file's hash; names every altered, missing or extra file.
+pub fn verify_bundle(dir: &Path, public_key_hex: &str) -> Result<BundleReport> {
+    let key_bytes: [u8; 32] = hex::decode(public_key_hex.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| StoreError::Corrupt("the public key is not 64 hex digits".into()))?;
+    let key = VerifyingKey::from_bytes(&key_bytes)
+        .map_err(|_| StoreError::Corrupt("the public key is not an ed25519 key".into()))?;
+    let mpath = dir.join("manifest.json");
+    let text = fs::read(&mpath).map_err(io(&mpath))?;
+    let spath = dir.join("manifest.sig");
+    let sig_hex = fs::read_to_string(&spath).map_err(io(&spath))?;
+    let mut problems = Vec::new();
+    let sig_ok = hex::decode(sig_hex.trim())
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        .map(|b| key.verify_strict(&text, &Signature::from_bytes(&b)).is_ok())
+        .unwrap_or(false);
+    if !sig_ok {
+        problems.push("manifest.json: the signature does not match (the manifest was altered, or signed by another key)".into());
+    }
+    let manifest: Manifest = serde_json::from_slice(&text)
+        .map_err(|e| StoreError::Corrupt(format!("manifest.json is not a bundle manifest: {e}")))?;
+    let files = dir.join("files");
+    let mut expected = std::collections::BTreeSet::new();
+    for item in &manifest.items {
+        let name = format!("{}-{}", item.sha256, item.name);
+        let path = files.join(&name);
+        expected.insert(name.clone());
+        if !path.is_file() {
+            problems.push(format!("files/{name}: missing"));
+            continue;
+        }
+        let (sha, size) = sha256_file(&path)?;
+        if sha != item.sha256 || size != item.size {
+            problems.push(format!(
+                "files/{name}: altered (its SHA-256 no longer matches the manifest)"
+            ));
+        }
+    }
+    if let Ok(entries) = fs::read_dir(&files) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if !expected.contains(&n) {
+                problems.push(format!("files/{n}: not in the manifest"));
+            }
+        }
+    }
+    Ok(BundleReport {
+        incident: manifest.incident,
+        items: manifest.items.len(),
+        problems,
+    })
+}
