@@ -222,6 +222,14 @@ pub fn document() -> Value {
                     op("Register a store webhook for containment (the signing secret is returned once)", "admin", ("201", ok_json("Webhook and secret", json!({"type": "object"}))), &["400", "401", "403"])),
                 "get": op("List store webhooks", "admin", ("200", ok_json("Webhooks", json!({"type": "object"}))), &["401", "403"])
             },
+            "/v1/incidents/{id}/evidence": {
+                "post": merge(json!({"parameters": [param("id", "path", "Incident number", true), param("name", "query", "File name", true),
+                                                    param("description", "query", "What it is", false), param("source", "query", "Where it came from", false)],
+                    "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}),
+                    op("Add an evidence file (content-addressed, write-once, custody recorded; up to 256 MiB)", "incidents:write", ("201", ok_json("The item", json!({"type": "object"}))), &["400", "401", "403", "404"])),
+                "get": merge(json!({"parameters": [param("id", "path", "Incident number", true)]}),
+                    op("An incident's evidence", "incidents:read", ("200", ok_json("Items", json!({"type": "object"}))), &["401", "403", "404"]))
+            },
             "/v1/incidents/{id}/report": {"get": merge(json!({"parameters": [param("id", "path", "Incident number", true), param("format", "query", "md or html", false)]}),
                 op("The post-incident review", "incidents:read", ("200", json!({"description": "Markdown or HTML", "content": {"text/markdown": {}, "text/html": {}}})), &["400", "401", "403", "404"]))},
             "/v1/vault/lockdown": {

@@ -777,3 +777,54 @@ async fn webhook_containment_is_signed_and_retried() {
         "{texts}"
     );
 }
+
+#[tokio::test]
+async fn evidence_upload_over_the_api() {
+    let api = api();
+    let (ir, _) = api.key(&["incidents:*"]).await;
+    let new = json!({"title": "Ransomware", "severity": "sev1", "classification": "malware_ransomware",
+                     "discovered_at": "2026-11-20T08:00:00Z", "aware_at": "2026-11-20T09:00:00Z"});
+    api.call(Method::POST, "/v1/incidents", Some(&ir), &[], Some(new))
+        .await;
+    let note = b"YOUR FILES ARE ENCRYPTED".to_vec();
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/incidents/1/evidence?name=ransom%20note.txt&source=web-02")
+        .header("authorization", format!("Bearer {ir}"))
+        .body(Body::from(note.clone()))
+        .unwrap();
+    let res = api.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    use sha2::Digest;
+    assert_eq!(v["sha256"], hex::encode(sha2::Sha256::digest(&note)));
+    assert_eq!(
+        (v["name"].as_str(), v["source"].as_str()),
+        (Some("ransom_note.txt"), Some("web-02"))
+    );
+    let (_, list) = api
+        .call(
+            Method::GET,
+            "/v1/incidents/1/evidence",
+            Some(&ir),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let (s, _) = api
+        .call(
+            Method::GET,
+            "/v1/incidents/7/evidence",
+            Some(&ir),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "an incident without evidence lists nothing"
+    );
+}

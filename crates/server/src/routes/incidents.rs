@@ -245,3 +245,81 @@ pub async fn list_webhooks(
     caller.require(&s, Scope::Admin)?;
     Ok(Json(serde_json::json!({"items": s.store.list_webhooks()?})))
 }
+
+#[derive(Deserialize)]
+pub struct EvidenceQuery {
+    name: String,
+    description: Option<String>,
+    source: Option<String>,
+}
+
+/// Uploads one evidence file (the raw body; `?name=` names it) into the locker.
+pub async fn add_evidence(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    Query(q): Query<EvidenceQuery>,
+    b: axum::body::Bytes,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::IncidentsWrite)?;
+    let id = id(&raw)?;
+    let store = s.store.clone();
+    let actor = caller.principal.id.clone();
+    let item =
+        tokio::task::spawn_blocking(move || -> Result<bulwark_store::EvidenceItem, Problem> {
+            // Staged under the data directory, then stored by hash; the staging copy goes away.
+            let staging = store
+                .dir()
+                .root
+                .join("evidence")
+                .join(".incoming")
+                .join(uuid::Uuid::new_v4().to_string());
+            std::fs::create_dir_all(&staging)
+                .map_err(|e| Problem::bad_request("evidence", e.to_string()))?;
+            let name: String = q
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || ".-_".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .take(128)
+                .collect();
+            let path = staging.join(if name.is_empty() {
+                "evidence".into()
+            } else {
+                name
+            });
+            std::fs::write(&path, &b)
+                .map_err(|e| Problem::bad_request("evidence", e.to_string()))?;
+            let out = store.add_evidence(id, &path, q.description, q.source, &actor);
+            let _ = std::fs::remove_dir_all(&staging);
+            out.map_err(Problem::from)
+        })
+        .await
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            )
+        })??;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::to_value(item).unwrap_or_default()),
+    ))
+}
+
+pub async fn list_evidence(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::IncidentsRead)?;
+    Ok(Json(
+        serde_json::json!({"items": s.store.evidence(id(&raw)?)?}),
+    ))
+}

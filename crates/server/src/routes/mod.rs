@@ -61,6 +61,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/incidents/{id}/advance", post(incidents::advance))
         .route("/v1/incidents/{id}/notes", post(incidents::note))
         .route("/v1/incidents/{id}/containment", post(incidents::contain))
+        .route(
+            "/v1/incidents/{id}/evidence",
+            post(incidents::add_evidence)
+                .get(incidents::list_evidence)
+                .layer(axum::extract::DefaultBodyLimit::max(256 << 20)),
+        )
         .route("/v1/incidents/{id}/tasks/{key}", post(incidents::task))
         .route("/v1/incidents/{id}/report", get(incidents::report))
         .fallback(not_found)
