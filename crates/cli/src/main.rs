@@ -8,6 +8,7 @@ mod cmd_keys;
 mod cmd_law;
 mod cmd_ledger;
 mod cmd_misc;
+mod cmd_plan;
 mod cmd_scope;
 mod files;
 mod secrets;
@@ -65,6 +66,9 @@ enum Command {
     /// Incidents: open, work through the phases, tasks from playbooks, the review.
     #[command(subcommand)]
     Incident(cmd_incident::IncidentCmd),
+    /// The living response plan, rendered from configuration; its hash goes to the ledger.
+    #[command(subcommand)]
+    Plan(cmd_plan::PlanCmd),
     /// The evidence locker: add, list, export a sealed bundle, verify one offline.
     #[command(subcommand)]
     Evidence(cmd_evidence::EvidenceCmd),
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
         Command::Incident(c) => cmd_incident::incident(c),
         Command::Webhooks(c) => cmd_incident::webhooks(c),
         Command::Evidence(c) => cmd_evidence::evidence(c),
+        Command::Plan(c) => cmd_plan::plan(c),
     };
     match result {
         Ok(code) => code,

@@ -362,6 +362,32 @@ impl Store {
         Ok(meta.0)
     }
 
+    /// What the vault holds, by where customers live: (residency, customers, elements held).
+    pub fn holdings_by_residency(&self) -> Result<Vec<(Residency, u64, Vec<DataElement>)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT c.country, c.subdivision, COUNT(DISTINCT c.id),
+                        (SELECT group_concat(DISTINCT f.element) FROM customer_fields f
+                         JOIN customers c2 ON c2.id = f.customer_id
+                         WHERE c2.country = c.country AND c2.subdivision IS c.subdivision AND f.element != 'external_id')
+                 FROM customers c GROUP BY c.country, c.subdivision ORDER BY 3 DESC",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    Residency { country: r.get(0)?, subdivision: r.get(1)? },
+                    r.get::<_, i64>(2)? as u64,
+                    r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (res, n, codes) = row?;
+                out.push((res, n, codes.split(',').filter_map(|c| c.parse().ok()).collect()));
+            }
+            Ok(out)
+        })
+    }
+
     /// Customers in id order (ids are time-ordered), after `cursor`.
     pub fn list_customers(&self, cursor: Option<Uuid>, limit: usize) -> Result<Vec<Uuid>> {
         let after = cursor.map(|c| c.to_string()).unwrap_or_default();

@@ -55,6 +55,19 @@ fn public_key(c: &Connection) -> Result<[u8; 32]> {
 }
 
 impl Store {
+    /// Records an operator event (a plan rendered, a review held) in the ledger.
+    pub fn record_event(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        details: serde_json::Value,
+    ) -> Pending<u64> {
+        let (actor, action, subject) = (actor.to_owned(), action.to_owned(), subject.to_owned());
+        self.writer()
+            .submit(move |ctx| ctx.ledger(&actor, &action, &subject, details))
+    }
+
     /// Signs the current head with the keyring's ledger key and stores the checkpoint.
     pub fn checkpoint(&self) -> Result<Pending<Checkpoint>> {
         let store = self.clone();

@@ -1,0 +1,170 @@
+//! `bulwark plan render`: the response plan as it stands, from live configuration —
+//! team (`team.json`), asset inventory (`assets.json`), playbooks, and the
+//! notification duties for where the store's customers actually live. Its
+//! version hash goes to the ledger, so the plan an auditor sees is the one in force.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bulwark_incident::{render_plan, Asset, Format, NotificationOverviewRow, Team};
+use bulwark_law::{evaluate, jurisdiction_of, Affected, Catalogue, Scenario};
+use bulwark_store::Store;
+use clap::Subcommand;
+
+use crate::{operator, DataDirArg};
+
+#[derive(Subcommand)]
+pub enum PlanCmd {
+    /// Render the plan (team from team.json, assets from assets.json in the data directory).
+    Render {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long, default_value = "md", value_parser = ["md", "html"])]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+    },
+}
+
+fn read_json<T: serde::de::DeserializeOwned + Default>(
+    path: &std::path::Path,
+) -> anyhow::Result<(T, bool)> {
+    if !path.exists() {
+        return Ok((T::default(), false));
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let v = serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not valid: {}",
+            path.display(),
+            bulwark_store::describe_json_error(&e)
+        )
+    })?;
+    Ok((v, true))
+}
+
+/// For each place customers live: which laws, who must be told and how fast, if
+/// the data the vault holds for them leaked.
+fn overview(store: &Store, catalogue: &Catalogue) -> anyhow::Result<Vec<NotificationOverviewRow>> {
+    let mut rows = Vec::new();
+    for (residency, customers, elements) in store.holdings_by_residency()? {
+        let jurisdiction = jurisdiction_of(&residency);
+        if elements.is_empty() {
+            continue;
+        }
+        let scenario = Scenario {
+            aware_at: time::OffsetDateTime::now_utc(),
+            discovered_at: None,
+            encrypted: false,
+            key_compromised: false,
+            acquired: None,
+            harm: Default::default(),
+            law_enforcement_delay: None,
+            affected: vec![Affected {
+                jurisdiction: jurisdiction.clone(),
+                elements,
+                count: customers,
+                encrypted: None,
+                key_compromised: None,
+                acquired: None,
+            }],
+        };
+        let eval = evaluate(catalogue, &scenario)?;
+        let mine: Vec<_> = eval
+            .obligations
+            .iter()
+            .filter(|o| o.jurisdiction == jurisdiction)
+            .collect();
+        let laws: BTreeSet<&str> = mine.iter().map(|o| o.law_name.as_str()).collect();
+        let recipients: BTreeSet<String> = mine
+            .iter()
+            .map(|o| {
+                serde_json::to_value(o.recipient)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let deadline = mine
+            .iter()
+            .find(|o| {
+                serde_json::to_value(o.recipient)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .as_deref()
+                    == Some("individuals")
+            })
+            .or_else(|| mine.first())
+            .map(|o| o.standard.clone())
+            .unwrap_or_else(|| "no notification duty for the data held".into());
+        rows.push(NotificationOverviewRow {
+            jurisdiction,
+            customers,
+            laws: laws.into_iter().collect::<Vec<_>>().join("; "),
+            recipients: recipients.into_iter().collect::<Vec<_>>().join(", "),
+            deadline,
+        });
+    }
+    Ok(rows)
+}
+
+pub fn plan(c: PlanCmd) -> anyhow::Result<ExitCode> {
+    let PlanCmd::Render { dir, format, out } = c;
+    let store = Store::open(&dir.data_dir, None)?;
+    let (team, has_team): (Team, bool) = read_json(&dir.data_dir.join("team.json"))?;
+    let (assets, _): (Vec<Asset>, bool) = read_json(&dir.data_dir.join("assets.json"))?;
+    if !has_team {
+        eprintln!(
+            "warning: no team.json in {}: the plan has no team; see `bulwark plan render --help`",
+            dir.data_dir.display()
+        );
+    }
+    for p in team.problems() {
+        eprintln!("warning: team: {p}");
+    }
+    let playbooks = crate::cmd_incident::playbooks(&dir)?;
+    let set: Vec<_> = playbooks.all().to_vec();
+    let catalogue = Catalogue::builtin()?;
+    let rows = overview(&store, &catalogue)?;
+    let fmt = if format == "html" {
+        Format::Html
+    } else {
+        Format::Markdown
+    };
+    let rendered = render_plan(
+        &team,
+        &set,
+        &assets,
+        &rows,
+        time::OffsetDateTime::now_utc(),
+        fmt,
+    )?;
+    store
+        .record_event(
+            &operator().id,
+            "plan.rendered",
+            "plan",
+            serde_json::json!({"hash": rendered.hash, "format": format}),
+        )
+        .wait_blocking()?;
+    match out {
+        Some(p) => {
+            std::fs::write(&p, &rendered.text)
+                .with_context(|| format!("writing {}", p.display()))?;
+            eprintln!(
+                "plan written to {} (version {})",
+                p.display(),
+                rendered.hash
+            );
+        }
+        None => {
+            print!("{}", rendered.text);
+            eprintln!("plan version {} recorded in the ledger", rendered.hash);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,75 @@
+//! The living plan rendered from configuration, its version in the ledger.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn the_plan_reflects_configuration_and_its_hash_is_ledgered() {
+    let (t, dir) = tempdir();
+    init(&dir);
+    let d = dir.to_str().unwrap();
+    let team = serde_json::json!({
+        "people": [{"id": "ana", "name": "Ana Ops", "email": "ana@shop.example", "phone": "+14155550100"},
+                   {"id": "lee", "name": "Lee Legal", "email": "lee@shop.example"}],
+        "roles": {"incident_commander": {"primary": "ana", "deputies": ["lee"]}, "legal": {"primary": "lee"}},
+        "escalation": ["ana", "lee"]
+    });
+    std::fs::write(dir.join("team.json"), team.to_string()).unwrap();
+    std::fs::write(dir.join("assets.json"), serde_json::json!([
+        {"name": "orders-db", "elements": ["name", "email", "postal_address"], "customers": 120000, "hosting": "AWS us-east-1", "owner": "ana"},
+        {"name": "payments", "elements": ["card_number", "name"], "customers": 80000, "hosting": "Stripe", "owner": "ana"}
+    ]).to_string()).unwrap();
+    let doc = t.path().join("c.json");
+    std::fs::write(&doc, r#"{"residency": {"country": "US", "subdivision": "US-CA"}, "fields": {"name": "A", "email": "a@example.com"}}"#).unwrap();
+    assert!(
+        run(&["vault", "put", "--data-dir", d, doc.to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    let render = |d: &str| {
+        let o = run(&["plan", "render", "--data-dir", d]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let hash = stderr(&o)
+            .split("plan version ")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned();
+        (stdout(&o), hash)
+    };
+    let (text, h1) = render(d);
+    assert!(
+        text.contains("Ana Ops") && text.contains("Lee Legal"),
+        "{text}"
+    );
+    assert!(text.contains("orders-db") && text.contains("payments"));
+    assert!(
+        text.contains("US-CA"),
+        "notification duties for where customers live: {text}"
+    );
+    let (_, h2) = render(d);
+    assert_eq!(h1, h2, "same configuration, same version");
+    let changed = team.to_string().replace("+14155550100", "+14155550199");
+    std::fs::write(dir.join("team.json"), changed).unwrap();
+    let (_, h3) = render(d);
+    assert_ne!(h1, h3, "a changed phone number is a new plan version");
+    // Each rendering is in the ledger with its hash.
+    let db = rusqlite::Connection::open(dir.join("bulwark.db")).unwrap();
+    let hashes: Vec<String> = db
+        .prepare("SELECT details FROM ledger WHERE action = 'plan.rendered' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|d| {
+            serde_json::from_str::<serde_json::Value>(&d.unwrap()).unwrap()["hash"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(hashes, vec![h1.clone(), h1, h3]);
+}
