@@ -77,6 +77,35 @@ pub enum IncidentCmd {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Change fields: title, severity, times, root cause, the review (as JSON with --patch).
+    Update {
+        #[command(flatten)]
+        dir: DataDirArg,
+        id: u64,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        severity: Option<String>,
+        #[arg(long)]
+        aware_at: Option<String>,
+        #[arg(long)]
+        root_cause: Option<String>,
+        /// When the attacker first acted (for time to detect).
+        #[arg(long)]
+        first_malicious_activity: Option<String>,
+        /// Any other fields as a JSON object (e.g. {"review": {"what_worked": […]}}).
+        #[arg(long)]
+        patch: Option<String>,
+    },
+    /// Put a team member in a role for this incident.
+    Assign {
+        #[command(flatten)]
+        dir: DataDirArg,
+        id: u64,
+        /// incident_commander, security_lead, legal, pr_comms, customer_service, executive_sponsor.
+        role: String,
+        person: String,
+    },
     /// Complete, skip or reopen a task (keys are in `incident show`).
     Task {
         #[command(flatten)]
@@ -348,6 +377,61 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
             )?;
             println!("{}", rec.result);
         }
+        IncidentCmd::Update {
+            dir,
+            id,
+            title,
+            severity,
+            aware_at,
+            root_cause,
+            first_malicious_activity,
+            patch,
+        } => {
+            let mut p: serde_json::Value = match &patch {
+                Some(text) => serde_json::from_str(text).map_err(|e| {
+                    anyhow::anyhow!(
+                        "--patch is not valid: {}",
+                        bulwark_store::describe_json_error(&e)
+                    )
+                })?,
+                None => serde_json::json!({}),
+            };
+            for (k, v) in [
+                ("title", title),
+                ("severity", severity),
+                ("aware_at", aware_at),
+                ("root_cause", root_cause),
+                ("first_malicious_activity", first_malicious_activity),
+            ] {
+                if let Some(v) = v {
+                    p[k] = serde_json::json!(v);
+                }
+            }
+            let patch: bulwark_incident::IncidentPatch =
+                serde_json::from_value(p).map_err(|e| {
+                    anyhow::anyhow!(
+                        "the update is not valid: {}",
+                        bulwark_store::describe_json_error(&e)
+                    )
+                })?;
+            let store = Store::open(&dir.data_dir, None)?;
+            store.update_incident(id, patch, &actor).wait_blocking()?;
+            println!("incident {id} updated");
+        }
+        IncidentCmd::Assign {
+            dir,
+            id,
+            role,
+            person,
+        } => {
+            let role = role
+                .parse::<bulwark_incident::Role>()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let store = Store::open(&dir.data_dir, None)?;
+            store
+                .assign_incident(id, role, person, &actor)
+                .wait_blocking()?;
+        }
         IncidentCmd::Note { dir, id, text } => {
             let store = Store::open(&dir.data_dir, None)?;
             store.note_incident(id, text, &actor).wait_blocking()?;
@@ -355,6 +439,14 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
         IncidentCmd::Report { dir, id, format } => {
             let store = Store::open(&dir.data_dir, None)?;
             let rec = store.incident(id)?;
+            store
+                .record_event(
+                    &actor,
+                    "incident.review_rendered",
+                    &format!("incident:{id}"),
+                    serde_json::json!({"format": format}),
+                )
+                .wait_blocking()?;
             let format = if format == "html" {
                 Format::Html
             } else {

@@ -97,6 +97,10 @@ pub struct ServeArgs {
     /// Serve without live detection (no /v1/events analysis, no alerts from reveals).
     #[arg(long)]
     no_detection: bool,
+    /// Alerts at or above this level open (or join) incidents: informational, low,
+    /// medium, high, critical.
+    #[arg(long, default_value = "high")]
+    auto_open_level: String,
     /// Run SigmaHQ's web rules live too.
     #[arg(long)]
     with_sigmahq_web: bool,
@@ -132,6 +136,13 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         )
         .map_err(|e| anyhow::anyhow!("loading detection rules: {e}"))?
     };
+    let level: bulwark_incident::AlertLevel =
+        serde_json::from_value(serde_json::json!(a.auto_open_level)).map_err(|_| {
+            anyhow::anyhow!(
+                "--auto-open-level: expected informational, low, medium, high or critical"
+            )
+        })?;
+    let state = state.with_auto_open_level(level);
     let state = state.with_playbooks(crate::cmd_incident::playbooks(&a.dir)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -95,6 +95,31 @@ fn an_incident_from_open_to_review() {
         "{kinds:?}"
     );
 
+    // Findings go on the incident; the review uses them.
+    let o = run(&[
+        "incident",
+        "update",
+        "--data-dir",
+        d,
+        "1",
+        "--root-cause",
+        "Compromised CDN credentials let the attacker replace checkout.js",
+        "--first-malicious-activity",
+        "2026-11-18T22:00:00Z",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "incident",
+        "update",
+        "--data-dir",
+        d,
+        "1",
+        "--patch",
+        r#"{"severity": "sev9"}"#,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "a bad severity is refused");
+    let o = run(&["incident", "assign", "--data-dir", d, "1", "legal", "lee"]);
+    assert!(o.status.success(), "{}", stderr(&o));
     // Work a task: done with a note; skipping another needs a reason.
     let key = notify_team["key"].as_str().unwrap().to_owned();
     let o = run(&[
@@ -145,6 +170,14 @@ fn an_incident_from_open_to_review() {
         "user text is escaped"
     );
     assert!(html.contains("Time to contain"), "{html}");
+    assert!(
+        html.contains("Compromised CDN credentials"),
+        "root cause in the review"
+    );
+    assert!(
+        html.contains("1d 11h"),
+        "time to detect: aware 2026-11-20 09:00 minus first activity 2026-11-18 22:00: {html}"
+    );
     // Every change is in the ledger, which still verifies.
     let o = run(&["ledger", "verify", "--data-dir", d, "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -99,6 +99,18 @@ impl Detector {
         Ok((Arc::new(d), rx))
     }
 
+    /// The same detector with another auto-open configuration (only before serving:
+    /// the engine and its state move over).
+    pub fn with_auto_open(self: Arc<Self>, cfg: bulwark_incident::AutoOpenConfig) -> Arc<Detector> {
+        match Arc::try_unwrap(self) {
+            Ok(mut d) => {
+                d.auto_open = cfg;
+                Arc::new(d)
+            }
+            Err(shared) => shared,
+        }
+    }
+
     pub fn rule_count(&self) -> usize {
         self.engine.lock().map(|e| e.rule_count()).unwrap_or(0)
     }

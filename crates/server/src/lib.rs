@@ -5,6 +5,8 @@
 //! - [`serve`] binds, picks TLS or loopback-only plain HTTP, and runs the
 //!   background duties (usage flush, periodic ledger checkpoints).
 #![forbid(unsafe_code)]
+// The OpenAPI document is one large `json!` literal.
+#![recursion_limit = "512"]
 
 mod auth;
 pub mod detection;
@@ -48,6 +50,16 @@ impl AppState {
             })),
             vault_feed: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Alerts at or above `level` open or join incidents.
+    pub fn with_auto_open_level(mut self, level: bulwark_incident::AlertLevel) -> AppState {
+        if let Some(d) = self.detector.take() {
+            let mut cfg = d.auto_open.clone();
+            cfg.min_level = level;
+            self.detector = Some(d.with_auto_open(cfg));
+        }
+        self
     }
 
     /// Replaces the playbook set (e.g. with the data directory's overrides).

@@ -201,8 +201,15 @@ pub fn document() -> Value {
                     op("Open an incident; playbooks for its classification become tasks", "incidents:write", ("201", ok_json("Incident, timeline, tasks", json!({"type": "object"}))), &["400", "401", "403", "409"])),
                 "get": op("List incidents", "incidents:read", ("200", ok_json("Incidents", json!({"type": "object"}))), &["401", "403"])
             },
-            "/v1/incidents/{id}": {"get": merge(json!({"parameters": [param("id", "path", "Incident number", true)]}),
-                op("An incident with its timeline and tasks", "incidents:read", ("200", ok_json("Incident", json!({"type": "object"}))), &["401", "403", "404"]))},
+            "/v1/incidents/{id}": {
+                "get": merge(json!({"parameters": [param("id", "path", "Incident number", true)]}),
+                    op("An incident with its timeline and tasks", "incidents:read", ("200", ok_json("Incident", json!({"type": "object"}))), &["401", "403", "404"])),
+                "patch": merge(json!({"parameters": [param("id", "path", "Incident number", true)], "requestBody": body(json!({"type": "object", "description": "Any of title, summary, severity, classification, discovered_at, aware_at, affected_systems, owner, elements, jurisdictions, card_data, root_cause, first_malicious_activity, review"}))}),
+                    op("Change an incident's fields (tasks are rescheduled)", "incidents:write", ("200", ok_json("Incident", json!({"type": "object"}))), &["400", "401", "403", "404", "409"]))
+            },
+            "/v1/incidents/{id}/team": {"post": merge(json!({"parameters": [param("id", "path", "Incident number", true)],
+                "requestBody": body(json!({"type": "object", "required": ["role", "person"], "properties": {"role": {"type": "string"}, "person": {"type": "string"}}}))}),
+                op("Assign a person to a role on this incident", "incidents:write", ("204", no_content()), &["400", "401", "403", "404", "409"]))},
             "/v1/incidents/{id}/advance": {"post": merge(json!({"parameters": [param("id", "path", "Incident number", true)],
                 "requestBody": body(json!({"type": "object", "required": ["phase"], "properties": {"phase": {"type": "string"}, "reason": {"type": "string"}}}))}),
                 op("Move to another phase (or reopen, with a reason)", "incidents:write", ("200", ok_json("Incident", json!({"type": "object"}))), &["400", "401", "403", "404", "409"]))},

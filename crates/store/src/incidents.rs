@@ -4,8 +4,8 @@
 
 use bulwark_incident::{
     apply_playbook, complete_task, decide, reopen_task, schedule, skip_task, AlertRef,
-    AutoOpenConfig, ContainmentAction, ContainmentRecord, Decision, Incident, NewIncident, Phase,
-    PlaybookSet, Task, TimelineEntry,
+    AutoOpenConfig, ContainmentAction, ContainmentRecord, Decision, Incident, IncidentPatch,
+    NewIncident, Phase, PlaybookSet, Role, Task, TimelineEntry,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -356,6 +356,32 @@ impl Store {
             })
             .wait_blocking()?;
         outcome.map(|_| record)
+    }
+
+    /// Applies a patch (title, severity, times, root cause, review…); tasks are
+    /// rescheduled, since their due times hang off `aware_at` and phase starts.
+    pub fn update_incident(&self, id: u64, patch: IncidentPatch, actor: &str) -> Pending<()> {
+        let actor = actor.to_owned();
+        self.writer().submit(move |ctx| {
+            let now = at(ctx);
+            let mut inc = load(ctx.main, id)?;
+            let mut tasks = load_tasks(ctx.main, id)?;
+            let mut entries = vec![inc.update(patch, &actor, now).map_err(engine_err)?];
+            entries.extend(schedule(&inc, &mut tasks, &actor, now).map_err(engine_err)?);
+            save(ctx, &inc, &tasks, &entries)
+        })
+    }
+
+    /// Puts a person from the team in a role for this incident.
+    pub fn assign_incident(&self, id: u64, role: Role, person: String, actor: &str) -> Pending<()> {
+        let actor = actor.to_owned();
+        self.writer().submit(move |ctx| {
+            let mut inc = load(ctx.main, id)?;
+            let entry = inc
+                .assign(role, &person, &actor, at(ctx))
+                .map_err(engine_err)?;
+            save(ctx, &inc, &[], &[entry])
+        })
     }
 
     pub fn note_incident(&self, id: u64, text: String, actor: &str) -> Pending<()> {

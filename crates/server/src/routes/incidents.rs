@@ -323,3 +323,43 @@ pub async fn list_evidence(
         serde_json::json!({"items": s.store.evidence(id(&raw)?)?}),
     ))
 }
+
+pub async fn update(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    b: axum::body::Bytes,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::IncidentsWrite)?;
+    let patch: bulwark_incident::IncidentPatch = body(&b)?;
+    let id = id(&raw)?;
+    s.store
+        .update_incident(id, patch, &caller.principal.id)
+        .wait()
+        .await?;
+    Ok(Json(
+        serde_json::to_value(s.store.incident(id)?).unwrap_or_default(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    role: bulwark_incident::Role,
+    person: String,
+}
+
+pub async fn assign(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    b: axum::body::Bytes,
+) -> Result<StatusCode, Problem> {
+    caller.require(&s, Scope::IncidentsWrite)?;
+    let a: Assign = body(&b)?;
+    s.store
+        .assign_incident(id(&raw)?, a.role, a.person, &caller.principal.id)
+        .wait()
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -57,7 +57,11 @@ pub fn router(state: AppState) -> Router {
             "/v1/webhooks",
             post(incidents::add_webhook).get(incidents::list_webhooks),
         )
-        .route("/v1/incidents/{id}", get(incidents::show))
+        .route(
+            "/v1/incidents/{id}",
+            get(incidents::show).patch(incidents::update),
+        )
+        .route("/v1/incidents/{id}/team", post(incidents::assign))
         .route("/v1/incidents/{id}/advance", post(incidents::advance))
         .route("/v1/incidents/{id}/notes", post(incidents::note))
         .route("/v1/incidents/{id}/containment", post(incidents::contain))
