@@ -116,7 +116,7 @@ pub fn plan(c: PlanCmd) -> anyhow::Result<ExitCode> {
     let PlanCmd::Render { dir, format, out } = c;
     let store = Store::open(&dir.data_dir, None)?;
     let (team, has_team): (Team, bool) = read_json(&dir.data_dir.join("team.json"))?;
-    let (assets, _): (Vec<Asset>, bool) = read_json(&dir.data_dir.join("assets.json"))?;
+    let assets: Vec<Asset> = crate::cmd_assets::load_assets(&dir.data_dir)?;
     if !has_team {
         eprintln!(
             "warning: no team.json in {}: the plan has no team; see `bulwark plan render --help`",

@@ -1,6 +1,7 @@
 //! `bulwark`: the command line. Verbs read as sentences; `--json` for machines.
 #![forbid(unsafe_code)]
 
+mod cmd_assets;
 mod cmd_detect;
 mod cmd_evidence;
 mod cmd_incident;
@@ -66,6 +67,11 @@ enum Command {
     /// Incidents: open, work through the phases, tasks from playbooks, the review.
     #[command(subcommand)]
     Incident(cmd_incident::IncidentCmd),
+    /// The critical-asset inventory (assets.json in the data directory), ranked.
+    #[command(subcommand)]
+    Assets(cmd_assets::AssetsCmd),
+    /// First and last activity of a principal or address: entry point and dwell time.
+    Investigate(cmd_assets::InvestigateArgs),
     /// The living response plan, rendered from configuration; its hash goes to the ledger.
     #[command(subcommand)]
     Plan(cmd_plan::PlanCmd),
@@ -108,6 +114,8 @@ fn main() -> ExitCode {
         Command::Webhooks(c) => cmd_incident::webhooks(c),
         Command::Evidence(c) => cmd_evidence::evidence(c),
         Command::Plan(c) => cmd_plan::plan(c),
+        Command::Assets(c) => cmd_assets::assets(c),
+        Command::Investigate(a) => cmd_assets::investigate(a),
     };
     match result {
         Ok(code) => code,

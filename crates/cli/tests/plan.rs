@@ -73,3 +73,87 @@ fn the_plan_reflects_configuration_and_its_hash_is_ledgered() {
         .collect();
     assert_eq!(hashes, vec![h1.clone(), h1, h3]);
 }
+
+#[test]
+fn assets_rank_and_investigation_finds_entry_and_dwell() {
+    let (_t, dir) = tempdir();
+    let admin = init(&dir);
+    let d = dir.to_str().unwrap();
+    for (name, els, n) in [
+        ("newsletter", vec!["email"], "90000"),
+        (
+            "orders-db",
+            vec!["name", "card_number", "postal_address"],
+            "50000",
+        ),
+    ] {
+        let mut args = vec![
+            "assets",
+            "add",
+            "--data-dir",
+            d,
+            "--name",
+            name,
+            "--customers",
+            n,
+            "--hosting",
+            "AWS",
+            "--owner",
+            "ana",
+        ];
+        for e in &els {
+            args.extend(["--element", e]);
+        }
+        assert!(run(&args).status.success());
+    }
+    let o = run(&["assets", "list", "--data-dir", d, "--json"]);
+    let ranked: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        ranked[0]["asset"]["name"], "orders-db",
+        "card data outranks a bigger mailing list: {ranked}"
+    );
+
+    let server = Server::start(&dir, &["--no-detection"], &[]);
+    let w = create_key(server.addr, &admin, &["vault:write"]);
+    let thief = create_key(server.addr, &admin, &["vault:reveal:email"]);
+    let (_, v) = http(server.addr, "POST", "/v1/customers", Some(&w), &[], Some(&serde_json::json!({"residency": {"country": "US"}, "fields": {"email": "v@example.com"}}))).unwrap();
+    let uri = format!("/v1/customers/{}?fields=email", v["id"].as_str().unwrap());
+    for _ in 0..3 {
+        http(
+            server.addr,
+            "GET",
+            &uri,
+            Some(&thief),
+            &[("X-Bulwark-Purpose", "x")],
+            None,
+        )
+        .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let ir = create_key(server.addr, &admin, &["incidents:read"]);
+    let (s, v) = http(server.addr, "GET", "/v1/assets", Some(&ir), &[], None).unwrap();
+    assert_eq!(
+        (s, v["items"][0]["asset"]["name"].clone()),
+        (200, serde_json::json!("orders-db"))
+    );
+    drop(server);
+    let principal = format!("key:{}", &thief[4..16]);
+    let o = run(&[
+        "investigate",
+        "--data-dir",
+        d,
+        "--principal",
+        &principal,
+        "--since",
+        "1h",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dw: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(dw["events"], 3, "{dw}");
+    assert!(dw["first"]["at"].as_str().unwrap() < dw["last"]["at"].as_str().unwrap());
+    assert!(dw["first"]["origin"]
+        .as_str()
+        .unwrap()
+        .starts_with("access_log:"));
+}

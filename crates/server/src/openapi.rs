@@ -224,6 +224,7 @@ pub fn document() -> Value {
                     "action": {"type": "object", "properties": {"kind": {"type": "string", "enum": ["revoke_api_key", "vault_lockdown", "rotate_data_key", "webhook"]}, "event": {"type": "string"}}},
                     "target": {"type": "string"}, "undo": {"type": "boolean"}, "reason": {"type": "string"}}}))}),
                 op("Run a containment action and record it (needs the action's own grant too)", "incidents:write", ("200", ok_json("The record", json!({"type": "object"}))), &["400", "401", "403", "404", "409"]))},
+            "/v1/assets": {"get": op("The critical-asset inventory, ranked by sensitivity × customers", "incidents:read", ("200", ok_json("Ranked assets", json!({"type": "object"}))), &["401", "403"])},
             "/v1/webhooks": {
                 "post": merge(json!({"requestBody": body(json!({"type": "object", "required": ["event", "url"], "properties": {"event": {"type": "string"}, "url": {"type": "string"}}}))}),
                     op("Register a store webhook for containment (the signing secret is returned once)", "admin", ("201", ok_json("Webhook and secret", json!({"type": "object"}))), &["400", "401", "403"])),

@@ -363,3 +363,30 @@ pub async fn assign(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The critical-asset inventory (`assets.json` in the data directory), ranked by
+/// sensitivity × customers.
+pub async fn assets(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::IncidentsRead)?;
+    let path = s.store.dir().root.join("assets.json");
+    let assets: Vec<bulwark_incident::Asset> = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "assets",
+                "The asset inventory is not valid",
+            )
+            .detail(format!(
+                "assets.json: {}",
+                bulwark_store::describe_json_error(&e)
+            ))
+        })?,
+        Err(_) => Vec::new(),
+    };
+    Ok(Json(
+        serde_json::json!({"items": bulwark_incident::rank_assets(&assets)}),
+    ))
+}

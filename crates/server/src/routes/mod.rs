@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/alerts", get(events::alerts))
         .route("/v1/rules/reload", post(events::reload))
         .route("/v1/incidents", post(incidents::open).get(incidents::list))
+        .route("/v1/assets", get(incidents::assets))
         .route(
             "/v1/webhooks",
             post(incidents::add_webhook).get(incidents::list_webhooks),
