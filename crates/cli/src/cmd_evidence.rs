@@ -33,6 +33,19 @@ pub enum EvidenceCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Copy an item out of the locker (hash checked); recorded as an access in the custody log.
+    Get {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long)]
+        incident: u64,
+        id: i64,
+        #[arg(short = 'o', long = "out")]
+        out: PathBuf,
+        /// Why it is being accessed (recorded).
+        #[arg(long)]
+        reason: String,
+    },
     /// Write a sealed bundle: files, manifest of hashes, custody log, timeline, ed25519 signature.
     Export {
         #[command(flatten)]
@@ -95,6 +108,22 @@ pub fn evidence(c: EvidenceCmd) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
+        }
+        EvidenceCmd::Get {
+            dir,
+            incident,
+            id,
+            out,
+            reason,
+        } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            let item = store.access_evidence(incident, id, &out, &reason, &actor)?;
+            println!(
+                "#{} {} copied to {} (sha256 verified)",
+                item.id,
+                item.name,
+                out.display()
+            );
         }
         EvidenceCmd::Export { dir, incident, out } => {
             let store = Store::open(&dir.data_dir, Some(&secrets::unlock()?))?;

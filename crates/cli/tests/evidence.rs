@@ -62,6 +62,34 @@ fn export_verify_and_every_kind_of_tampering() {
     let stored = std::fs::read_dir(dir.join("evidence")).unwrap().count();
     assert_eq!(stored, 2);
 
+    // Reading an item out is an access in the custody log and on the timeline.
+    let copy = t.path().join("copy.js");
+    let o = run(&[
+        "evidence",
+        "get",
+        "--data-dir",
+        d,
+        "--incident",
+        "1",
+        "1",
+        "-o",
+        copy.to_str().unwrap(),
+        "--reason",
+        "malware analysis",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read(&script).unwrap()
+    );
+    let rec: serde_json::Value =
+        serde_json::from_slice(&run(&["incident", "show", "--data-dir", d, "1", "--json"]).stdout)
+            .unwrap();
+    let texts = rec["timeline"].to_string();
+    assert!(
+        texts.contains("collected") && texts.contains("accessed: malware analysis"),
+        "{texts}"
+    );
     let bundle = t.path().join("bundle");
     let o = run(&[
         "evidence",
@@ -85,13 +113,17 @@ fn export_verify_and_every_kind_of_tampering() {
 
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    let actions: Vec<&str> = manifest["custody"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
     assert!(
-        manifest["custody"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["action"] == "exported"),
-        "the export is in the custody log"
+        actions.contains(&"collected")
+            && actions.contains(&"accessed")
+            && actions.contains(&"exported"),
+        "{actions:?}"
     );
     assert!(!manifest["timeline"].as_array().unwrap().is_empty());
 

@@ -13,6 +13,8 @@ use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use bulwark_incident::{EntryKind, TimelineEntry};
+
 use crate::error::{Result, StoreError};
 use crate::Store;
 
@@ -164,7 +166,15 @@ impl Store {
                     "INSERT INTO evidence_custody (evidence_id, at_ms, actor, action, details) VALUES (?1, ?2, ?3, 'collected', ?4)",
                     params![id, ctx.now_ms, actor, details.to_string()],
                 )?;
-                ctx.ledger(&actor, "evidence.collected", &format!("incident:{incident}"), serde_json::json!({"evidence": id, "sha256": sha2}))?;
+                let entry = TimelineEntry::new(
+                    incident,
+                    crate::incidents::timestamp(ctx),
+                    &actor,
+                    EntryKind::Evidence,
+                    format!("Evidence #{id} collected: {name2} (sha256 {})", &sha2[..16]),
+                    serde_json::json!({"evidence": id, "sha256": sha2, "custody": "collected"}),
+                );
+                crate::incidents::append_timeline(ctx, incident, &entry)?;
                 Ok((id, ctx.now_ms))
             })
             .wait_blocking()?;
@@ -172,6 +182,58 @@ impl Store {
             .into_iter()
             .find(|e| e.id == id && e.collected_at_ms == at)
             .ok_or_else(|| StoreError::Corrupt("evidence row vanished".into()))
+    }
+
+    /// Copies an item out of the locker (checking its hash) to `dest`; the access
+    /// is a custody event on the incident's timeline.
+    pub fn access_evidence(
+        &self,
+        incident: u64,
+        evidence_id: i64,
+        dest: &Path,
+        why: &str,
+        actor: &str,
+    ) -> Result<EvidenceItem> {
+        let item = self
+            .evidence(incident)?
+            .into_iter()
+            .find(|e| e.id == evidence_id)
+            .ok_or_else(|| {
+                StoreError::Incident(format!(
+                    "incident {incident} has no evidence #{evidence_id}"
+                ))
+            })?;
+        let src = self.locker().join(&item.sha256);
+        let (sha, _) = sha256_file(&src)?;
+        if sha != item.sha256 {
+            return Err(StoreError::Corrupt(format!(
+                "evidence #{evidence_id} in the locker no longer matches its hash"
+            )));
+        }
+        if dest.exists() {
+            return Err(StoreError::AlreadyExists(dest.display().to_string()));
+        }
+        let (actor, why, to) = (actor.to_owned(), why.to_owned(), dest.display().to_string());
+        self.writer()
+            .submit(move |ctx| {
+                let details = serde_json::json!({"to": to, "why": why});
+                ctx.main.execute(
+                    "INSERT INTO evidence_custody (evidence_id, at_ms, actor, action, details) VALUES (?1, ?2, ?3, 'accessed', ?4)",
+                    params![evidence_id, ctx.now_ms, actor, details.to_string()],
+                )?;
+                let entry = TimelineEntry::new(
+                    incident,
+                    crate::incidents::timestamp(ctx),
+                    &actor,
+                    EntryKind::Evidence,
+                    format!("Evidence #{evidence_id} accessed: {why}"),
+                    serde_json::json!({"evidence": evidence_id, "custody": "accessed", "to": to}),
+                );
+                crate::incidents::append_timeline(ctx, incident, &entry)
+            })
+            .wait_blocking()?;
+        fs::copy(&src, dest).map_err(io(dest))?;
+        Ok(item)
     }
 
     pub fn evidence(&self, incident: u64) -> Result<Vec<EvidenceItem>> {
@@ -236,7 +298,15 @@ impl Store {
                         params![id, ctx.now_ms, actor_o, serde_json::json!({"to": dest}).to_string()],
                     )?;
                 }
-                ctx.ledger(&actor_o, "evidence.exported", &format!("incident:{incident}"), serde_json::json!({"items": ids.len(), "to": dest}))?;
+                let entry = TimelineEntry::new(
+                    incident,
+                    crate::incidents::timestamp(ctx),
+                    &actor_o,
+                    EntryKind::Evidence,
+                    format!("{} evidence item(s) exported to a sealed bundle", ids.len()),
+                    serde_json::json!({"items": ids, "to": dest, "custody": "exported"}),
+                );
+                crate::incidents::append_timeline(ctx, incident, &entry)?;
                 Ok(ctx.now_ms)
             })
             .wait_blocking()?;

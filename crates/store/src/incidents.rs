@@ -120,6 +120,29 @@ fn save(
     Ok(())
 }
 
+/// Adds one entry to an incident's timeline, and to the ledger, in the caller's job.
+pub(crate) fn append_timeline(
+    ctx: &mut WriteCtx<'_>,
+    incident: u64,
+    entry: &TimelineEntry,
+) -> Result<()> {
+    ctx.main.execute(
+        "INSERT INTO incident_timeline (incident_id, body) VALUES (?1, ?2)",
+        params![incident as i64, json(entry)?],
+    )?;
+    ctx.ledger(
+        &entry.actor,
+        &entry.ledger_action(),
+        &format!("incident:{incident}"),
+        entry.details.clone(),
+    )?;
+    Ok(())
+}
+
+pub(crate) fn timestamp(ctx: &WriteCtx<'_>) -> OffsetDateTime {
+    at(ctx)
+}
+
 impl Store {
     /// Opens an incident and applies the playbooks for its classification.
     pub fn open_incident(
