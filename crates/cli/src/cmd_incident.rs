@@ -137,6 +137,13 @@ pub enum IncidentCmd {
         #[arg(long)]
         reason: String,
     },
+    /// Publish an update on the incident's public page (served at /updates/<slug>).
+    Publish {
+        #[command(flatten)]
+        dir: DataDirArg,
+        id: u64,
+        text: String,
+    },
     /// Add a note to the timeline.
     Note {
         #[command(flatten)]
@@ -431,6 +438,14 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
             store
                 .assign_incident(id, role, person, &actor)
                 .wait_blocking()?;
+        }
+        IncidentCmd::Publish { dir, id, text } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            store.publish_update(id, text, &actor).wait_blocking()?;
+            println!(
+                "published on /updates/{}",
+                store.incident(id)?.incident.slug
+            );
         }
         IncidentCmd::Note { dir, id, text } => {
             let store = Store::open(&dir.data_dir, None)?;

@@ -238,6 +238,11 @@ pub fn document() -> Value {
                 "get": merge(json!({"parameters": [param("id", "path", "Incident number", true)]}),
                     op("An incident's evidence", "incidents:read", ("200", ok_json("Items", json!({"type": "object"}))), &["401", "403", "404"]))
             },
+            "/v1/incidents/{id}/updates": {"post": merge(json!({"parameters": [param("id", "path", "Incident number", true)],
+                "requestBody": body(json!({"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}))}),
+                op("Publish an update on the incident's public page", "incidents:write", ("201", ok_json("Published", json!({"type": "object"}))), &["400", "401", "403", "404"]))},
+            "/updates/{slug}": {"get": merge(json!({"parameters": [param("slug", "path", "The incident's page name", true)]}),
+                json!({"summary": "The public updates page (no authentication)", "security": [], "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}, "404": {"$ref": "#/components/responses/Problem404"}}}))},
             "/v1/incidents/{id}/report": {"get": merge(json!({"parameters": [param("id", "path", "Incident number", true), param("format", "query", "md or html", false)]}),
                 op("The post-incident review", "incidents:read", ("200", json!({"description": "Markdown or HTML", "content": {"text/markdown": {}, "text/html": {}}})), &["400", "401", "403", "404"]))},
             "/v1/vault/lockdown": {

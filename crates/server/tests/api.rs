@@ -421,7 +421,7 @@ async fn openapi_document_matches_the_routes() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (s, v) = api.call(m.clone(), &uri, None, &[], None).await;
             if op["security"] == json!([]) {
-                assert_eq!(s, StatusCode::OK, "{method} {path}");
+                assert_ne!(s, StatusCode::UNAUTHORIZED, "{method} {path} is public");
             } else {
                 assert_eq!(
                     s,
@@ -826,5 +826,56 @@ async fn evidence_upload_over_the_api() {
         s,
         StatusCode::OK,
         "an incident without evidence lists nothing"
+    );
+}
+
+#[tokio::test]
+async fn public_updates_page() {
+    let api = api();
+    let (ir, _) = api.key(&["incidents:*"]).await;
+    let new = json!({"title": "Card data exposure", "severity": "sev1", "classification": "web_skimmer",
+                     "discovered_at": "2026-11-20T08:00:00Z", "aware_at": "2026-11-20T09:00:00Z"});
+    let (_, v) = api
+        .call(Method::POST, "/v1/incidents", Some(&ir), &[], Some(new))
+        .await;
+    let slug = v["incident"]["slug"].as_str().unwrap().to_owned();
+    for text in [
+        "We found a malicious script on checkout and removed it.",
+        "Update: cards used between 18 and 20 November <b>may</b> be affected.",
+    ] {
+        let (s, v) = api
+            .call(
+                Method::POST,
+                "/v1/incidents/1/updates",
+                Some(&ir),
+                &[],
+                Some(json!({"text": text})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    // No key needed: customers read it.
+    let req = Request::builder()
+        .uri(format!("/updates/{slug}"))
+        .body(Body::empty())
+        .unwrap();
+    let res = api.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let (newer, older) = (
+        html.find("Update: cards").unwrap(),
+        html.find("We found").unwrap(),
+    );
+    assert!(newer < older, "newest first");
+    assert!(html.contains("&lt;b&gt;may&lt;/b&gt;"), "escaped");
+    assert!(html.contains("<html lang=\"en\">") && html.contains("<main>"));
+    let req = Request::builder()
+        .uri("/updates/nothing-here")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        api.app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::NOT_FOUND
     );
 }

@@ -407,6 +407,45 @@ impl Store {
         })
     }
 
+    /// Publishes an update on the incident's public page (what customers read).
+    pub fn publish_update(&self, id: u64, text: String, actor: &str) -> Pending<i64> {
+        let actor = actor.to_owned();
+        self.writer().submit(move |ctx| {
+            let text = text.trim().to_owned();
+            if text.is_empty() || text.len() > 20_000 {
+                let mut e = crate::ValidationErrors::default();
+                e.push("text", "expected 1 to 20,000 characters");
+                return Err(StoreError::Invalid(e));
+            }
+            load(ctx.main, id)?;
+            ctx.main.execute(
+                "INSERT INTO incident_updates (incident_id, at_ms, author, text) VALUES (?1, ?2, ?3, ?4)",
+                params![id as i64, ctx.now_ms, actor, text],
+            )?;
+            let uid = ctx.main.last_insert_rowid();
+            let entry = TimelineEntry::new(id, at(ctx), &actor, bulwark_incident::EntryKind::Note, format!("Public update #{uid} published"), serde_json::json!({"update": uid, "public": true}));
+            append_timeline(ctx, id, &entry)?;
+            Ok(uid)
+        })
+    }
+
+    /// The public page's content: the incident's title and its updates, newest
+    /// first, found by slug. `None` for an unknown slug.
+    pub fn public_updates(&self, slug: &str) -> Result<Option<(String, Vec<(i64, String)>)>> {
+        let incidents = self.incidents()?;
+        let Some(inc) = incidents.into_iter().find(|i| i.slug == slug) else {
+            return Ok(None);
+        };
+        let updates = self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT at_ms, text FROM incident_updates WHERE incident_id = ?1 ORDER BY id DESC",
+            )?;
+            let rows = stmt.query_map([inc.id as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<(i64, String)>>>()?)
+        })?;
+        Ok(Some((inc.title, updates)))
+    }
+
     pub fn note_incident(&self, id: u64, text: String, actor: &str) -> Pending<()> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {

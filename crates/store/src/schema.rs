@@ -158,6 +158,15 @@ CREATE TABLE IF NOT EXISTS evidence_custody (
 );
 CREATE INDEX IF NOT EXISTS evidence_custody_item ON evidence_custody (evidence_id, seq);
 
+CREATE TABLE IF NOT EXISTS incident_updates (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    incident_id INTEGER NOT NULL,
+    at_ms       INTEGER NOT NULL,
+    author      TEXT NOT NULL,
+    text        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incident_updates_incident ON incident_updates (incident_id, id);
+
 CREATE TABLE IF NOT EXISTS ledger_checkpoints (
     seq        INTEGER PRIMARY KEY,
     checkpoint TEXT NOT NULL

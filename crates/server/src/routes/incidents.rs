@@ -390,3 +390,25 @@ pub async fn assets(
         serde_json::json!({"items": bulwark_incident::rank_assets(&assets)}),
     ))
 }
+
+/// Publishes an update on the incident's public page.
+pub async fn publish(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    b: axum::body::Bytes,
+) -> Result<impl IntoResponse, Problem> {
+    caller.require(&s, Scope::IncidentsWrite)?;
+    let n: Note = body(&b)?;
+    let id = id(&raw)?;
+    let uid = s
+        .store
+        .publish_update(id, n.text, &caller.principal.id)
+        .wait()
+        .await?;
+    let slug = s.store.incident(id)?.incident.slug;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"id": uid, "page": format!("/updates/{slug}")})),
+    ))
+}

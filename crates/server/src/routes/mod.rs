@@ -5,6 +5,7 @@ mod customers;
 mod events;
 mod incidents;
 mod keys;
+mod updates;
 mod vault;
 
 use std::time::Instant;
@@ -22,6 +23,7 @@ use crate::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/updates/{slug}", get(updates::page))
         .route("/v1/openapi.json", get(openapi))
         .route(
             "/v1/customers",
@@ -65,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/incidents/{id}/team", post(incidents::assign))
         .route("/v1/incidents/{id}/advance", post(incidents::advance))
         .route("/v1/incidents/{id}/notes", post(incidents::note))
+        .route("/v1/incidents/{id}/updates", post(incidents::publish))
         .route("/v1/incidents/{id}/containment", post(incidents::contain))
         .route(
             "/v1/incidents/{id}/evidence",

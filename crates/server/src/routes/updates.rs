@@ -1,0 +1,70 @@
+//! The public updates page: what customers read during an incident. No
+//! authentication (it is public by design), plain accessible HTML, newest first.
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::problem::Problem;
+use crate::AppState;
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn when(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+pub async fn page(
+    State(s): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, Problem> {
+    let Some((title, updates)) = s.store.public_updates(&slug)? else {
+        return Err(Problem::not_found("no such page"));
+    };
+    let mut html = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Updates: {t}</title>\n<style>body{{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}article{{border-top:1px solid #ccc;padding:1rem 0}}time{{color:#555}}</style></head>\n<body>\n<main>\n<h1>{t}</h1>\n",
+        t = escape(&title)
+    );
+    if updates.is_empty() {
+        html.push_str("<p>No updates yet.</p>\n");
+    }
+    for (at, text) in &updates {
+        let paragraphs: Vec<String> = text
+            .split("\n\n")
+            .map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>")))
+            .collect();
+        html.push_str(&format!(
+            "<article><time datetime=\"{w}\">{w}</time>\n{}\n</article>\n",
+            paragraphs.join("\n"),
+            w = when(*at)
+        ));
+    }
+    html.push_str("</main>\n</body>\n</html>\n");
+    let mut res = (StatusCode::OK, html).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(res)
+}
