@@ -133,33 +133,43 @@ pub struct ObligationsArgs {
     /// A what-if scenario (JSON): aware_at, encrypted, key_compromised, affected[…].
     #[arg(long)]
     scenario: Option<PathBuf>,
-    /// An incident's scope snapshot.
-    #[arg(long)]
-    incident: Option<String>,
+    /// An incident: its latest scope snapshot and awareness time; the obligations
+    /// become tasks on it with their deadlines.
+    #[arg(long, conflicts_with = "scenario")]
+    incident: Option<u64>,
     #[arg(long)]
     json: bool,
 }
 
 pub fn obligations(a: ObligationsArgs) -> anyhow::Result<ExitCode> {
-    if a.incident.is_some() {
-        bail!("obligations for an incident need incidents and scope snapshots, which are not built yet; use --scenario FILE");
-    }
-    let Some(path) = a.scenario else {
-        bail!(
-            "give --scenario FILE (a JSON what-if: aware_at, encrypted, key_compromised, affected)"
-        );
+    let (scenario, incident) = match (a.incident, &a.scenario) {
+        (Some(id), _) => (incident_scenario(&a.dir, id)?, Some(id)),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let s: Scenario = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{} is not a valid scenario: {}",
+                    path.display(),
+                    bulwark_store::describe_json_error(&e)
+                )
+            })?;
+            (s, None)
+        }
+        (None, None) => bail!(
+            "give --scenario FILE (a JSON what-if) or --incident N (its latest scope snapshot)"
+        ),
     };
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let scenario: Scenario = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{} is not a valid scenario: {}",
-            path.display(),
-            bulwark_store::describe_json_error(&e)
-        )
-    })?;
     let cat = catalogue(&a.dir)?;
     let eval = evaluate(&cat, &scenario)?;
+    if let Some(id) = incident {
+        let store = bulwark_store::Store::open(&a.dir.data_dir, None)?;
+        let tasks = obligation_tasks(id, &eval, scenario.aware_at);
+        let added = store
+            .upsert_tasks(id, tasks, &crate::operator().id)
+            .wait_blocking()?;
+        eprintln!("{added} new notification task(s) on incident {id} (bulwark incident show {id})");
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&eval)?);
         return Ok(ExitCode::SUCCESS);
@@ -194,4 +204,67 @@ pub fn obligations(a: ObligationsArgs) -> anyhow::Result<ExitCode> {
     }
     println!("\n{}", eval.disclaimer);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The scenario of an incident: its latest scope snapshot and its awareness time.
+fn incident_scenario(dir: &DataDirArg, id: u64) -> anyhow::Result<Scenario> {
+    let store = bulwark_store::Store::open(&dir.data_dir, None)?;
+    let rec = store.incident(id)?;
+    let Some((version, summary)) = store.latest_scope(id)? else {
+        bail!("incident {id} has no scope yet: run `bulwark scope --incident {id} --principal … --since …`");
+    };
+    let affected = summary
+        .get("affected")
+        .cloned()
+        .unwrap_or(serde_json::json!([]));
+    eprintln!("incident {id}, scope v{version}");
+    serde_json::from_value(serde_json::json!({
+        "aware_at": rec.incident.aware_at.format(&time::format_description::well_known::Rfc3339)?,
+        "discovered_at": rec.incident.discovered_at.format(&time::format_description::well_known::Rfc3339)?,
+        "encrypted": summary.get("encrypted").and_then(|v| v.as_bool()).unwrap_or(false),
+        "key_compromised": false,
+        "affected": affected,
+    }))
+    .context("building the scenario from the scope snapshot")
+}
+
+/// One task per obligation, owned by legal, due at the deadline (or the recommended
+/// target for an undue-delay standard): the countdowns the team works against.
+fn obligation_tasks(
+    id: u64,
+    eval: &bulwark_law::Evaluation,
+    aware_at: time::OffsetDateTime,
+) -> Vec<bulwark_incident::Task> {
+    eval.obligations
+        .iter()
+        .filter_map(|o| {
+            let due = o.deadline.or(o.recommended_target)?;
+            let recipient = serde_json::to_value(o.recipient).ok()?.as_str()?.to_owned();
+            Some(bulwark_incident::Task {
+                incident: id,
+                key: format!("obligations/{}/{}", o.jurisdiction, recipient),
+                playbook: "obligations".into(),
+                title: format!(
+                    "Notify {} for {} ({})",
+                    recipient.replace('_', " "),
+                    o.jurisdiction,
+                    o.law_name
+                ),
+                description: format!(
+                    "{} — {}. Not legal advice; confirm with counsel.",
+                    o.standard, o.citation
+                ),
+                phase: bulwark_incident::Phase::Notifying,
+                role: bulwark_incident::Role::Legal,
+                due_rule: bulwark_incident::DueRule {
+                    after: due - aware_at,
+                    from: bulwark_incident::DueAnchor::AwareAt,
+                },
+                due_at: Some(due),
+                action: None,
+                status: bulwark_incident::TaskStatus::Open,
+                created_at: time::OffsetDateTime::now_utc(),
+            })
+        })
+        .collect()
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use bulwark_law::{aggregate, jurisdiction_of, Scenario};
 use bulwark_model::DataElement;
 use bulwark_store::{ScopeQuery, Store};
@@ -28,9 +28,9 @@ pub struct ScopeArgs {
     /// Window end (exclusive; default now).
     #[arg(long)]
     until: Option<String>,
-    /// Scope for an incident (needs incidents, which are not built yet).
+    /// Store the result as the next scope snapshot of this incident.
     #[arg(long)]
-    incident: Option<String>,
+    incident: Option<u64>,
     /// Write an obligations scenario (for `bulwark obligations --scenario`) to this file.
     #[arg(long)]
     scenario_out: Option<PathBuf>,
@@ -43,9 +43,6 @@ pub struct ScopeArgs {
 }
 
 pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
-    if a.incident.is_some() {
-        bail!("scope snapshots on incidents need incidents, which are not built yet; give --principal/--source and a window");
-    }
     let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
     let q = ScopeQuery {
         principals: a.principals.clone(),
@@ -111,6 +108,24 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
                 "?"
             );
         }
+    }
+    if let Some(id) = a.incident {
+        let summary = serde_json::json!({
+            "query": {"principals": a.principals, "sources": a.sources, "since_ms": q.since_ms, "until_ms": q.until_ms},
+            "customers": result.customers.len(), "reveals": result.reveals, "by_element": result.by_element,
+            "affected": affected, "residency_unknown": erased, "encrypted": false,
+        });
+        let version = store
+            .save_scope_snapshot(
+                id,
+                summary,
+                serde_json::to_value(&result.customers)?,
+                &crate::operator().id,
+            )
+            .wait_blocking()?;
+        eprintln!(
+            "saved as scope v{version} of incident {id}; next: bulwark obligations --incident {id}"
+        );
     }
     if let Some(path) = &a.scenario_out {
         let aware_at = match &a.aware_at {

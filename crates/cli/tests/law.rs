@@ -84,8 +84,13 @@ fn obligations_for_a_scenario() {
         "{}",
         stderr(&o)
     );
-    let o = run(&["obligations", "--data-dir", d, "--incident", "1"]);
-    assert!(stderr(&o).contains("not built yet"), "{}", stderr(&o));
+    let o = run(&["obligations", "--data-dir", d]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("give --scenario FILE"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -207,4 +212,67 @@ fn scope_from_the_access_log_feeds_obligations() {
         .unwrap();
     assert_eq!(tx_individuals["count"], 2);
     assert_eq!(tx_individuals["deadline"], "2026-05-01T09:00:00Z");
+
+    // The same scope as a snapshot on an incident; its obligations become tasks with deadlines.
+    let o = run(&[
+        "incident",
+        "open",
+        "--data-dir",
+        d,
+        "--title",
+        "Stolen support key",
+        "--severity",
+        "sev1",
+        "--classification",
+        "credential_theft",
+        "--aware-at",
+        "2026-03-02T09:00:00Z",
+        "--discovered-at",
+        "2026-03-02T08:00:00Z",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["obligations", "--data-dir", d, "--incident", "1"]);
+    assert!(stderr(&o).contains("has no scope yet"), "{}", stderr(&o));
+    let o = run(&[
+        "scope",
+        "--data-dir",
+        d,
+        "--principal",
+        &key_id,
+        "--since",
+        "1h",
+        "--incident",
+        "1",
+    ]);
+    assert!(
+        stderr(&o).contains("scope v1 of incident 1"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["obligations", "--data-dir", d, "--incident", "1", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("new notification task(s)"),
+        "{}",
+        stderr(&o)
+    );
+    let rec: serde_json::Value =
+        serde_json::from_slice(&run(&["incident", "show", "--data-dir", d, "1", "--json"]).stdout)
+            .unwrap();
+    let task = rec["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "obligations/US-TX/individuals")
+        .cloned();
+    let task = task.unwrap_or_else(|| panic!("an obligation task: {rec}"));
+    assert_eq!(task["due_at"], "2026-05-01T09:00:00Z");
+    assert_eq!(task["role"], "legal");
+    // Running it again adds nothing new.
+    let o = run(&["obligations", "--data-dir", d, "--incident", "1", "--json"]);
+    assert!(
+        stderr(&o).contains("0 new notification task(s)"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -446,6 +446,95 @@ impl Store {
         Ok(Some((inc.title, updates)))
     }
 
+    /// Stores a new version of the incident's scope (scope grows as the
+    /// investigation goes on); `summary` holds counts and the query, `customers`
+    /// the affected customers with their elements. Returns the version.
+    pub fn save_scope_snapshot(
+        &self,
+        id: u64,
+        summary: serde_json::Value,
+        customers: serde_json::Value,
+        actor: &str,
+    ) -> Pending<u32> {
+        let actor = actor.to_owned();
+        self.writer().submit(move |ctx| {
+            load(ctx.main, id)?;
+            let version: u32 = ctx.main.query_row(
+                "SELECT coalesce(max(version), 0) + 1 FROM scope_snapshots WHERE incident_id = ?1",
+                [id as i64],
+                |r| r.get(0),
+            )?;
+            ctx.main.execute(
+                "INSERT INTO scope_snapshots (incident_id, version, at_ms, actor, summary, customers) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id as i64, version, ctx.now_ms, actor, summary.to_string(), customers.to_string()],
+            )?;
+            let n = customers.as_array().map(Vec::len).unwrap_or(0);
+            let entry = TimelineEntry::new(
+                id,
+                at(ctx),
+                &actor,
+                bulwark_incident::EntryKind::Note,
+                format!("Scope v{version}: {n} customers affected"),
+                serde_json::json!({"scope_version": version, "customers": n, "summary": summary}),
+            );
+            append_timeline(ctx, id, &entry)?;
+            Ok(version)
+        })
+    }
+
+    /// The newest scope snapshot: (version, summary).
+    pub fn latest_scope(&self, id: u64) -> Result<Option<(u32, serde_json::Value)>> {
+        self.read(|c| {
+            let row: Option<(u32, String)> = c
+                .query_row(
+                    "SELECT version, summary FROM scope_snapshots WHERE incident_id = ?1 ORDER BY version DESC LIMIT 1",
+                    [id as i64],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            Ok(row.map(|(v, s)| (v, serde_json::from_str(&s).unwrap_or(serde_json::Value::Null))))
+        })
+    }
+
+    /// Adds tasks (e.g. one per notification obligation) that the incident does not
+    /// have yet; open ones with the same key get the new due time. Returns how many were added.
+    pub fn upsert_tasks(&self, id: u64, new: Vec<Task>, actor: &str) -> Pending<usize> {
+        let actor = actor.to_owned();
+        self.writer().submit(move |ctx| {
+            let inc = load(ctx.main, id)?;
+            let existing = load_tasks(ctx.main, id)?;
+            let mut changed = Vec::new();
+            let mut added = 0usize;
+            for t in new {
+                match existing.iter().find(|e| e.key == t.key) {
+                    Some(e) if !e.is_open() => {}
+                    Some(e) => changed.push(Task {
+                        status: e.status.clone(),
+                        created_at: e.created_at,
+                        ..t
+                    }),
+                    None => {
+                        added += 1;
+                        changed.push(t);
+                    }
+                }
+            }
+            let entry = TimelineEntry::new(
+                id,
+                at(ctx),
+                &actor,
+                bulwark_incident::EntryKind::PlaybookApplied,
+                format!(
+                    "Notification obligations: {added} task(s) added, {} updated",
+                    changed.len() - added
+                ),
+                serde_json::json!({"added": added, "updated": changed.len() - added}),
+            );
+            save(ctx, &inc, &changed, &[entry])?;
+            Ok(added)
+        })
+    }
+
     pub fn note_incident(&self, id: u64, text: String, actor: &str) -> Pending<()> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {

@@ -167,6 +167,16 @@ CREATE TABLE IF NOT EXISTS incident_updates (
 );
 CREATE INDEX IF NOT EXISTS incident_updates_incident ON incident_updates (incident_id, id);
 
+CREATE TABLE IF NOT EXISTS scope_snapshots (
+    incident_id INTEGER NOT NULL,
+    version     INTEGER NOT NULL,
+    at_ms       INTEGER NOT NULL,
+    actor       TEXT NOT NULL,
+    summary     TEXT NOT NULL,
+    customers   TEXT NOT NULL,
+    PRIMARY KEY (incident_id, version)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS ledger_checkpoints (
     seq        INTEGER PRIMARY KEY,
     checkpoint TEXT NOT NULL
