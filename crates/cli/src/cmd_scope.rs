@@ -23,8 +23,21 @@ pub struct ScopeArgs {
     #[arg(long = "source")]
     sources: Vec<String>,
     /// Window start (RFC 3339 or a look-back such as 30d).
+    #[arg(long, required_unless_present = "import")]
+    since: Option<String>,
+    /// Instead of the access log: an export of a compromised system, as CSV with a
+    /// header `customer_id,country,subdivision` (subdivision may be empty).
+    #[arg(long, conflicts_with_all = ["principals", "sources"], requires = "elements")]
+    import: Option<PathBuf>,
+    /// The data elements that system held (comma-separated), for --import.
     #[arg(long)]
-    since: String,
+    elements: Option<String>,
+    /// The exposed data was encrypted…
+    #[arg(long)]
+    encrypted: bool,
+    /// …but the key was taken too (no safe harbour).
+    #[arg(long)]
+    key_compromised: bool,
     /// Window end (exclusive; default now).
     #[arg(long)]
     until: Option<String>,
@@ -44,19 +57,35 @@ pub struct ScopeArgs {
 
 pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
     let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    let q = ScopeQuery {
-        principals: a.principals.clone(),
-        sources: a.sources.clone(),
-        since_ms: parse_when(&a.since)?,
-        until_ms: a
-            .until
-            .as_deref()
-            .map(parse_when)
-            .transpose()?
-            .unwrap_or(now),
-    };
     let store = Store::open(&a.dir.data_dir, None)?;
-    let result = store.scope_from_access_log(&q)?;
+    let (q, result) = match &a.import {
+        Some(path) => {
+            let elements = parse_elements(a.elements.as_deref().unwrap_or(""))?;
+            (
+                ScopeQuery {
+                    since_ms: now,
+                    until_ms: now,
+                    ..Default::default()
+                },
+                import_csv(path, &elements)?,
+            )
+        }
+        None => {
+            let q = ScopeQuery {
+                principals: a.principals.clone(),
+                sources: a.sources.clone(),
+                since_ms: parse_when(a.since.as_deref().unwrap_or("30d"))?,
+                until_ms: a
+                    .until
+                    .as_deref()
+                    .map(parse_when)
+                    .transpose()?
+                    .unwrap_or(now),
+            };
+            let r = store.scope_from_access_log(&q)?;
+            (q, r)
+        }
+    };
     let known: Vec<(String, Vec<DataElement>)> = result
         .customers
         .iter()
@@ -75,19 +104,26 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
                                "affected": affected, "residency_unknown": erased})
         );
     } else {
-        println!(
-            "{} customers affected ({} reveals) by {} between {} and {}",
-            result.customers.len(),
-            result.reveals,
-            a.principals
-                .iter()
-                .chain(&a.sources)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
-            fmt_ms(q.since_ms),
-            fmt_ms(q.until_ms)
-        );
+        match &a.import {
+            Some(p) => println!(
+                "{} customers affected in the export {}",
+                result.customers.len(),
+                p.display()
+            ),
+            None => println!(
+                "{} customers affected ({} reveals) by {} between {} and {}",
+                result.customers.len(),
+                result.reveals,
+                a.principals
+                    .iter()
+                    .chain(&a.sources)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                fmt_ms(q.since_ms),
+                fmt_ms(q.until_ms)
+            ),
+        }
         println!("\nby element:");
         for (e, n) in &result.by_element {
             println!("  {:<20} {n:>10}", e.code());
@@ -113,7 +149,8 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
         let summary = serde_json::json!({
             "query": {"principals": a.principals, "sources": a.sources, "since_ms": q.since_ms, "until_ms": q.until_ms},
             "customers": result.customers.len(), "reveals": result.reveals, "by_element": result.by_element,
-            "affected": affected, "residency_unknown": erased, "encrypted": false,
+            "affected": affected, "residency_unknown": erased, "encrypted": a.encrypted, "key_compromised": a.key_compromised,
+            "source": if a.import.is_some() { "import" } else { "access_log" },
         });
         let version = store
             .save_scope_snapshot(
@@ -137,7 +174,7 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
         };
         // Revealed through the vault means read in the clear: no encryption safe harbour.
         let scenario = serde_json::json!({"aware_at": aware_at.format(&time::format_description::well_known::Rfc3339)?,
-                                          "encrypted": false, "key_compromised": false, "affected": affected});
+                                          "encrypted": a.encrypted, "key_compromised": a.key_compromised, "affected": affected});
         let _: Scenario =
             serde_json::from_value(scenario.clone()).context("building the scenario")?;
         std::fs::write(path, serde_json::to_string_pretty(&scenario)?)
@@ -149,4 +186,86 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn parse_elements(list: &str) -> anyhow::Result<Vec<DataElement>> {
+    let mut out = Vec::new();
+    for code in list.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        out.push(code.parse::<DataElement>()?);
+    }
+    if out.is_empty() {
+        anyhow::bail!("--elements lists no data elements");
+    }
+    Ok(out)
+}
+
+/// Reads `customer_id,country,subdivision` rows. Every bad row is reported by line
+/// number and nothing is used until the whole file is good.
+fn import_csv(
+    path: &std::path::Path,
+    elements: &[DataElement],
+) -> anyhow::Result<bulwark_store::ScopeResult> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut lines = text.lines().enumerate();
+    let header = lines
+        .next()
+        .map(|(_, h)| h.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if header.replace(' ', "") != "customer_id,country,subdivision" {
+        anyhow::bail!(
+            "{}: the first line must be `customer_id,country,subdivision`",
+            path.display()
+        );
+    }
+    let mut customers = Vec::new();
+    let mut errors = Vec::new();
+    let mut by_element = std::collections::BTreeMap::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<&str> = line
+            .split(',')
+            .map(|c| c.trim().trim_matches('"'))
+            .collect();
+        if cols.len() != 3 || cols[0].is_empty() {
+            errors.push(format!(
+                "line {}: expected customer_id,country,subdivision",
+                i + 1
+            ));
+            continue;
+        }
+        let residency = bulwark_model::Residency {
+            country: cols[1].to_owned(),
+            subdivision: (!cols[2].is_empty()).then(|| cols[2].to_owned()),
+        };
+        match residency.normalized() {
+            Ok(r) => {
+                for e in elements {
+                    *by_element.entry(*e).or_insert(0u64) += 1;
+                }
+                customers.push(bulwark_store::AffectedCustomer {
+                    id: cols[0].to_owned(),
+                    residency: Some(r),
+                    elements: elements.iter().copied().collect(),
+                    reveals: 0,
+                });
+            }
+            Err(e) => errors.push(format!("line {}: {e}", i + 1)),
+        }
+    }
+    if !errors.is_empty() {
+        anyhow::bail!(
+            "{}: {} bad row(s), nothing imported:\n  {}",
+            path.display(),
+            errors.len(),
+            errors.join("\n  ")
+        );
+    }
+    Ok(bulwark_store::ScopeResult {
+        customers,
+        reveals: 0,
+        by_element,
+    })
 }

@@ -276,3 +276,86 @@ fn scope_from_the_access_log_feeds_obligations() {
         stderr(&o)
     );
 }
+
+#[test]
+fn scope_from_an_imported_export() {
+    let (t, dir) = tempdir();
+    init(&dir);
+    let d = dir.to_str().unwrap();
+    let csv = t.path().join("export.csv");
+    std::fs::write(
+        &csv,
+        "customer_id,country,subdivision\nc1,US,US-MA\nc2,US,US-MA\nc3,DE,\nc4,XX,\nc5,US,US-ZZ\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "scope",
+        "--data-dir",
+        d,
+        "--import",
+        csv.to_str().unwrap(),
+        "--elements",
+        "name,card_number,card_security_code",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("line 5") && err.contains("line 6") && err.contains("nothing imported"),
+        "{err}"
+    );
+    std::fs::write(
+        &csv,
+        "customer_id,country,subdivision\nc1,US,US-MA\nc2,US,US-MA\nc3,DE,\n",
+    )
+    .unwrap();
+    let scenario = t.path().join("s.json");
+    let o = run(&[
+        "scope",
+        "--data-dir",
+        d,
+        "--import",
+        csv.to_str().unwrap(),
+        "--elements",
+        "name,card_number,card_security_code",
+        "--encrypted",
+        "--scenario-out",
+        scenario.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let groups: Vec<(String, u64)> = v["affected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["jurisdiction"].as_str().unwrap().to_owned(),
+                g["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        groups.contains(&("US-MA".into(), 2)) && groups.contains(&("DE".into(), 1)),
+        "{groups:?}"
+    );
+    // Encrypted with the key safe: Massachusetts' safe harbour applies.
+    let o = run(&[
+        "obligations",
+        "--data-dir",
+        d,
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--json",
+    ]);
+    let ev: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        !ev["obligations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["jurisdiction"] == "US-MA" && o["recipient"] == "individuals"),
+        "{ev}"
+    );
+    assert!(ev["not_triggered"].to_string().contains("US-MA"), "{ev}");
+}
