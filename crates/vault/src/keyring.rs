@@ -275,16 +275,7 @@ impl Keyring {
     /// Keyed blind index of a normalised value: equal values give equal digests,
     /// and without the key the digest says nothing about the value.
     pub fn blind_index(&self, label: &str, normalized: &str) -> [u8; 32] {
-        let mut index_key = [0u8; 32];
-        let info = format!("bulwark blind-index v1 {label}");
-        // 32 bytes is always a valid HKDF-SHA256 output length.
-        if Hkdf::<Sha256>::new(None, self.root.expose())
-            .expand(info.as_bytes(), &mut index_key)
-            .is_err()
-        {
-            unreachable!("HKDF output length is fixed at 32");
-        }
-        let index_key = SecretKey::from_bytes(index_key);
+        let index_key = self.derive(&format!("bulwark blind-index v1 {label}"));
         let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(index_key.expose()) {
             Ok(m) => m,
             Err(_) => unreachable!("HMAC accepts any key length"),
@@ -316,8 +307,14 @@ impl Keyring {
     }
 
     fn secret_key(&self, label: &str) -> SecretKey {
+        self.derive(&format!("bulwark secret v1 {label}"))
+    }
+
+    /// A key derived from the root key for one purpose (`info` names it), so keys
+    /// for different purposes never coincide and all survive passphrase changes.
+    fn derive(&self, info: &str) -> SecretKey {
         let mut k = [0u8; 32];
-        let info = format!("bulwark secret v1 {label}");
+        // 32 bytes is always a valid HKDF-SHA256 output length.
         if Hkdf::<Sha256>::new(None, self.root.expose())
             .expand(info.as_bytes(), &mut k)
             .is_err()
