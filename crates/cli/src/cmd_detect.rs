@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal, Read};
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -88,19 +88,45 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     Ok(Box::new(BufReader::with_capacity(1 << 20, r)))
 }
 
-/// Prints one detection; `place` says where it was found (`file:line`, `access log #id`).
+/// Where a detection was found: JSON members appended to `--json` output
+/// (`"file":…,"line":…`) and the text form (`file:line`).
+struct Place<'a> {
+    /// Already-serialised JSON string of the file name (computed once per file).
+    file_json: Option<&'a str>,
+    line: Option<u64>,
+    access_log_id: Option<i64>,
+    shown: &'a dyn Fn() -> String,
+}
+
+/// Prints one detection to a buffered stdout; `json` reuses `scratch` so the common
+/// case allocates nothing beyond the detection itself.
 fn print_detection(
+    out: &mut impl Write,
+    scratch: &mut Vec<u8>,
     d: &bulwark_detect::Detection,
     json: bool,
-    place: &[(&str, serde_json::Value)],
-    shown: &str,
+    place: &Place<'_>,
 ) -> anyhow::Result<()> {
     if json {
-        let mut v = serde_json::to_value(d)?;
-        for (k, val) in place {
-            v[*k] = val.clone();
+        scratch.clear();
+        serde_json::to_writer(&mut *scratch, d)?;
+        // `d` serialises as an object: re-open it to add where it was found.
+        if scratch.last() == Some(&b'}') {
+            scratch.pop();
+            if let Some(f) = place.file_json {
+                scratch.extend_from_slice(b",\"file\":");
+                scratch.extend_from_slice(f.as_bytes());
+            }
+            if let Some(l) = place.line {
+                write!(scratch, ",\"line\":{l}")?;
+            }
+            if let Some(id) = place.access_log_id {
+                write!(scratch, ",\"access_log_id\":{id}")?;
+            }
+            scratch.push(b'}');
         }
-        println!("{v}");
+        scratch.push(b'\n');
+        out.write_all(scratch)?;
     } else {
         let fields: Vec<String> = d
             .group_key
@@ -108,15 +134,24 @@ fn print_detection(
             .chain(d.fields.iter())
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        println!(
-            "[{}] {}  {}  {}  ({shown})",
+        writeln!(
+            out,
+            "[{}] {}  {}  {}  ({})",
             d.level.as_str(),
             d.rule_title,
             d.timestamp.as_deref().unwrap_or("-"),
-            fields.join(" ")
-        );
+            fields.join(" "),
+            (place.shown)()
+        )?;
     }
     Ok(())
+}
+
+/// Counts per (rule title, level) for the summary; takes the title without copying.
+fn count(by_rule: &mut BTreeMap<(String, String), u64>, d: bulwark_detect::Detection) {
+    let level = d.level.as_str();
+    let key = (d.rule_title, level.to_owned());
+    *by_rule.entry(key).or_default() += 1;
 }
 
 /// Exit status: 0 nothing found, 1 detections, 2 error (like a linter, so pipelines can gate on it).
@@ -139,7 +174,12 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut by_rule: BTreeMap<(String, String), u64> = BTreeMap::new();
     let (mut lines_total, mut found, mut malformed_total) = (0u64, 0u64, 0u64);
+    // Detections can number one per line: buffer them (stdout is line-buffered).
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut scratch = Vec::with_capacity(1024);
     for path in &a.files {
+        let file_json = serde_json::to_string(&path.display().to_string())?;
         let mut reader = open(path)?;
         let mut buf = Vec::new();
         let mut head: Vec<String> = Vec::new();
@@ -219,19 +259,15 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
                 Ok(detections) => {
                     for d in detections {
                         found += 1;
-                        *by_rule
-                            .entry((d.rule_title.clone(), d.level.as_str().to_owned()))
-                            .or_default() += 1;
-                        let place = [
-                            ("file", serde_json::json!(path.display().to_string())),
-                            ("line", serde_json::json!(line_no)),
-                        ];
-                        print_detection(
-                            &d,
-                            a.json,
-                            &place,
-                            &format!("{}:{line_no}", path.display()),
-                        )?;
+                        let shown = || format!("{}:{line_no}", path.display());
+                        let place = Place {
+                            file_json: Some(&file_json),
+                            line: Some(line_no),
+                            access_log_id: None,
+                            shown: &shown,
+                        };
+                        print_detection(&mut out, &mut scratch, &d, a.json, &place)?;
+                        count(&mut by_rule, d);
                     }
                 }
             }
@@ -251,7 +287,11 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
                 break;
             }
             line_no += 1;
-            let line = String::from_utf8_lossy(&buf);
+            // Valid UTF-8 is the rule: check it fast, and only fall back to the lossy copy.
+            let line = match std::str::from_utf8(&buf) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(&buf),
+            };
             handle(line.trim_end_matches(['\n', '\r']), line_no)?;
             if progress && line_no.is_multiple_of(200_000) {
                 eprint!("\r{}: {line_no} lines", path.display());
@@ -281,15 +321,15 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
                 };
                 for d in engine.process(&ev) {
                     found += 1;
-                    *by_rule
-                        .entry((d.rule_title.clone(), d.level.as_str().to_owned()))
-                        .or_default() += 1;
-                    print_detection(
-                        &d,
-                        a.json,
-                        &[("access_log_id", serde_json::json!(r.id))],
-                        &format!("access log #{}", r.id),
-                    )?;
+                    let shown = || format!("access log #{}", r.id);
+                    let place = Place {
+                        file_json: None,
+                        line: None,
+                        access_log_id: Some(r.id),
+                        shown: &shown,
+                    };
+                    print_detection(&mut out, &mut scratch, &d, a.json, &place)?;
+                    count(&mut by_rule, d);
                 }
             }
             match page.last() {
@@ -299,6 +339,11 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
         }
         eprintln!("{records} access-log records analysed");
     }
+    out.flush()?;
+    drop(out);
+    // The process ends next: freeing the rules and the correlation windows (one
+    // allocation per group, often hundreds of thousands) would only cost time.
+    std::mem::forget(engine);
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "\n{lines_total} lines, {malformed_total} malformed, {found} detections in {secs:.2} s ({:.0} lines/s)",

@@ -375,10 +375,12 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
             };
             let rec = store.contain_blocking(
                 id,
-                action,
-                target,
-                undo,
-                reason.clone(),
+                bulwark_store::Contain {
+                    action,
+                    target,
+                    undo,
+                    reason: reason.clone(),
+                },
                 &actor,
                 &deliver,
             )?;

@@ -141,6 +141,11 @@ pub(crate) enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
     AtLeast(usize, Vec<Expr>),
+    /// Any of these case-insensitive literals occurs on one field: an OR of
+    /// [`Atom::Needle`]s collapsed by the matcher, answered from the field's hit
+    /// list instead of one atom at a time. (needle, accepted position flags),
+    /// sorted by needle, each needle once.
+    AnyNeedle(FieldId, Vec<(usize, u8)>),
 }
 
 /// What to do with `expand` placeholders that the placeholder map lacks.
@@ -225,6 +230,7 @@ impl Program {
     pub fn cost(&self, e: &Expr) -> u32 {
         match e {
             Expr::Atom(a) => self.atoms[*a].cost(),
+            Expr::AnyNeedle(..) => 1,
             Expr::Not(inner) => self.cost(inner),
             Expr::And(v) | Expr::Or(v) | Expr::AtLeast(_, v) => {
                 v.iter().map(|e| self.cost(e)).sum::<u32>() + 1

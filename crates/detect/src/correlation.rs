@@ -18,7 +18,10 @@
 //!   `max_groups` groups per correlation (expired groups swept first, then the
 //!   least recently seen evicted).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use crate::ast::{CmpOp, CorrelationType};
 
@@ -51,7 +54,8 @@ pub struct CorrelationStats {
 struct Entry {
     ts: i64,
     source: usize,
-    value: Option<String>,
+    /// Shared with the group's distinct-value counts: one allocation per event.
+    value: Option<Arc<str>>,
 }
 
 /// One group's events in time order, plus running aggregates over all of them
@@ -61,7 +65,7 @@ struct Group {
     entries: VecDeque<Entry>,
     last_seen: i64,
     /// Distinct values held and how often (value_count).
-    values: HashMap<String, u32>,
+    values: FxHashMap<Arc<str>, u32>,
     /// Sum and count of numeric values held (value_sum / value_avg).
     sum: f64,
     numeric: u32,
@@ -86,10 +90,10 @@ impl Group {
 
     fn remove(&mut self, e: &Entry) {
         if let Some(v) = &e.value {
-            if let Some(c) = self.values.get_mut(v) {
+            if let Some(c) = self.values.get_mut(&**v) {
                 *c -= 1;
                 if *c == 0 {
-                    self.values.remove(v);
+                    self.values.remove(&**v);
                 }
             }
             if let Ok(n) = v.trim().parse::<f64>() {
@@ -130,6 +134,14 @@ impl Group {
     }
 }
 
+/// Appends one group-by value to an encoded group key: its byte length, `:`, the
+/// value. Length prefixes keep distinct value lists distinct whatever they contain.
+pub(crate) fn encode_key(out: &mut String, part: &str) {
+    use std::fmt::Write;
+    let _ = write!(out, "{}:", part.len());
+    out.push_str(part);
+}
+
 /// The compiled form of one correlation rule.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CorrelationSpec {
@@ -149,7 +161,14 @@ pub(crate) struct Fired {
 #[derive(Debug)]
 pub(crate) struct CorrelationState {
     spec: CorrelationSpec,
-    groups: HashMap<Vec<String>, Group>,
+    /// Keyed by the group-by values, length-prefixed and concatenated (see
+    /// [`encode_key`]): one allocation per group, looked up without allocating.
+    /// Keys come from events but the map is bounded (`max_groups`), so a fast
+    /// non-keyed hash only risks slower lookups, never unbounded memory.
+    groups: FxHashMap<String, Group>,
+    /// Swept groups kept for reuse (with their keys): most groups hold one or two
+    /// events and expire, and recycling their buffers spares the allocator.
+    spare: Vec<(String, Group)>,
     watermark: Option<i64>,
     /// Inserts since the last sweep of expired groups.
     inserts: u64,
@@ -162,7 +181,8 @@ impl CorrelationState {
     pub fn new(spec: CorrelationSpec) -> Self {
         CorrelationState {
             spec,
-            groups: HashMap::new(),
+            groups: FxHashMap::default(),
+            spare: Vec::new(),
             watermark: None,
             inserts: 0,
             #[cfg(test)]
@@ -183,12 +203,30 @@ impl CorrelationState {
     }
 
     /// Feeds one matching event; returns the firing, if any.
+    #[cfg(test)]
     pub fn observe(
         &mut self,
         key: Vec<String>,
         ts: i64,
         source: usize,
         value: Option<String>,
+        limits: &CorrelationLimits,
+        stats: &mut CorrelationStats,
+    ) -> Option<Fired> {
+        let mut k = String::new();
+        for part in &key {
+            encode_key(&mut k, part);
+        }
+        self.observe_encoded(&k, ts, source, value.as_deref(), limits, stats)
+    }
+
+    /// [`CorrelationState::observe`] with the group key already encoded by [`encode_key`].
+    pub fn observe_encoded(
+        &mut self,
+        key: &str,
+        ts: i64,
+        source: usize,
+        value: Option<&str>,
         limits: &CorrelationLimits,
         stats: &mut CorrelationStats,
     ) -> Option<Fired> {
@@ -200,17 +238,30 @@ impl CorrelationState {
         }
         self.watermark = Some(wm);
         self.inserts += 1;
-        if self.groups.len() >= limits.max_groups && !self.groups.contains_key(&key) {
-            self.make_room(limits, stats);
-        }
-        let group = self.groups.entry(key).or_default();
+        let group = if self.groups.contains_key(key) {
+            self.groups.get_mut(key)?
+        } else {
+            if self.groups.len() >= limits.max_groups {
+                self.make_room(limits, stats);
+            }
+            let (mut k, mut g) = self.spare.pop().unwrap_or_default();
+            k.clear();
+            k.push_str(key);
+            g.clear();
+            g.last_seen = 0;
+            self.groups.entry(k).or_insert(g)
+        };
         // Events mostly arrive in order: skip the search then.
         let at = if group.entries.back().is_none_or(|e| e.ts <= ts) {
             group.entries.len()
         } else {
             group.entries.partition_point(|e| e.ts <= ts)
         };
-        let entry = Entry { ts, source, value };
+        let entry = Entry {
+            ts,
+            source,
+            value: value.map(Arc::from),
+        };
         group.add(&entry);
         group.entries.insert(at, entry);
         // Decided before eviction shifts the indices.
@@ -251,8 +302,15 @@ impl CorrelationState {
     }
 
     fn sweep(&mut self, horizon: i64) {
-        self.groups
-            .retain(|_, g| g.last_seen >= horizon && !g.entries.is_empty());
+        const SPARE: usize = 4096;
+        for (k, g) in self
+            .groups
+            .extract_if(|_, g| g.last_seen < horizon || g.entries.is_empty())
+        {
+            if self.spare.len() < SPARE {
+                self.spare.push((k, g));
+            }
+        }
     }
 
     fn make_room(&mut self, limits: &CorrelationLimits, stats: &mut CorrelationStats) {

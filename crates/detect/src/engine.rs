@@ -3,7 +3,9 @@
 
 use crate::ast::{CorrelationType, Level, Logsource};
 use crate::compile::FieldId;
-use crate::correlation::{CorrelationLimits, CorrelationSpec, CorrelationState, CorrelationStats};
+use crate::correlation::{
+    encode_key, CorrelationLimits, CorrelationSpec, CorrelationState, CorrelationStats,
+};
 use crate::event::Event;
 use crate::input::{parse_line, LogFormat, MalformedLine};
 use crate::matcher::{CompiledRule, Matcher, Scratch};
@@ -130,6 +132,10 @@ pub struct Engine {
     projection: Option<Projection>,
     timestamp_field: FieldId,
     key_fields: Vec<(&'static str, FieldId)>,
+    /// Reused buffer for encoded correlation group keys.
+    key_buf: String,
+    /// Reused work list of (correlation, source position) to feed.
+    feed_buf: Vec<(usize, usize)>,
 }
 
 fn rule_id(id: &Option<String>, title: &str) -> String {
@@ -295,6 +301,8 @@ impl RuleSet {
             projection,
             timestamp_field,
             key_fields,
+            key_buf: String::new(),
+            feed_buf: Vec::new(),
         }
     }
 }
@@ -466,10 +474,23 @@ impl Engine {
             self.hits = hits;
             return out;
         }
-        let timestamp = self.text(self.timestamp_field);
-        let ts = timestamp.as_deref().and_then(timestamp_of);
+        // Read in place; the text is only copied for detections that report.
+        let ts = match self
+            .matcher
+            .field(&self.scratch, self.timestamp_field)
+            .values()
+        {
+            [one] => timestamp_of(one),
+            _ => None,
+        };
+        let timestamp = if hits.iter().any(|&r| self.rules[r].emit) {
+            self.text(self.timestamp_field)
+        } else {
+            None
+        };
         // Work list of (correlation, source position) to feed with this event.
-        let mut feed: Vec<(usize, usize)> = Vec::new();
+        let mut feed = std::mem::take(&mut self.feed_buf);
+        feed.clear();
         for &r in &hits {
             let info = &self.rules[r];
             if info.emit {
@@ -499,29 +520,55 @@ impl Engine {
                 self.stats.correlation.no_timestamp += 1;
                 continue;
             };
-            let key: Vec<String> = self.correlations[ci].group_fields[pos]
-                .iter()
-                .map(|f| self.text(*f).unwrap_or_default())
-                .collect();
-            let value = self.correlations[ci].value_fields[pos].and_then(|f| self.text(f));
+            // The group key, encoded into a reused buffer: a correlation that does
+            // not fire allocates nothing for it (unless the group is new).
+            let mut key = std::mem::take(&mut self.key_buf);
+            key.clear();
+            for f in &self.correlations[ci].group_fields[pos] {
+                let data = self.matcher.field(&self.scratch, *f);
+                match data.values() {
+                    [one] => encode_key(&mut key, one),
+                    _ => encode_key(&mut key, &data.text().unwrap_or_default()),
+                }
+            }
+            // Borrowed in place when the field holds one value (the usual case).
+            let value_data = self.correlations[ci].value_fields[pos]
+                .map(|f| self.matcher.field(&self.scratch, f));
+            let joined;
+            let value: Option<&str> = match value_data {
+                None => None,
+                Some(d) => match d.values() {
+                    [one] => Some(one.as_str()),
+                    _ => {
+                        joined = d.text();
+                        joined.as_deref()
+                    }
+                },
+            };
             let c = &mut self.correlations[ci];
             let needs_value = matches!(
                 c.state_kind(),
                 CorrelationType::ValueCount | CorrelationType::ValueSum | CorrelationType::ValueAvg
             );
             if needs_value && value.is_none() {
+                self.key_buf = key;
                 continue;
             }
-            let fired = c.state.observe(
-                key.clone(),
+            let fired = c.state.observe_encoded(
+                &key,
                 ts,
                 pos,
                 value,
                 &self.limits,
                 &mut self.stats.correlation,
             );
+            self.key_buf = key;
             if let Some(f) = fired {
                 let c = &self.correlations[ci];
+                let key: Vec<String> = c.group_fields[pos]
+                    .iter()
+                    .map(|f| self.text(*f).unwrap_or_default())
+                    .collect();
                 if c.info.emit {
                     let fields = self.key_fields(&c.info.fields);
                     out.push(Detection {
@@ -538,6 +585,8 @@ impl Engine {
                 feed.extend(c.info.feeds.iter().copied());
             }
         }
+        feed.clear();
+        self.feed_buf = feed;
         self.stats.detections += out.len() as u64;
         out
     }

@@ -124,6 +124,31 @@ impl FieldData {
         }
     }
 
+    /// Overwrites `slot` with one scalar, reusing its first string buffer (hot path).
+    pub fn set_single(slot: &mut FieldData, text: &str) {
+        match slot {
+            FieldData::Values(v) => {
+                v.truncate(1);
+                match v.first_mut() {
+                    Some(s) => {
+                        s.clear();
+                        s.push_str(text);
+                    }
+                    None => v.push(text.to_owned()),
+                }
+            }
+            _ => *slot = FieldData::Values(vec![text.to_owned()]),
+        }
+    }
+
+    /// Makes `self` equal to `src`, reusing string buffers where it can.
+    pub fn copy_from(&mut self, src: &FieldData) {
+        match (&mut *self, src) {
+            (FieldData::Values(d), FieldData::Values(s)) => d.clone_from(s),
+            _ => *self = src.clone(),
+        }
+    }
+
     /// The value as display text: one scalar as is, several as a JSON array.
     pub fn text(&self) -> Option<String> {
         match self {

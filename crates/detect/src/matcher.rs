@@ -7,6 +7,18 @@
 //! whose expression requires one of a set of literals (most Sigma rules) are
 //! indexed by those literals and only evaluated when one of them was seen; atoms
 //! shared by several rules are evaluated once per event.
+//!
+//! Fast paths (each checked against a naive oracle in `tests/fast_paths.rs`):
+//! - an OR of literals on one field is one [`Expr::AnyNeedle`] test over the
+//!   field's hit list, not one atom per alternative;
+//! - fields with at most 64 needles have a SIMD "any needle at all?" gate (most
+//!   values hold none) before the overlapping automaton scan that records hits;
+//! - a small per-field cache maps recently scanned values to the hits they gave
+//!   (user agents, methods, actions and paths repeat), skipping lower-casing and
+//!   scanning for them;
+//! - field slots, keyword values and lower-cased copies reuse their buffers
+//!   across events, and a JSON line's top-level keys reuse the previous line's
+//!   path lookups when they come in the same order.
 
 use aho_corasick::AhoCorasick;
 use rustc_hash::FxHashMap;
@@ -33,6 +45,11 @@ pub(crate) struct CompiledRule {
 pub(crate) struct Matcher {
     prog: Program,
     automata: Vec<Option<AhoCorasick>>,
+    /// Per field, a SIMD multi-literal searcher over the same needles (when there
+    /// are few enough): it answers "does any needle occur" much faster than the
+    /// automaton, and most values contain none, so the overlapping scan that
+    /// records every hit only runs on values that passed it.
+    gates: Vec<Option<aho_corasick::packed::Searcher>>,
     rules: Vec<CompiledRule>,
     /// (field, needle) → rules that cannot match unless that needle occurs.
     triggers: Vec<Vec<Vec<u32>>>,
@@ -43,7 +60,9 @@ pub(crate) struct Matcher {
     always: Vec<u32>,
     /// Event path → (field, rank of the path among the field's candidates).
     /// Keys come from rules, so a fast non-keyed hash is safe here.
-    paths: FxHashMap<String, PathEntry>,
+    paths: FxHashMap<String, u32>,
+    /// What each path of `paths` is used for (indexed by its value there).
+    path_entries: Vec<PathEntry>,
     /// Some rule has a keyword (full-text) search.
     keywords: bool,
 }
@@ -101,6 +120,51 @@ pub(crate) struct Scratch {
     atom_val: Vec<bool>,
     cand_gen: Vec<u32>,
     candidates: Vec<u32>,
+    /// Spare strings for the keyword values, so each line's scalars reuse buffers.
+    keyword_pool: Vec<String>,
+    /// Per field, recently scanned values and the needles they hold.
+    hit_cache: Vec<Vec<HitCacheSlot>>,
+    /// Indices of the values that missed the hit cache (reused buffer).
+    missed: Vec<usize>,
+    /// The previous JSON line's top-level keys and their path entries.
+    shape: Vec<(String, Option<u32>)>,
+}
+
+/// Slots per field of the hit cache (direct-mapped by a hash of the value).
+const HIT_CACHE_SLOTS: usize = 64;
+/// Longer values are scanned every time (they rarely repeat, and copying costs).
+const HIT_CACHE_MAX_LEN: usize = 512;
+
+/// One remembered value: its original text and the (needle, position flags) it hit.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct HitCacheSlot {
+    valid: bool,
+    key: String,
+    hits: Vec<(usize, u8)>,
+}
+
+fn hit_slot(value: &str) -> usize {
+    use std::hash::BuildHasher;
+    (rustc_hash::FxBuildHasher.hash_one(value) as usize) % HIT_CACHE_SLOTS
+}
+
+fn mark_hit(hits: &mut [u8], hit_list: &mut Vec<usize>, n: usize, flag: u8) {
+    if hits[n] == 0 {
+        hit_list.push(n);
+    }
+    hits[n] |= flag;
+}
+
+impl Scratch {
+    /// Appends one scalar to the keyword pseudo-field (JSON line decoding).
+    pub(crate) fn push_keyword(&mut self, text: &str) {
+        if let FieldData::Values(v) = &mut self.fields[KEYWORDS] {
+            let mut buf = self.keyword_pool.pop().unwrap_or_default();
+            buf.clear();
+            buf.push_str(text);
+            v.push(buf);
+        }
+    }
 }
 
 fn lowercase_into(s: &str, out: &mut String) {
@@ -134,6 +198,12 @@ enum Trigger {
 fn triggers_of(prog: &Program, e: &Expr) -> Option<Vec<Trigger>> {
     match e {
         Expr::Not(_) => None,
+        Expr::AnyNeedle(field, needles) => Some(
+            needles
+                .iter()
+                .map(|(n, _)| Trigger::Needle(*field, *n))
+                .collect(),
+        ),
         Expr::Atom(a) => match &prog.atoms[*a] {
             Atom::Needle { field, needle, .. } => Some(vec![Trigger::Needle(*field, *needle)]),
             Atom::Glob {
@@ -170,6 +240,77 @@ fn triggers_of(prog: &Program, e: &Expr) -> Option<Vec<Trigger>> {
     }
 }
 
+fn anchor_flag(anchor: Anchor) -> u8 {
+    match anchor {
+        Anchor::Anywhere => ANY,
+        Anchor::Start => START,
+        Anchor::End => END,
+        Anchor::Exact => EXACT,
+    }
+}
+
+/// Collapses the `Needle` atoms of each OR into one [`Expr::AnyNeedle`] per field
+/// (SigmaHQ rules often list hundreds of alternatives; evaluating them atom by
+/// atom was the engine's main cost). Same truth value: a needle atom holds iff
+/// the needle was hit at a position its anchor accepts.
+fn collapse_needles(prog: &Program, e: Expr) -> Expr {
+    match e {
+        Expr::Or(v) => {
+            let mut by_field: Vec<(FieldId, Vec<(usize, u8)>)> = Vec::new();
+            let mut rest = Vec::new();
+            for c in v {
+                let c = collapse_needles(prog, c);
+                let needle = match &c {
+                    Expr::Atom(a) => match &prog.atoms[*a] {
+                        Atom::Needle {
+                            field,
+                            needle,
+                            anchor,
+                        } => Some((*field, vec![(*needle, anchor_flag(*anchor))])),
+                        _ => None,
+                    },
+                    Expr::AnyNeedle(f, list) => Some((*f, list.clone())),
+                    _ => None,
+                };
+                match needle {
+                    Some((f, list)) => match by_field.iter_mut().find(|(g, _)| *g == f) {
+                        Some((_, l)) => l.extend(list),
+                        None => by_field.push((f, list)),
+                    },
+                    None => rest.push(c),
+                }
+            }
+            let mut out = Vec::with_capacity(by_field.len() + rest.len());
+            for (f, mut list) in by_field {
+                list.sort_unstable();
+                // One entry per needle, accepting any of its anchors.
+                let mut merged: Vec<(usize, u8)> = Vec::with_capacity(list.len());
+                for (n, flag) in list {
+                    match merged.last_mut() {
+                        Some((m, fl)) if *m == n => *fl |= flag,
+                        _ => merged.push((n, flag)),
+                    }
+                }
+                out.push(Expr::AnyNeedle(f, merged));
+            }
+            // Cheapest first, as the compiler ordered them.
+            out.extend(rest);
+            if out.len() == 1 {
+                out.remove(0)
+            } else {
+                Expr::Or(out)
+            }
+        }
+        Expr::And(v) => Expr::And(v.into_iter().map(|c| collapse_needles(prog, c)).collect()),
+        Expr::AtLeast(n, v) => Expr::AtLeast(
+            n,
+            v.into_iter().map(|c| collapse_needles(prog, c)).collect(),
+        ),
+        Expr::Not(inner) => Expr::Not(Box::new(collapse_needles(prog, *inner))),
+        other => other,
+    }
+}
+
 fn selectivity(prog: &Program, t: &[Trigger]) -> usize {
     t.iter()
         .map(|tr| match tr {
@@ -183,6 +324,13 @@ fn selectivity(prog: &Program, t: &[Trigger]) -> usize {
 
 impl Matcher {
     pub fn new(prog: Program, rules: Vec<CompiledRule>) -> Matcher {
+        let rules: Vec<CompiledRule> = rules
+            .into_iter()
+            .map(|r| CompiledRule {
+                expr: collapse_needles(&prog, r.expr),
+                logsource: r.logsource,
+            })
+            .collect();
         let automata = prog
             .needles
             .iter()
@@ -197,6 +345,18 @@ impl Matcher {
                         .build(n)
                         .ok()
                 }
+            })
+            .collect();
+        let gates = prog
+            .needles
+            .iter()
+            .map(|n| {
+                if n.is_empty() || n.len() > 64 {
+                    return None;
+                }
+                let mut b = aho_corasick::packed::Config::new().builder();
+                b.extend(n);
+                b.build()
             })
             .collect();
         let mut triggers: Vec<Vec<Vec<u32>>> = prog
@@ -226,17 +386,29 @@ impl Matcher {
             .iter()
             .map(|t| t.iter().any(|l| !l.is_empty()))
             .collect();
-        let mut paths: FxHashMap<String, PathEntry> = FxHashMap::default();
+        let mut paths: FxHashMap<String, u32> = FxHashMap::default();
+        let mut path_entries: Vec<PathEntry> = Vec::new();
+        let mut slot = |p: &str| -> usize {
+            let next = path_entries.len() as u32;
+            let i = *paths.entry(p.to_string()).or_insert(next) as usize;
+            if i == path_entries.len() {
+                path_entries.push(PathEntry::default());
+            }
+            i
+        };
+        let mut uses: Vec<(usize, Option<(FieldId, u8)>)> = Vec::new();
         for (f, candidates) in prog.fields.iter().enumerate() {
             for (rank, p) in candidates.iter().enumerate() {
-                paths
-                    .entry(p.clone())
-                    .or_default()
-                    .targets
-                    .push((f, u8::try_from(rank).unwrap_or(u8::MAX)));
+                uses.push((slot(p), Some((f, u8::try_from(rank).unwrap_or(u8::MAX)))));
                 for (i, _) in p.match_indices('.') {
-                    paths.entry(p[..i].to_string()).or_default().prefix = true;
+                    uses.push((slot(&p[..i]), None));
                 }
+            }
+        }
+        for (i, target) in uses {
+            match target {
+                Some(t) => path_entries[i].targets.push(t),
+                None => path_entries[i].prefix = true,
             }
         }
         let keywords = prog.atoms.iter().any(|a| a.field() == KEYWORDS);
@@ -244,12 +416,14 @@ impl Matcher {
             keywords,
             prog,
             automata,
+            gates,
             rules,
             triggers,
             present_triggers,
             is_trigger_field,
             always,
             paths,
+            path_entries,
         }
     }
 
@@ -301,6 +475,10 @@ impl Matcher {
             atom_val: vec![false; na],
             cand_gen: vec![0; self.rules.len()],
             candidates: Vec::new(),
+            keyword_pool: Vec::new(),
+            hit_cache: vec![Vec::new(); nf],
+            missed: Vec::new(),
+            shape: Vec::new(),
         }
     }
 
@@ -322,7 +500,7 @@ impl Matcher {
                 buf.push('.');
             }
             buf.push_str(k);
-            if let Some(entry) = self.paths.get(buf.as_str()) {
+            if let Some(entry) = self.path(buf.as_str()) {
                 self.offer(s, entry, &mut |slot| FieldData::fill_from_value(slot, v));
             }
             if let Value::Object(inner) = v {
@@ -357,7 +535,7 @@ impl Matcher {
             // Keyword searches read every scalar; the decoder fills this slot.
             s.field_gen[KEYWORDS] = s.gen;
             match &mut s.fields[KEYWORDS] {
-                FieldData::Values(v) => v.clear(),
+                FieldData::Values(v) => s.keyword_pool.append(v),
                 other => *other = FieldData::Values(Vec::new()),
             }
         }
@@ -390,7 +568,32 @@ impl Matcher {
 
     /// How the program uses an event path, if at all.
     pub(crate) fn path(&self, path: &str) -> Option<&PathEntry> {
-        self.paths.get(path)
+        self.paths
+            .get(path)
+            .map(|&i| &self.path_entries[i as usize])
+    }
+
+    /// [`Matcher::path`] for the `n`th key of a JSON line's top-level object:
+    /// lines of one kind list the same keys in the same order, so the answer for
+    /// the previous line's `n`th key is reused when the key is the same (a string
+    /// comparison instead of hashing and probing).
+    pub(crate) fn root_path(&self, s: &mut Scratch, n: usize, key: &str) -> Option<&PathEntry> {
+        if let Some((k, i)) = s.shape.get(n) {
+            if k == key {
+                return i.map(|i| &self.path_entries[i as usize]);
+            }
+        }
+        let i = self.paths.get(key).copied();
+        if n < 256 {
+            if s.shape.len() <= n {
+                s.shape.resize(n + 1, (String::new(), None));
+            }
+            let slot = &mut s.shape[n];
+            slot.0.clear();
+            slot.0.push_str(key);
+            slot.1 = i;
+        }
+        i.map(|i| &self.path_entries[i as usize])
     }
 
     /// Stores a field value found while walking an event (lower rank wins).
@@ -417,8 +620,15 @@ impl Matcher {
                     first = Some(f);
                 }
                 Some(src) => {
-                    let v = s.fields[src].clone();
-                    s.fields[f] = v;
+                    // Copy between two slots of the same vector, reusing buffers.
+                    let (a, b) = if src < f {
+                        let (lo, hi) = s.fields.split_at_mut(f);
+                        (&lo[src], &mut hi[0])
+                    } else {
+                        let (lo, hi) = s.fields.split_at_mut(src);
+                        (&hi[0], &mut lo[f])
+                    };
+                    b.copy_from(a);
                 }
             }
         }
@@ -538,53 +748,107 @@ impl Ctx<'_> {
         if self.s.hits_gen[f] == self.s.gen {
             return;
         }
-        self.ensure_lower(f);
+        self.ensure_field(f);
         self.s.hits_gen[f] = self.s.gen;
-        let hits = &mut self.s.hits[f];
-        let hit_list = &mut self.s.hit_list[f];
+        let s = &mut *self.s;
         // Only the needles hit last time need clearing.
-        for &n in hit_list.iter() {
-            hits[n] = 0;
+        for &n in s.hit_list[f].iter() {
+            s.hits[f][n] = 0;
         }
-        hit_list.clear();
-        let needles = &self.m.prog.needles[f];
-        for v in &self.s.lower[f] {
-            let mut mark = |n: usize, start: usize, end: usize| {
-                let mut flag = ANY;
-                if start == 0 {
-                    flag |= START;
+        s.hit_list[f].clear();
+        // Field values repeat (user agents, methods, actions, paths): a value seen
+        // recently replays its recorded hits instead of being lower-cased and scanned.
+        let mut missed = std::mem::take(&mut s.missed);
+        missed.clear();
+        let cache = &mut s.hit_cache[f];
+        if cache.is_empty() {
+            cache.resize_with(HIT_CACHE_SLOTS, HitCacheSlot::default);
+        }
+        for (i, raw) in s.fields[f].values().iter().enumerate() {
+            let slot = &cache[hit_slot(raw)];
+            if slot.valid && slot.key == *raw {
+                for &(n, flag) in &slot.hits {
+                    mark_hit(&mut s.hits[f], &mut s.hit_list[f], n, flag);
                 }
-                if end == v.len() {
-                    flag |= END;
-                }
-                if start == 0 && end == v.len() {
-                    flag |= EXACT;
-                }
-                if hits[n] == 0 {
-                    hit_list.push(n);
-                }
-                hits[n] |= flag;
-            };
-            match &self.m.automata[f] {
-                Some(ac) => {
-                    for m in ac.find_overlapping_iter(v.as_str()) {
-                        mark(m.pattern().as_usize(), m.start(), m.end());
+            } else {
+                missed.push(i);
+            }
+        }
+        if !missed.is_empty() {
+            self.ensure_lower(f);
+            let s = &mut *self.s;
+            let needles = &self.m.prog.needles[f];
+            for &i in &missed {
+                let raw = &s.fields[f].values()[i];
+                let v = s.lower[f][i].as_str();
+                let slot = &mut s.hit_cache[f][hit_slot(raw)];
+                let cacheable = raw.len() <= HIT_CACHE_MAX_LEN;
+                slot.valid = false;
+                slot.hits.clear();
+                let mut record = |n: usize, start: usize, end: usize| {
+                    let mut flag = ANY;
+                    if start == 0 {
+                        flag |= START;
                     }
-                }
-                None => {
-                    for (n, needle) in needles.iter().enumerate() {
-                        for (start, _) in v.match_indices(needle.as_str()) {
-                            mark(n, start, start + needle.len());
+                    if end == v.len() {
+                        flag |= END;
+                    }
+                    if start == 0 && end == v.len() {
+                        flag |= EXACT;
+                    }
+                    mark_hit(&mut s.hits[f], &mut s.hit_list[f], n, flag);
+                    if cacheable {
+                        slot.hits.push((n, flag));
+                    }
+                };
+                match &self.m.automata[f] {
+                    // Most values hold no needle at all: rule that out cheaply first.
+                    Some(_)
+                        if match &self.m.gates[f] {
+                            Some(g) => g.find(v).is_none(),
+                            None => false,
+                        } => {}
+                    Some(ac) => {
+                        for m in ac.find_overlapping_iter(v) {
+                            record(m.pattern().as_usize(), m.start(), m.end());
+                        }
+                    }
+                    None => {
+                        for (n, needle) in needles.iter().enumerate() {
+                            for (start, _) in v.match_indices(needle.as_str()) {
+                                record(n, start, start + needle.len());
+                            }
                         }
                     }
                 }
+                if cacheable {
+                    slot.key.clear();
+                    slot.key.push_str(raw);
+                    slot.valid = true;
+                }
             }
         }
+        self.s.missed = missed;
     }
 
     fn eval(&mut self, e: &Expr) -> bool {
         match e {
             Expr::Atom(a) => self.atom(*a),
+            Expr::AnyNeedle(f, needles) => {
+                self.ensure_hits(*f);
+                let hits = &self.s.hits[*f];
+                let hit_list = &self.s.hit_list[*f];
+                // Walk whichever list is shorter (usually the needles hit this event).
+                if hit_list.len() < needles.len() {
+                    hit_list.iter().any(|&n| {
+                        needles
+                            .binary_search_by_key(&n, |(m, _)| *m)
+                            .is_ok_and(|i| hits[n] & needles[i].1 != 0)
+                    })
+                } else {
+                    needles.iter().any(|&(n, want)| hits[n] & want != 0)
+                }
+            }
             Expr::Not(inner) => !self.eval(inner),
             Expr::And(v) => v.iter().all(|c| self.eval(c)),
             Expr::Or(v) => v.iter().any(|c| self.eval(c)),
@@ -622,14 +886,7 @@ impl Ctx<'_> {
                 anchor,
             } => {
                 self.ensure_hits(*field);
-                let h = self.s.hits[*field][*needle];
-                let want = match anchor {
-                    Anchor::Anywhere => ANY,
-                    Anchor::Start => START,
-                    Anchor::End => END,
-                    Anchor::Exact => EXACT,
-                };
-                h & want != 0
+                self.s.hits[*field][*needle] & anchor_flag(*anchor) != 0
             }
             Atom::Glob { field, regex, gate } => {
                 if let Some(g) = gate {

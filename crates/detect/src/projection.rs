@@ -227,25 +227,37 @@ struct Node<'a> {
 const KEYWORD_DEPTH: usize = 9;
 
 impl Node<'_> {
-    fn scalar(self, text: String) {
-        if self.keywords && self.depth <= KEYWORD_DEPTH {
-            if let Some(all) = self.m.keyword_values(self.s) {
-                all.push(text.clone());
-            }
+    /// A scalar at this node: copied into the field slot's existing buffer (no
+    /// allocation once the slot has grown) and into the keyword values if needed.
+    fn scalar(self, text: &str) {
+        if self.keywords && self.depth <= KEYWORD_DEPTH && self.m.uses_keywords() {
+            self.s.push_keyword(text);
         }
         let Some(entry) = self.entry else { return };
-        let mut text = Some(text);
-        self.m.offer(self.s, entry, &mut |slot| {
-            let t = text.take().unwrap_or_default();
-            match slot {
-                FieldData::Values(v) => {
-                    v.clear();
-                    v.push(t);
-                }
-                _ => *slot = FieldData::Values(vec![t]),
-            }
-        });
+        self.m
+            .offer(self.s, entry, &mut |slot| FieldData::set_single(slot, text));
     }
+}
+
+/// Decimal text of an integer, as `to_string` would give, without allocating.
+fn int_text(v: i128, buf: &mut [u8; 40]) -> &str {
+    let neg = v < 0;
+    let mut n = v.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    // Only ASCII digits and '-' were written.
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
 impl<'de> DeserializeSeed<'de> for Node<'_> {
@@ -274,16 +286,20 @@ impl<'de> Visitor<'de> for Node<'_> {
             });
         }
         let base = self.path.len();
+        let mut n = 0;
         while let Some(key) = map.next_key::<Key<'de>>()? {
             self.path.truncate(base);
             if base > 0 {
                 self.path.push('.');
             }
             self.path.push_str(&key);
-            let entry = self
-                .m
-                .path(self.path)
-                .filter(|e| e.is_field() || (self.depth < 16 && e.prefix));
+            let entry = if self.root {
+                n += 1;
+                self.m.root_path(self.s, n - 1, self.path)
+            } else {
+                self.m.path(self.path)
+            };
+            let entry = entry.filter(|e| e.is_field() || (self.depth < 16 && e.prefix));
             if entry.is_some() || (self.keywords && self.depth < KEYWORD_DEPTH) {
                 map.next_value_seed(Node {
                     m: self.m,
@@ -332,15 +348,15 @@ impl<'de> Visitor<'de> for Node<'_> {
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<(), E> {
-        self.scalar(v.to_string());
+        self.scalar(if v { "true" } else { "false" });
         Ok(())
     }
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.scalar(v.to_string());
+        self.scalar(int_text(i128::from(v), &mut [0; 40]));
         Ok(())
     }
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.scalar(v.to_string());
+        self.scalar(int_text(i128::from(v), &mut [0; 40]));
         Ok(())
     }
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
@@ -348,15 +364,15 @@ impl<'de> Visitor<'de> for Node<'_> {
         let text = serde_json::Number::from_f64(v)
             .map(|n| n.to_string())
             .unwrap_or_default();
-        self.scalar(text);
+        self.scalar(&text);
         Ok(())
     }
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.scalar(v.to_string());
+        self.scalar(v);
         Ok(())
     }
     fn visit_string<E>(self, v: String) -> Result<(), E> {
-        self.scalar(v);
+        self.scalar(&v);
         Ok(())
     }
     fn visit_unit<E>(self) -> Result<(), E> {
@@ -387,6 +403,22 @@ mod tests {
         assert_eq!(ev.get("x.y.z"), Some(&json!("deep")));
         assert_eq!(ev.get("url.path"), None);
         assert_eq!(ev.get("b"), None);
+    }
+
+    #[test]
+    fn integer_text_matches_to_string() {
+        for v in [
+            0i128,
+            7,
+            -7,
+            10,
+            4624,
+            -100,
+            i128::from(i64::MIN),
+            i128::from(u64::MAX),
+        ] {
+            assert_eq!(int_text(v, &mut [0; 40]), v.to_string());
+        }
     }
 
     #[test]

@@ -15,6 +15,27 @@ use crate::error::{Result, StoreError};
 use crate::writer::WriteCtx;
 use crate::{Pending, Store};
 
+/// A containment action to run for an incident.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contain {
+    pub action: ContainmentAction,
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Undo an earlier action (lockdown off).
+    #[serde(default)]
+    pub undo: bool,
+    pub reason: String,
+}
+
+/// What the public updates page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicPage {
+    pub title: String,
+    /// (Unix ms, text), newest first.
+    pub updates: Vec<(i64, String)>,
+}
+
 /// What happens to a task.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
@@ -318,13 +339,16 @@ impl Store {
     pub fn contain_blocking(
         &self,
         id: u64,
-        action: ContainmentAction,
-        target: Option<String>,
-        undo: bool,
-        reason: String,
+        req: Contain,
         actor: &str,
         deliver: &dyn Fn(&str) -> std::result::Result<String, String>,
     ) -> Result<ContainmentRecord> {
+        let Contain {
+            action,
+            target,
+            undo,
+            reason,
+        } = req;
         self.incident(id)?;
         let outcome: Result<String> = match &action {
             ContainmentAction::RevokeApiKey => match &target {
@@ -431,7 +455,7 @@ impl Store {
 
     /// The public page's content: the incident's title and its updates, newest
     /// first, found by slug. `None` for an unknown slug.
-    pub fn public_updates(&self, slug: &str) -> Result<Option<(String, Vec<(i64, String)>)>> {
+    pub fn public_updates(&self, slug: &str) -> Result<Option<PublicPage>> {
         let incidents = self.incidents()?;
         let Some(inc) = incidents.into_iter().find(|i| i.slug == slug) else {
             return Ok(None);
@@ -443,7 +467,10 @@ impl Store {
             let rows = stmt.query_map([inc.id as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(rows.collect::<rusqlite::Result<Vec<(i64, String)>>>()?)
         })?;
-        Ok(Some((inc.title, updates)))
+        Ok(Some(PublicPage {
+            title: inc.title,
+            updates,
+        }))
     }
 
     /// Stores a new version of the incident's scope (scope grows as the

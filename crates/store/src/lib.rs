@@ -42,7 +42,7 @@ pub use customers::{
 };
 pub use error::{Result, StoreError};
 pub use evidence::{verify_bundle, BundleReport, CustodyEvent, EvidenceItem};
-pub use incidents::{IncidentRecord, TaskChange};
+pub use incidents::{Contain, IncidentRecord, PublicPage, TaskChange};
 pub use init::{init, InitOutcome};
 pub use ledger_ops::LedgerStatus;
 pub use rotation::RewrapProgress;

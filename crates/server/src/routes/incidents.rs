@@ -160,17 +160,6 @@ pub async fn task(
     ))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Contain {
-    action: bulwark_incident::ContainmentAction,
-    #[serde(default)]
-    target: Option<String>,
-    #[serde(default)]
-    undo: bool,
-    reason: String,
-}
-
 /// Runs a containment action (it really acts) and records it on the incident.
 /// Needs `incidents:write` and the grant the action itself needs.
 pub async fn contain(
@@ -180,7 +169,7 @@ pub async fn contain(
     b: axum::body::Bytes,
 ) -> Result<impl IntoResponse, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
-    let c: Contain = body(&b)?;
+    let c: bulwark_store::Contain = body(&b)?;
     caller.require(&s, c.action.required_scope())?;
     let id = id(&raw)?;
     let store = s.store.clone();
@@ -193,7 +182,7 @@ pub async fn contain(
             p["event"] = serde_json::json!(event);
             crate::webhook::deliver(&store, event, &p)
         };
-        store.contain_blocking(id, c.action, c.target, c.undo, c.reason, &actor, &deliver)
+        store.contain_blocking(id, c, &actor, &deliver)
     })
     .await
     .map_err(|_| {

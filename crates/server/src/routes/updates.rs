@@ -37,7 +37,7 @@ pub async fn page(
     State(s): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, Problem> {
-    let Some((title, updates)) = s.store.public_updates(&slug)? else {
+    let Some(bulwark_store::PublicPage { title, updates }) = s.store.public_updates(&slug)? else {
         return Err(Problem::not_found("no such page"));
     };
     let mut html = format!(
