@@ -69,15 +69,7 @@ pub async fn verify(
 ) -> Result<impl IntoResponse, Problem> {
     caller.require(&s, Scope::AuditRead)?;
     let store = s.store.clone();
-    let result = tokio::task::spawn_blocking(move || store.verify_ledger(None, |_| {}))
-        .await
-        .map_err(|_| {
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-            )
-        })?;
+    let result = super::blocking(move || store.verify_ledger(None, |_| {})).await?;
     match result {
         Ok(status) => Ok(Json(serde_json::json!({"intact": true, "status": status}))),
         Err(bulwark_store::StoreError::Ledger(why)) => {

@@ -67,7 +67,7 @@ pub async fn ingest(
             service: q.service,
         });
     let d2 = d.clone();
-    let (accepted, malformed, detections) = tokio::task::spawn_blocking(move || {
+    let (accepted, malformed, detections) = super::blocking(move || {
         let _permit = permit;
         let mut events = Vec::new();
         let mut malformed = Vec::new();
@@ -88,14 +88,7 @@ pub async fn ingest(
         let detections = d2.process(&events);
         (events.len(), malformed, detections)
     })
-    .await
-    .map_err(|_| {
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        )
-    })?;
+    .await?;
     let found = detections.len();
     let new_alerts = if detections.is_empty() {
         Vec::new()
@@ -156,15 +149,8 @@ pub async fn reload(
 ) -> Result<impl IntoResponse, Problem> {
     caller.require(&s, Scope::Admin)?;
     let d = detector(&s)?;
-    let report = tokio::task::spawn_blocking(move || d.reload())
-        .await
-        .map_err(|_| {
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-            )
-        })?
+    let report = super::blocking(move || d.reload())
+        .await?
         .map_err(|e| Problem::bad_request("rules", e))?;
     Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }

@@ -176,7 +176,7 @@ pub async fn contain(
     let actor = caller.principal.id.clone();
     let payload =
         serde_json::json!({"incident": id, "reason": c.reason, "undo": c.undo, "by": actor});
-    let record = tokio::task::spawn_blocking(move || {
+    let record = super::blocking(move || {
         let deliver = |event: &str| {
             let mut p = payload.clone();
             p["event"] = serde_json::json!(event);
@@ -184,14 +184,7 @@ pub async fn contain(
         };
         store.contain_blocking(id, c, &actor, &deliver)
     })
-    .await
-    .map_err(|_| {
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        )
-    })??;
+    .await??;
     Ok(Json(serde_json::to_value(record).unwrap_or_default()))
 }
 
@@ -213,15 +206,7 @@ pub async fn add_webhook(
     let store = s.store.clone();
     let actor = caller.principal.id.clone();
     let (hook, secret) =
-        tokio::task::spawn_blocking(move || store.add_webhook(&w.event, &w.url, &actor))
-            .await
-            .map_err(|_| {
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error",
-                )
-            })??;
+        super::blocking(move || store.add_webhook(&w.event, &w.url, &actor)).await??;
     let mut v = serde_json::to_value(hook).unwrap_or_default();
     v["secret"] = serde_json::json!(secret.as_str());
     Ok((StatusCode::CREATED, Json(v)))
@@ -254,48 +239,39 @@ pub async fn add_evidence(
     let id = id(&raw)?;
     let store = s.store.clone();
     let actor = caller.principal.id.clone();
-    let item =
-        tokio::task::spawn_blocking(move || -> Result<bulwark_store::EvidenceItem, Problem> {
-            // Staged under the data directory, then stored by hash; the staging copy goes away.
-            let staging = store
-                .dir()
-                .root
-                .join("evidence")
-                .join(".incoming")
-                .join(uuid::Uuid::new_v4().to_string());
-            std::fs::create_dir_all(&staging)
-                .map_err(|e| Problem::bad_request("evidence", e.to_string()))?;
-            let name: String = q
-                .name
-                .chars()
-                .map(|c| {
-                    if c.is_alphanumeric() || ".-_".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .take(128)
-                .collect();
-            let path = staging.join(if name.is_empty() {
-                "evidence".into()
-            } else {
-                name
-            });
-            std::fs::write(&path, &b)
-                .map_err(|e| Problem::bad_request("evidence", e.to_string()))?;
-            let out = store.add_evidence(id, &path, q.description, q.source, &actor);
-            let _ = std::fs::remove_dir_all(&staging);
-            out.map_err(Problem::from)
-        })
-        .await
-        .map_err(|_| {
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-            )
-        })??;
+    let item = super::blocking(move || -> Result<bulwark_store::EvidenceItem, Problem> {
+        // Staged under the data directory, then stored by hash; the staging copy goes away.
+        let staging = store
+            .dir()
+            .root
+            .join("evidence")
+            .join(".incoming")
+            .join(uuid::Uuid::new_v4().to_string());
+        std::fs::create_dir_all(&staging)
+            .map_err(|e| Problem::bad_request("evidence", e.to_string()))?;
+        let name: String = q
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || ".-_".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(128)
+            .collect();
+        let path = staging.join(if name.is_empty() {
+            "evidence".into()
+        } else {
+            name
+        });
+        std::fs::write(&path, &b).map_err(|e| Problem::bad_request("evidence", e.to_string()))?;
+        let out = store.add_evidence(id, &path, q.description, q.source, &actor);
+        let _ = std::fs::remove_dir_all(&staging);
+        out.map_err(Problem::from)
+    })
+    .await??;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::to_value(item).unwrap_or_default()),

@@ -126,6 +126,20 @@ async fn not_found() -> Problem {
     Problem::not_found("no such route; see GET /v1/openapi.json")
 }
 
+/// Runs blocking store work (file copies, long verifications, waits on the writer)
+/// off the async workers; a panicked task is an internal error.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| {
+        Problem::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
+    })
+}
+
 /// Parses `?cursor=` style values, naming the parameter when they are wrong.
 pub(crate) fn parse_time(name: &str, v: &str) -> Result<i64, Problem> {
     time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
