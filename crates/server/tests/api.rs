@@ -871,6 +871,15 @@ async fn public_updates_page() {
     assert!(html.contains("&lt;b&gt;may&lt;/b&gt;"), "escaped");
     assert!(html.contains("<html lang=\"en\">") && html.contains("<main>"));
     let req = Request::builder()
+        .uri("/updates/1-guessed-title")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        api.app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::NOT_FOUND,
+        "the number alone does not open a page"
+    );
+    let req = Request::builder()
         .uri("/updates/nothing-here")
         .body(Body::empty())
         .unwrap();

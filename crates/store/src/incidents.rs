@@ -456,9 +456,15 @@ impl Store {
     /// The public page's content: the incident's title and its updates, newest
     /// first, found by slug. `None` for an unknown slug.
     pub fn public_updates(&self, slug: &str) -> Result<Option<PublicPage>> {
-        let incidents = self.incidents()?;
-        let Some(inc) = incidents.into_iter().find(|i| i.slug == slug) else {
+        // Slugs start with the incident number (`7-checkout-skimmer`): one row to
+        // load, then the whole slug must match, so guessing numbers finds nothing.
+        let Some(id) = slug.split('-').next().and_then(|n| n.parse::<u64>().ok()) else {
             return Ok(None);
+        };
+        let inc = match self.read(|c| load(c, id)) {
+            Ok(inc) if inc.slug == slug => inc,
+            Ok(_) | Err(StoreError::IncidentNotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
         };
         let updates = self.read(|c| {
             let mut stmt = c.prepare(
