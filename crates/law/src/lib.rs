@@ -32,6 +32,7 @@
 mod builtin;
 pub mod calendar;
 mod catalogue;
+pub mod content;
 mod error;
 mod lint;
 mod obligations;
@@ -42,6 +43,7 @@ mod wording;
 
 pub use builtin::FILES as BUILTIN_FILES;
 pub use catalogue::{parse_law, Catalogue};
+pub use content::NoticeContent;
 pub use error::{CatalogueError, EvalError, Position};
 pub use lint::{lint, Diagnostic, Severity};
 pub use obligations::evaluate;

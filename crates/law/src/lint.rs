@@ -286,6 +286,32 @@ fn check_law(cx: &mut Ctx, law: &Law) {
                 }
             }
         }
+        if o.recipient == Recipient::Individuals && o.requires.is_empty() && !o.content.is_empty() {
+            cx.at(&here, Warning, format!(
+                "obligations[{i}]: `content` has no structured `requires` codes, so rendered notices cannot be checked against it"
+            ));
+        }
+        if o.recipient != Recipient::Individuals
+            && !(o.requires.is_empty() && o.prohibits.is_empty())
+        {
+            cx.at(
+                &here,
+                Warning,
+                format!(
+                "obligations[{i}]: requires/prohibits are checked on notices to individuals only"
+            ),
+            );
+        }
+        if let Some(c) = o.requires.iter().find(|c| o.prohibits.contains(c)) {
+            cx.at(
+                &here,
+                Error,
+                format!(
+                    "obligations[{i}]: `{}` is both required and prohibited",
+                    c.code()
+                ),
+            );
+        }
         if o.timing.within.is_none() && o.timing.target.is_none() && needs.is_none() {
             cx.at(&here, Warning, format!(
                 "obligations[{i}]: undue-delay standard without a recommended `target`; the engine default applies"

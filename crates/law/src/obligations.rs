@@ -606,6 +606,8 @@ impl Engine<'_> {
             order,
             required_content: rule.content.clone(),
             forbidden_content: rule.forbidden.clone(),
+            requires: rule.requires.clone(),
+            prohibits: rule.prohibits.clone(),
             methods: rule.methods.clone(),
             substitute_notice: rule.substitute_notice.clone(),
             remedies,

@@ -57,6 +57,11 @@ pub struct Obligation {
     pub order: Option<String>,
     pub required_content: Vec<String>,
     pub forbidden_content: Vec<String>,
+    /// Structured content codes the notice must carry / must not carry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<crate::NoticeContent>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prohibits: Vec<crate::NoticeContent>,
     pub methods: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub substitute_notice: Option<String>,

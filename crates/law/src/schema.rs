@@ -3,6 +3,8 @@
 //! ignored rule. `laws/README.md` documents the same schema for editors.
 
 use bulwark_model::DataElement;
+
+pub use crate::content::NoticeContent;
 use serde::{Deserialize, Serialize};
 
 /// One breach-notification regime: a statute, a regulation or a card-brand rule.
@@ -174,6 +176,12 @@ pub struct ObligationRule {
     pub effective: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order: Option<Order>,
+    /// Structured codes of what the notice must contain (checked at render time).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<NoticeContent>,
+    /// Structured codes of what the notice must not contain.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prohibits: Vec<NoticeContent>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub content: Vec<String>,
     /// Things the notice must NOT contain.

@@ -1,0 +1,66 @@
+//! The shipped notice templates, compiled in. When you add a file under
+//! `templates/notices/`, add it here too (a test checks the two agree).
+
+/// `(path relative to templates/notices/, text)`, sorted by path.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "contacts.toml",
+        include_str!("../../../templates/notices/contacts.toml"),
+    ),
+    (
+        "de/body.html.j2",
+        include_str!("../../../templates/notices/de/body.html.j2"),
+    ),
+    (
+        "de/body.txt.j2",
+        include_str!("../../../templates/notices/de/body.txt.j2"),
+    ),
+    (
+        "de/strings.toml",
+        include_str!("../../../templates/notices/de/strings.toml"),
+    ),
+    (
+        "de/subject.txt.j2",
+        include_str!("../../../templates/notices/de/subject.txt.j2"),
+    ),
+    (
+        "drafts/filing.md.j2",
+        include_str!("../../../templates/notices/drafts/filing.md.j2"),
+    ),
+    (
+        "en/body.html.j2",
+        include_str!("../../../templates/notices/en/body.html.j2"),
+    ),
+    (
+        "en/body.txt.j2",
+        include_str!("../../../templates/notices/en/body.txt.j2"),
+    ),
+    (
+        "en/strings.toml",
+        include_str!("../../../templates/notices/en/strings.toml"),
+    ),
+    (
+        "en/subject.txt.j2",
+        include_str!("../../../templates/notices/en/subject.txt.j2"),
+    ),
+    (
+        "fr/body.html.j2",
+        include_str!("../../../templates/notices/fr/body.html.j2"),
+    ),
+    (
+        "fr/body.txt.j2",
+        include_str!("../../../templates/notices/fr/body.txt.j2"),
+    ),
+    (
+        "fr/strings.toml",
+        include_str!("../../../templates/notices/fr/strings.toml"),
+    ),
+    (
+        "fr/subject.txt.j2",
+        include_str!("../../../templates/notices/fr/subject.txt.j2"),
+    ),
+    (
+        "languages.toml",
+        include_str!("../../../templates/notices/languages.toml"),
+    ),
+];

@@ -1,0 +1,30 @@
+//! Breach notices: one letter per affected customer, rendered from editable
+//! templates (`templates/notices/`) in the customer's language, and checked
+//! against the laws of the customer's jurisdiction before it may be queued;
+//! drafts for regulators, card brands, bureaus and law enforcement; print
+//! output (PDF per letter, mail-merge CSV).
+//!
+//! Pure: no I/O, no clock. The caller supplies the template set (the shipped
+//! defaults plus overrides), the notice facts, the obligations evaluation and
+//! each customer's name, jurisdiction and exposed elements.
+#![forbid(unsafe_code)]
+
+mod builtin;
+mod drafts;
+mod error;
+mod facts;
+mod mailmerge;
+mod pdf;
+mod render;
+mod rules;
+mod section;
+mod templates;
+
+pub use drafts::{Draft, DraftContext};
+pub use error::NoticeError;
+pub use facts::{Contact, Dpo, NoticeFacts, RemedyOffer};
+pub use mailmerge::{mail_merge, HEADER as MAIL_MERGE_HEADER};
+pub use pdf::letter_pdf;
+pub use render::{Letter, LetterError, Prepared, Refusal, RenderedLetter, Renderer, Stencil};
+pub use rules::{letter_rules, LetterRules, RequiredRemedy};
+pub use templates::TemplateSet;
