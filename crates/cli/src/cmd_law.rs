@@ -37,7 +37,7 @@ pub enum LawsCmd {
 }
 
 /// The built-in catalogue with the data directory's `laws/*.toml` replacing or adding laws.
-fn catalogue(dir: &DataDirArg) -> anyhow::Result<Catalogue> {
+pub(crate) fn catalogue(dir: &DataDirArg) -> anyhow::Result<Catalogue> {
     let builtin = Catalogue::builtin().context("the built-in law catalogue does not load")?;
     let local = dir.data_dir.join("laws");
     if local.is_dir() {
@@ -207,7 +207,7 @@ pub fn obligations(a: ObligationsArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The scenario of an incident: its latest scope snapshot and its awareness time.
-fn incident_scenario(dir: &DataDirArg, id: u64) -> anyhow::Result<Scenario> {
+pub(crate) fn incident_scenario(dir: &DataDirArg, id: u64) -> anyhow::Result<Scenario> {
     let store = bulwark_store::Store::open(&dir.data_dir, None)?;
     let rec = store.incident(id)?;
     let Some((version, summary)) = store.latest_scope(id)? else {
@@ -222,7 +222,7 @@ fn incident_scenario(dir: &DataDirArg, id: u64) -> anyhow::Result<Scenario> {
         "aware_at": rec.incident.aware_at.format(&time::format_description::well_known::Rfc3339)?,
         "discovered_at": rec.incident.discovered_at.format(&time::format_description::well_known::Rfc3339)?,
         "encrypted": summary.get("encrypted").and_then(|v| v.as_bool()).unwrap_or(false),
-        "key_compromised": false,
+        "key_compromised": summary.get("key_compromised").and_then(|v| v.as_bool()).unwrap_or(false),
         "affected": affected,
     }))
     .context("building the scenario from the scope snapshot")

@@ -1,13 +1,14 @@
 //! `bulwark scope`: who was affected and what was exposed, computed from the
-//! vault's access log; optionally written out as an obligations scenario.
+//! vault's access log, from a compromised system of the asset inventory, or
+//! from an imported export; optionally written out as an obligations scenario.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bulwark_law::{aggregate, jurisdiction_of, Scenario};
+use bulwark_law::Scenario;
 use bulwark_model::DataElement;
-use bulwark_store::{ScopeQuery, Store};
+use bulwark_store::{ScopeBasis, ScopeQuery, Store};
 use clap::Args;
 
 use crate::{fmt_ms, parse_when, DataDirArg};
@@ -23,8 +24,14 @@ pub struct ScopeArgs {
     #[arg(long = "source")]
     sources: Vec<String>,
     /// Window start (RFC 3339 or a look-back such as 30d).
-    #[arg(long, required_unless_present = "import")]
+    #[arg(long, required_unless_present_any = ["import", "asset"])]
     since: Option<String>,
+    /// Instead of the access log: a compromised system from the asset inventory
+    /// (`bulwark assets list`). Every vault customer whose data it held is
+    /// affected, with the asset's elements (narrowed per customer to what the
+    /// vault holds for them, where the vault holds that element for anyone).
+    #[arg(long, conflicts_with_all = ["principals", "sources", "import", "elements", "since", "until"])]
+    asset: Option<String>,
     /// Instead of the access log: an export of a compromised system, as CSV with a
     /// header `customer_id,country,subdivision` (subdivision may be empty).
     #[arg(long, conflicts_with_all = ["principals", "sources"], requires = "elements")]
@@ -58,19 +65,24 @@ pub struct ScopeArgs {
 pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
     let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
     let store = Store::open(&a.dir.data_dir, None)?;
-    let (q, result) = match &a.import {
-        Some(path) => {
+    let (basis, result) = match (&a.import, &a.asset) {
+        (Some(path), _) => {
             let elements = parse_elements(a.elements.as_deref().unwrap_or(""))?;
+            let result = import_csv(path, &elements)?;
             (
-                ScopeQuery {
-                    since_ms: now,
-                    until_ms: now,
-                    ..Default::default()
+                ScopeBasis::Import {
+                    elements: elements.into_iter().collect(),
+                    at_ms: now,
                 },
-                import_csv(path, &elements)?,
+                result,
             )
         }
-        None => {
+        (None, Some(name)) => {
+            let asset = store.asset(name)?;
+            let result = store.scope_from_asset(&asset)?;
+            (ScopeBasis::Asset(asset), result)
+        }
+        (None, None) => {
             let q = ScopeQuery {
                 principals: a.principals.clone(),
                 sources: a.sources.clone(),
@@ -83,34 +95,36 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
                     .unwrap_or(now),
             };
             let r = store.scope_from_access_log(&q)?;
-            (q, r)
+            (ScopeBasis::AccessLog(q), r)
         }
     };
-    let known: Vec<(String, Vec<DataElement>)> = result
-        .customers
-        .iter()
-        .filter_map(|c| {
-            c.residency
-                .as_ref()
-                .map(|r| (jurisdiction_of(r), c.elements.iter().copied().collect()))
-        })
-        .collect();
-    let erased = result.customers.len() - known.len();
-    let affected = aggregate(known.iter().map(|(j, e)| (j.as_str(), e.as_slice())));
+    let summary = result.summary(&basis, a.encrypted, a.key_compromised);
+    let affected = &summary.affected;
+    let erased = summary.residency_unknown;
     if a.json {
         println!(
             "{}",
             serde_json::json!({"customers": result.customers, "reveals": result.reveals, "by_element": result.by_element,
-                               "affected": affected, "residency_unknown": erased})
+                               "by_jurisdiction": summary.by_jurisdiction, "affected": affected, "residency_unknown": erased})
         );
     } else {
-        match &a.import {
-            Some(p) => println!(
-                "{} customers affected in the export {}",
+        match &basis {
+            ScopeBasis::Import { .. } => {
+                if let Some(p) = &a.import {
+                    println!(
+                        "{} customers affected in the export {}",
+                        result.customers.len(),
+                        p.display()
+                    );
+                }
+            }
+            ScopeBasis::Asset(asset) => println!(
+                "{} customers affected by the compromise of {} (the inventory says it holds {})",
                 result.customers.len(),
-                p.display()
+                asset.name,
+                asset.customers
             ),
-            None => println!(
+            ScopeBasis::AccessLog(q) => println!(
                 "{} customers affected ({} reveals) by {} between {} and {}",
                 result.customers.len(),
                 result.reveals,
@@ -129,7 +143,7 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
             println!("  {:<20} {n:>10}", e.code());
         }
         println!("\nby jurisdiction and elements:");
-        for g in &affected {
+        for g in affected {
             let codes: Vec<&str> = g.elements.iter().map(|e| e.code()).collect();
             println!(
                 "  {:<10} {:>10}  {}",
@@ -146,19 +160,8 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(id) = a.incident {
-        let summary = serde_json::json!({
-            "query": {"principals": a.principals, "sources": a.sources, "since_ms": q.since_ms, "until_ms": q.until_ms},
-            "customers": result.customers.len(), "reveals": result.reveals, "by_element": result.by_element,
-            "affected": affected, "residency_unknown": erased, "encrypted": a.encrypted, "key_compromised": a.key_compromised,
-            "source": if a.import.is_some() { "import" } else { "access_log" },
-        });
         let version = store
-            .save_scope_snapshot(
-                id,
-                summary,
-                serde_json::to_value(&result.customers)?,
-                &crate::operator().id,
-            )
+            .save_scope(id, &result, &summary, &crate::operator().id)?
             .wait_blocking()?;
         eprintln!(
             "saved as scope v{version} of incident {id}; next: bulwark obligations --incident {id}"

@@ -9,6 +9,7 @@ mod cmd_keys;
 mod cmd_law;
 mod cmd_ledger;
 mod cmd_misc;
+mod cmd_notices;
 mod cmd_plan;
 mod cmd_scope;
 mod files;
@@ -88,6 +89,9 @@ enum Command {
     Scope(cmd_scope::ScopeArgs),
     /// Who must be notified, by when, for a scenario (not legal advice).
     Obligations(cmd_law::ObligationsArgs),
+    /// Breach notices: render, approve (legal), send by SMTP, print, status.
+    #[command(subcommand)]
+    Notices(cmd_notices::NoticesCmd),
 }
 
 fn main() -> ExitCode {
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
         Command::Alerts(a) => cmd_detect::alerts(a),
         Command::Laws(c) => cmd_law::laws(c),
         Command::Obligations(a) => cmd_law::obligations(a),
+        Command::Notices(c) => cmd_notices::notices(c),
         Command::Scope(a) => cmd_scope::scope(a),
         Command::Incident(c) => cmd_incident::incident(c),
         Command::Webhooks(c) => cmd_incident::webhooks(c),

@@ -71,7 +71,7 @@ pub struct Letter<'a> {
     pub enrolment_code: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenderedLetter {
     pub subject: String,
     pub text: String,
@@ -113,10 +113,68 @@ const NAME_B: &str = "\u{E011}NAME\u{E011}";
 const CODE_A: &str = "\u{E012}code\u{E012}";
 const CODE_B: &str = "\u{E013}CODE\u{E013}";
 
-/// A checked letter with stand-ins for the name and the enrolment code.
+/// A checked letter with stand-ins for the name and the enrolment code,
+/// pre-split so that filling it is one copy per part.
 #[derive(Debug, Clone)]
 pub struct Stencil {
     letter: RenderedLetter,
+    parts: [Vec<Part>; 3],
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    Lit(usize, usize),
+    Name,
+    Code,
+}
+
+fn parts(s: &str) -> Vec<Part> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    loop {
+        let next = [
+            (s[at..].find(NAME_A), Part::Name, NAME_A.len()),
+            (s[at..].find(CODE_A), Part::Code, CODE_A.len()),
+        ]
+        .into_iter()
+        .filter_map(|(i, p, len)| i.map(|i| (at + i, p, len)))
+        .min_by_key(|(i, _, _)| *i);
+        match next {
+            Some((i, p, len)) => {
+                if i > at {
+                    out.push(Part::Lit(at, i));
+                }
+                out.push(p);
+                at = i + len;
+            }
+            None => {
+                if at < s.len() {
+                    out.push(Part::Lit(at, s.len()));
+                }
+                return out;
+            }
+        }
+    }
+}
+
+fn join(src: &str, parts: &[Part], name: &str, code: &str) -> String {
+    let len: usize = parts
+        .iter()
+        .map(|p| match p {
+            Part::Lit(a, b) => b - a,
+            Part::Name => name.len(),
+            Part::Code => code.len(),
+        })
+        .sum();
+    let mut out = String::with_capacity(len);
+    for p in parts {
+        match p {
+            Part::Lit(a, b) => out.push_str(&src[*a..*b]),
+            Part::Name => out.push_str(name),
+            Part::Code => out.push_str(code),
+        }
+    }
+    out
 }
 
 impl Stencil {
@@ -129,12 +187,9 @@ impl Stencil {
         let html_code = minijinja::HtmlEscape(&code).to_string();
         let l = &self.letter;
         RenderedLetter {
-            subject: l.subject.replace(NAME_A, &name).replace(CODE_A, &code),
-            text: l.text.replace(NAME_A, &name).replace(CODE_A, &code),
-            html: l
-                .html
-                .replace(NAME_A, &html_name)
-                .replace(CODE_A, &html_code),
+            subject: join(&l.subject, &self.parts[0], &name, &code),
+            text: join(&l.text, &self.parts[1], &name, &code),
+            html: join(&l.html, &self.parts[2], &html_name, &html_code),
             language: l.language.clone(),
             template: l.template.clone(),
         }
@@ -147,7 +202,12 @@ impl Stencil {
     }
 
     pub fn from_letter(letter: RenderedLetter) -> Stencil {
-        Stencil { letter }
+        let parts = [
+            parts(&letter.subject),
+            parts(&letter.text),
+            parts(&letter.html),
+        ];
+        Stencil { letter, parts }
     }
 }
 
@@ -457,7 +517,7 @@ impl Prepared<'_> {
         if swap(&a.subject) != b.subject || swap(&a.text) != b.text || swap(&a.html) != b.html {
             return Ok(None);
         }
-        Ok(Some(Stencil { letter: a }))
+        Ok(Some(Stencil::from_letter(a)))
     }
 
     fn render_checked(

@@ -121,6 +121,15 @@ pub fn document() -> Value {
                                    "outcome": {"type": "string", "enum": ["allowed", "denied", "not_found"]}, "reason": {"type": ["string", "null"]},
                                    "source": {"type": ["string", "null"]}, "result_count": {"type": ["integer", "null"]}}
                 },
+                "ScopeSummary": {
+                    "type": "object",
+                    "properties": {"query": {"type": "object"}, "source": {"type": "string", "enum": ["access_log", "asset", "import"]},
+                                   "customers": {"type": "integer"}, "reveals": {"type": "integer"},
+                                   "by_element": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                   "by_jurisdiction": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                   "affected": {"type": "array", "items": {"type": "object", "properties": {"jurisdiction": {"type": "string"}, "elements": {"type": "array", "items": {"type": "string"}}, "count": {"type": "integer"}}}},
+                                   "residency_unknown": {"type": "integer"}, "encrypted": {"type": "boolean"}, "key_compromised": {"type": "boolean"}}
+                },
                 "Checkpoint": {
                     "type": "object",
                     "properties": {"seq": {"type": "integer"}, "head_hash": {"type": "string"}, "at": {"type": "string"}, "at_ms": {"type": "integer"},
@@ -243,6 +252,23 @@ pub fn document() -> Value {
                 op("Publish an update on the incident's public page", "incidents:write", ("201", ok_json("Published", json!({"type": "object"}))), &["400", "401", "403", "404"]))},
             "/updates/{slug}": {"get": merge(json!({"parameters": [param("slug", "path", "The incident's page name", true)]}),
                 json!({"summary": "The public updates page (no authentication)", "security": [], "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}, "404": {"$ref": "#/components/responses/Problem404"}}}))},
+            "/v1/incidents/{id}/scope": {
+                "post": merge(json!({"parameters": [param("id", "path", "Incident number", true)],
+                    "requestBody": body(json!({"type": "object", "description": "Either the access log (principals and/or sources, since, optional until) or a compromised system from the asset inventory (asset).",
+                        "properties": {"principals": {"type": "array", "items": {"type": "string"}, "description": "key:<id> or operator:<name>"},
+                                       "sources": {"type": "array", "items": {"type": "string"}, "description": "Source addresses"},
+                                       "since": {"type": "string", "format": "date-time"}, "until": {"type": "string", "format": "date-time", "description": "Exclusive; default now"},
+                                       "asset": {"type": "string", "description": "An asset name from GET /v1/assets; not combined with the access-log members"},
+                                       "encrypted": {"type": "boolean"}, "key_compromised": {"type": "boolean"}}}))}),
+                    op("Compute the incident's scope and save it as its next snapshot", "incidents:write and audit:read", ("201", ok_json("Version and counts",
+                        json!({"type": "object", "properties": {"incident": {"type": "integer"}, "version": {"type": "integer"}, "summary": {"$ref": "#/components/schemas/ScopeSummary"}}}))), &["400", "401", "403", "404"])),
+                "get": merge(json!({"parameters": [param("id", "path", "Incident number", true)]}),
+                    op("The incident's newest scope snapshot (customer ids, residency and elements; no PII values)", "incidents:read", ("200", ok_json("Snapshot",
+                        json!({"type": "object", "properties": {"incident": {"type": "integer"}, "version": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+                            "actor": {"type": "string"}, "summary": {"$ref": "#/components/schemas/ScopeSummary"},
+                            "customers": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}, "residency": {"oneOf": [{"$ref": "#/components/schemas/Residency"}, {"type": "null"}]},
+                                "elements": {"type": "array", "items": {"type": "string"}}}}}}}))), &["401", "403", "404"]))
+            },
             "/v1/incidents/{id}/report": {"get": merge(json!({"parameters": [param("id", "path", "Incident number", true), param("format", "query", "md or html", false)]}),
                 op("The post-incident review", "incidents:read", ("200", json!({"description": "Markdown or HTML", "content": {"text/markdown": {}, "text/html": {}}})), &["400", "401", "403", "404"]))},
             "/v1/vault/lockdown": {

@@ -113,6 +113,10 @@ impl From<StoreError> for Problem {
                 "Not allowed for this incident",
             )
             .detail(why),
+            StoreError::UnknownAsset { ref known, .. } => {
+                let known = serde_json::json!(known);
+                Problem::bad_request("unknown-asset", e.to_string()).with("known_assets", known)
+            }
             StoreError::DuplicateExternalId => {
                 Problem::new(StatusCode::CONFLICT, "duplicate-external-id", "Conflict")
                     .detail("another customer already has this external_id")

@@ -888,3 +888,294 @@ async fn public_updates_page() {
         StatusCode::NOT_FOUND
     );
 }
+
+fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+async fn reveal(api: &Api, key: &str, id: &str, fields: &str) {
+    let (s, v) = api
+        .call(
+            Method::GET,
+            &format!("/v1/customers/{id}?fields={fields}"),
+            Some(key),
+            &[PURPOSE],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+async fn tick() {
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+}
+
+#[tokio::test]
+async fn incident_scope_from_the_access_log_and_from_an_asset() {
+    let api = api();
+    let (writer, _) = api.key(&["vault:write"]).await;
+    let (thief, thief_id) = api.key(&["vault:reveal:*"]).await;
+    let (clerk, _) = api.key(&["vault:reveal:*"]).await;
+    let (ir, _) = api.key(&["incidents:*", "audit:read"]).await;
+    let (responder, _) = api.key(&["incidents:*"]).await;
+    let (reader, _) = api.key(&["incidents:read"]).await;
+    let mut ids = Vec::new();
+    for (i, (country, sub)) in [
+        ("US", Some("US-CA")),
+        ("US", Some("US-TX")),
+        ("DE", None),
+        ("FR", None),
+        ("GB", None),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (s, v) = api
+            .call(
+                Method::POST,
+                "/v1/customers",
+                Some(&writer),
+                &[],
+                Some(json!({
+                "residency": {"country": country, "subdivision": sub},
+                "fields": {"email": format!("c{i}@example.com"), "name": format!("Name{i}")}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents",
+            Some(&ir),
+            &[],
+            Some(json!({
+            "title": "Support key leaked", "severity": "sev1", "classification": "credential_theft",
+            "discovered_at": "2026-11-20T08:00:00Z", "aware_at": "2026-11-20T09:00:00Z"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = api
+        .call(
+            Method::GET,
+            "/v1/incidents/1/scope",
+            Some(&reader),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(
+        v["detail"].as_str().unwrap().contains("no scope yet"),
+        "{v}"
+    );
+
+    // Before the window: not in scope.
+    reveal(&api, &thief, &ids[0], "email,name").await;
+    tick().await;
+    let since = now_rfc3339();
+    tick().await;
+    reveal(&api, &thief, &ids[1], "email").await;
+    reveal(&api, &thief, &ids[1], "name").await;
+    reveal(&api, &thief, &ids[2], "email").await;
+    // Another principal in the window: not in scope.
+    reveal(&api, &clerk, &ids[3], "name").await;
+    tick().await;
+    let until = now_rfc3339();
+    tick().await;
+    // After the window: not in scope.
+    reveal(&api, &thief, &ids[4], "email").await;
+
+    let query = json!({"principals": [format!("key:{thief_id}")], "since": since, "until": until});
+    let (s, _) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/scope",
+            Some(&reader),
+            &[],
+            Some(query.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "reading does not allow computing");
+    let (s, _) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/scope",
+            Some(&responder),
+            &[],
+            Some(query.clone()),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "scope from the access log is audit data"
+    );
+    let (s, _) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/9/scope",
+            Some(&ir),
+            &[],
+            Some(query.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/scope",
+            Some(&ir),
+            &[],
+            Some(json!({"principals": ["key:x"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(v["detail"].as_str().unwrap().contains("`since`"), "{v}");
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/scope",
+            Some(&ir),
+            &[],
+            Some(json!({"since": since})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "no principal or source: {v}");
+
+    let mut body = query.clone();
+    body["encrypted"] = json!(true);
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/scope",
+            Some(&ir),
+            &[],
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["version"], 1);
+    let summary = &v["summary"];
+    assert_eq!(summary["source"], "access_log");
+    assert_eq!(summary["customers"], 2);
+    assert_eq!(summary["reveals"], 3);
+    assert_eq!(summary["encrypted"], true);
+    assert_eq!(summary["by_element"], json!({"name": 1, "email": 2}));
+    assert_eq!(summary["by_jurisdiction"], json!({"DE": 1, "US-TX": 1}));
+    assert_eq!(
+        summary["affected"],
+        json!([{"jurisdiction": "DE", "elements": ["email"], "count": 1},
+               {"jurisdiction": "US-TX", "elements": ["name", "email"], "count": 1}])
+    );
+
+    let (s, v) = api
+        .call(
+            Method::GET,
+            "/v1/incidents/1/scope",
+            Some(&reader),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["summary"], *summary);
+    let mut customers: Vec<Value> = v["customers"].as_array().unwrap().clone();
+    customers.sort_by_key(|c| c["id"].as_str().unwrap().to_owned());
+    let mut want = vec![
+        json!({"id": ids[1], "residency": {"country": "US", "subdivision": "US-TX"}, "elements": ["name", "email"]}),
+        json!({"id": ids[2], "residency": {"country": "DE"}, "elements": ["email"]}),
+    ];
+    want.sort_by_key(|c| c["id"].as_str().unwrap().to_owned());
+    assert_eq!(
+        customers, want,
+        "exactly the thief's customers in the window"
+    );
+    let text = v.to_string();
+    assert!(
+        !text.contains("example.com") && !text.contains("Name1"),
+        "no PII values: {text}"
+    );
+
+    // From a compromised asset: every customer, as the next version.
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/scope",
+            Some(&ir),
+            &[],
+            Some(json!({"asset": "crm"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["type"], "urn:bulwark:problem:unknown-asset");
+    std::fs::write(
+        api._tmp.path().join("data").join("assets.json"),
+        json!([{"name": "crm", "elements": ["email"], "customers": 5, "hosting": "SaaS", "owner": "sales"}]).to_string(),
+    )
+    .unwrap();
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/scope",
+            Some(&ir),
+            &[],
+            Some(json!({"asset": "crm", "since": since})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "an asset has no window: {v}");
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/scope",
+            Some(&ir),
+            &[],
+            Some(json!({"asset": "crn"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["known_assets"], json!(["crm"]));
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/scope",
+            Some(&ir),
+            &[],
+            Some(json!({"asset": "crm", "key_compromised": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["version"], 2);
+    assert_eq!(v["summary"]["source"], "asset");
+    assert_eq!(v["summary"]["customers"], 5);
+    assert_eq!(v["summary"]["by_element"], json!({"email": 5}));
+    let (s, v) = api
+        .call(
+            Method::GET,
+            "/v1/incidents/1/scope",
+            Some(&reader),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["version"], 2);
+    assert_eq!(v["summary"]["key_compromised"], true);
+    let mut got: Vec<String> = v["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["elements"], json!(["email"]));
+            c["id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    got.sort();
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!(got, all);
+}

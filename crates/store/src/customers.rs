@@ -1034,3 +1034,121 @@ pub(crate) fn delete_rows(main: &Connection, id: &str) -> Result<()> {
     main.execute("DELETE FROM customers WHERE id = ?1", [id])?;
     Ok(())
 }
+
+impl Store {
+    /// Reveals the same elements of many customers for one stated purpose (breach
+    /// notices) in one durable transaction: one access-log row per customer and one
+    /// ledger entry for the batch, committed before any plaintext is returned.
+    /// Customers erased since are skipped and returned apart. Any other refusal
+    /// (scope, lockdown) refuses the whole batch.
+    pub fn reveal_batch_blocking(
+        &self,
+        principal: &Principal,
+        purpose: &str,
+        ids: &[Uuid],
+        elements: &[DataElement],
+    ) -> Result<(Vec<Revealed>, Vec<Uuid>)> {
+        // Reading and decrypting is the bulk of the work and needs no lock: one
+        // slice per core, each on its own reader connection.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let per = ids.len().div_ceil(threads).max(1);
+        type Part = Result<(Vec<Revealed>, Vec<Uuid>, BTreeSet<u32>)>;
+        let parts: Vec<Part> = std::thread::scope(|s| {
+            let handles: Vec<_> = ids
+                .chunks(per)
+                .map(|slice| {
+                    s.spawn(move || -> Part {
+                        let mut revealed = Vec::with_capacity(slice.len());
+                        let mut missing = Vec::new();
+                        let mut versions = BTreeSet::new();
+                        let mut req = RevealRequest {
+                            principal: principal.clone(),
+                            purpose: Some(purpose.to_owned()),
+                            customer: Uuid::nil(),
+                            elements: elements.to_vec(),
+                            source: None,
+                        };
+                        for id in slice {
+                            req.customer = *id;
+                            match self.prepare_reveal(&req) {
+                                Ok((r, v)) => {
+                                    versions.extend(v);
+                                    revealed.push(r);
+                                }
+                                Err(StoreError::Denied(Denial::NotFound))
+                                | Err(StoreError::CustomerNotFound(_)) => missing.push(*id),
+                                Err(e) => return Err(e),
+                            }
+                        }
+                        Ok((revealed, missing, versions))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(StoreError::Corrupt("reveal worker panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        let mut revealed = Vec::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        let mut versions = BTreeSet::new();
+        for p in parts {
+            let (r, m, v) = p?;
+            revealed.extend(r);
+            missing.extend(m);
+            versions.extend(v);
+        }
+        if revealed.is_empty() {
+            return Ok((revealed, missing));
+        }
+        let break_glass = principal.scopes.allows(Scope::VaultBreakGlass);
+        let who = principal.id.clone();
+        let purpose = purpose.to_owned();
+        let revealed = self
+            .writer()
+            .submit(move |ctx| {
+                let settings = ctx.settings()?;
+                if settings.lockdown && !break_glass {
+                    return Err(StoreError::Denied(Denial::Lockdown));
+                }
+                if let Some(v) = versions.iter().find(|v| **v < settings.min_decryption_version) {
+                    return Err(StoreError::Denied(Denial::BelowMinimumVersion {
+                        version: *v,
+                        min: settings.min_decryption_version,
+                    }));
+                }
+                let mut first = None;
+                for r in revealed.iter_mut() {
+                    let access = NewAccess {
+                        principal: who.clone(),
+                        action: "reveal",
+                        purpose: Some(purpose.clone()),
+                        customer: Some(r.customer),
+                        elements: codes(r.fields.keys().copied()),
+                        outcome: AccessOutcome::Allowed,
+                        reason: None,
+                        source: None,
+                        result_count: None,
+                    };
+                    r.access_id = access_log::record(ctx, &access)?;
+                    first.get_or_insert(r.access_id);
+                }
+                let last = revealed.last().map(|r| r.access_id);
+                ctx.ledger(
+                    &who,
+                    "vault.reveal.batch",
+                    "customers",
+                    serde_json::json!({"count": revealed.len(), "first_access_id": first, "last_access_id": last, "purpose": purpose}),
+                )?;
+                Ok(revealed)
+            })
+            .wait_blocking()?;
+        Ok((revealed, missing))
+    }
+}

@@ -48,6 +48,22 @@ pub enum StoreError {
     VersionsRemain(u64, u32),
     #[error("data element {0} cannot be stored: {1}")]
     ElementRefused(DataElement, &'static str),
+    #[error("notices: {0}")]
+    Notice(String),
+    /// Asset names are system names from the operator's inventory, not personal data.
+    #[error("{}", unknown_asset(.name, .known))]
+    UnknownAsset { name: String, known: Vec<String> },
+}
+
+fn unknown_asset(name: &str, known: &[String]) -> String {
+    if known.is_empty() {
+        format!("no asset named `{name}`: the asset inventory is empty (add systems with `bulwark assets add`)")
+    } else {
+        format!(
+            "no asset named `{name}` in the inventory; known: {}",
+            known.join(", ")
+        )
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -167,6 +167,69 @@ CREATE TABLE IF NOT EXISTS incident_updates (
 );
 CREATE INDEX IF NOT EXISTS incident_updates_incident ON incident_updates (incident_id, id);
 
+-- Notices to individuals. A version is one render of an incident's letters:
+-- the facts and the template files it used (so approval fixes the wording),
+-- and one stencil per letter shape (no personal data: stand-ins for name and
+-- code). Each outbox row is one letter to one customer on one channel; its
+-- personal values (name, address, enrolment code) are sealed under a
+-- root-derived key bound to the row's identity.
+CREATE TABLE IF NOT EXISTS notice_versions (
+    incident_id   INTEGER NOT NULL,
+    version       INTEGER NOT NULL,
+    created_ms    INTEGER NOT NULL,
+    created_by    TEXT NOT NULL,
+    scope_version INTEGER NOT NULL,
+    notice_date   TEXT NOT NULL,
+    facts         TEXT NOT NULL,
+    templates     TEXT NOT NULL,
+    digest        TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    approved_by   TEXT,
+    approved_ms   INTEGER,
+    report        TEXT NOT NULL,
+    PRIMARY KEY (incident_id, version)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS notice_stencils (
+    incident_id  INTEGER NOT NULL,
+    version      INTEGER NOT NULL,
+    stencil      INTEGER NOT NULL,
+    jurisdiction TEXT NOT NULL,
+    language     TEXT NOT NULL,
+    template     TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    text         TEXT NOT NULL,
+    html         TEXT NOT NULL,
+    PRIMARY KEY (incident_id, version, stencil)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS outbox (
+    id           INTEGER PRIMARY KEY,
+    incident_id  INTEGER NOT NULL,
+    version      INTEGER NOT NULL,
+    customer_id  TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    stencil      INTEGER NOT NULL,
+    jurisdiction TEXT NOT NULL,
+    personal     BLOB NOT NULL,
+    state        TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    next_ms      INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    sent_ms      INTEGER,
+    message_id   TEXT,
+    UNIQUE (incident_id, customer_id, channel, version)
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_ms);
+
+CREATE TABLE IF NOT EXISTS remedy_codes (
+    incident_id INTEGER NOT NULL,
+    code        TEXT NOT NULL,
+    customer_id TEXT,
+    PRIMARY KEY (incident_id, code)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS remedy_codes_customer ON remedy_codes (incident_id, customer_id) WHERE customer_id IS NOT NULL;
+
 CREATE TABLE IF NOT EXISTS scope_snapshots (
     incident_id INTEGER NOT NULL,
     version     INTEGER NOT NULL,

@@ -1,15 +1,24 @@
-//! Who was affected, from the access log: every customer a principal (or source
-//! address) actually revealed in a window, with the elements revealed and where
-//! the customer lives. Refused reveals and lookups expose no PII and do not count.
+//! Who was affected, and with what:
+//! - from the access log: every customer a principal (or source address)
+//!   actually revealed in a window, with the elements revealed and where the
+//!   customer lives. Refused reveals and lookups expose no PII and do not count;
+//! - from a compromised system in the asset inventory (`assets.json`): every
+//!   vault customer whose data that system held (see [`Store::scope_from_asset`]).
+//!
+//! [`ScopeResult::summary`] turns either into the counts an incident's scope
+//! snapshot records (the CLI and the API write the same shape), and
+//! [`Store::scope_snapshot`] reads a snapshot back without any PII value.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bulwark_incident::Asset;
 use bulwark_model::{DataElement, Residency};
-use rusqlite::params;
-use serde::Serialize;
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use crate::error::Result;
-use crate::{Store, StoreError};
+use crate::{Pending, Store, StoreError};
 
 #[derive(Debug, Clone, Default)]
 pub struct ScopeQuery {
@@ -90,5 +99,284 @@ impl Store {
             }
             Ok(ScopeResult { customers, reveals, by_element })
         })
+    }
+}
+
+/// What a scope was computed from; recorded as the snapshot summary's `source`
+/// and `query`.
+#[derive(Debug, Clone)]
+pub enum ScopeBasis {
+    /// The vault's access log (`source: "access_log"`).
+    AccessLog(ScopeQuery),
+    /// A compromised system from the asset inventory (`source: "asset"`).
+    Asset(Asset),
+    /// An imported export of a compromised system (`source: "import"`), taken at `at_ms`.
+    Import {
+        elements: BTreeSet<DataElement>,
+        at_ms: i64,
+    },
+}
+
+impl ScopeBasis {
+    fn source(&self) -> &'static str {
+        match self {
+            ScopeBasis::AccessLog(_) => "access_log",
+            ScopeBasis::Asset(_) => "asset",
+            ScopeBasis::Import { .. } => "import",
+        }
+    }
+
+    fn query(&self) -> serde_json::Value {
+        match self {
+            ScopeBasis::AccessLog(q) => serde_json::json!({
+                "principals": q.principals, "sources": q.sources, "since_ms": q.since_ms, "until_ms": q.until_ms,
+            }),
+            ScopeBasis::Asset(a) => serde_json::json!({
+                "asset": a.name, "elements": a.elements, "declared_customers": a.customers,
+            }),
+            ScopeBasis::Import { elements, at_ms } => serde_json::json!({
+                "principals": [], "sources": [], "since_ms": at_ms, "until_ms": at_ms, "elements": elements,
+            }),
+        }
+    }
+}
+
+/// The counts of a scope, as stored in an incident's scope snapshot (`summary`)
+/// and answered by the API. No customer ids and no PII: counts, elements and
+/// jurisdiction codes only.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeSummary {
+    pub query: serde_json::Value,
+    /// `access_log`, `asset` or `import`.
+    pub source: &'static str,
+    /// Affected customers, including those whose residency is unknown.
+    pub customers: usize,
+    pub reveals: u64,
+    /// Customers per exposed element.
+    pub by_element: BTreeMap<DataElement, u64>,
+    /// Customers per jurisdiction (subdivision when known, else country).
+    pub by_jurisdiction: BTreeMap<String, u64>,
+    /// Jurisdiction × element-combination groups (`bulwark_law::aggregate`):
+    /// the `affected` of an obligations scenario.
+    pub affected: Vec<bulwark_law::Affected>,
+    /// Customers erased since (no residency, so in no jurisdiction group).
+    pub residency_unknown: usize,
+    pub encrypted: bool,
+    pub key_compromised: bool,
+}
+
+impl ScopeResult {
+    /// The snapshot summary of this result: counts by element, by jurisdiction
+    /// and by jurisdiction × element combination.
+    pub fn summary(
+        &self,
+        basis: &ScopeBasis,
+        encrypted: bool,
+        key_compromised: bool,
+    ) -> ScopeSummary {
+        let known: Vec<(String, Vec<DataElement>)> = self
+            .customers
+            .iter()
+            .filter_map(|c| {
+                c.residency.as_ref().map(|r| {
+                    (
+                        bulwark_law::jurisdiction_of(r),
+                        c.elements.iter().copied().collect(),
+                    )
+                })
+            })
+            .collect();
+        let residency_unknown = self.customers.len() - known.len();
+        let affected =
+            bulwark_law::aggregate(known.iter().map(|(j, e)| (j.as_str(), e.as_slice())));
+        let mut by_jurisdiction: BTreeMap<String, u64> = BTreeMap::new();
+        for g in &affected {
+            *by_jurisdiction.entry(g.jurisdiction.clone()).or_default() += g.count;
+        }
+        ScopeSummary {
+            query: basis.query(),
+            source: basis.source(),
+            customers: self.customers.len(),
+            reveals: self.reveals,
+            by_element: self.by_element.clone(),
+            by_jurisdiction,
+            affected,
+            residency_unknown,
+            encrypted,
+            key_compromised,
+        }
+    }
+}
+
+/// One customer of a stored scope snapshot: id, residency and exposed elements;
+/// never a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopedCustomer {
+    pub id: String,
+    pub residency: Option<Residency>,
+    pub elements: BTreeSet<DataElement>,
+}
+
+/// A stored scope snapshot of an incident.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeSnapshot {
+    pub incident: u64,
+    pub version: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub summary: serde_json::Value,
+    pub customers: Vec<ScopedCustomer>,
+}
+
+impl Store {
+    /// The asset inventory (`assets.json` in the data directory; none yet is empty).
+    pub fn assets(&self) -> Result<Vec<Asset>> {
+        let path = self.dir().root.join("assets.json");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })
+            }
+        };
+        serde_json::from_str(&text).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "{}: {}",
+                path.display(),
+                crate::describe_json_error(&e)
+            ))
+        })
+    }
+
+    /// One asset of the inventory by name; an unknown name is refused with the known ones.
+    pub fn asset(&self, name: &str) -> Result<Asset> {
+        let all = self.assets()?;
+        let known: Vec<String> = all.iter().map(|a| a.name.clone()).collect();
+        all.into_iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| StoreError::UnknownAsset {
+                name: name.to_owned(),
+                known,
+            })
+    }
+
+    /// Scope of a compromised system: every vault customer whose data `asset`
+    /// held, with residency from the vault and `reveals` 0.
+    ///
+    /// Which customers and elements: the asset's elements, intersected per
+    /// customer with the elements the vault holds for that customer (a card
+    /// processor did not hold a card for a customer without one). An asset
+    /// element the vault holds for *no* customer (e.g. purchase history kept
+    /// only in the shop system) is one the vault cannot tell anything about, so
+    /// it is counted as exposed for every customer rather than dropped: scope may
+    /// be overstated, never silently understated. A customer left with no element
+    /// is not affected. Customers erased before this runs are not in the vault
+    /// and so not in scope.
+    pub fn scope_from_asset(&self, asset: &Asset) -> Result<ScopeResult> {
+        let codes: Vec<&str> = asset.elements.iter().map(|e| e.code()).collect();
+        let codes = serde_json::to_string(&codes).unwrap_or_default();
+        let mut customers = self.read(|c| {
+            // One indexed probe of customer_fields (customer_id, element) per customer.
+            let mut stmt = c.prepare_cached(
+                "SELECT c.id, c.country, c.subdivision,
+                        (SELECT group_concat(f.element) FROM customer_fields f
+                         WHERE f.customer_id = c.id AND f.element IN (SELECT value FROM json_each(?1)))
+                 FROM customers c ORDER BY c.id",
+            )?;
+            let mut rows = stmt.query([codes])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let held: Option<String> = r.get(3)?;
+                out.push(AffectedCustomer {
+                    id: r.get(0)?,
+                    residency: Some(Residency {
+                        country: r.get(1)?,
+                        subdivision: r.get(2)?,
+                    }),
+                    elements: held
+                        .as_deref()
+                        .unwrap_or("")
+                        .split(',')
+                        .filter_map(|c| c.parse().ok())
+                        .collect(),
+                    reveals: 0,
+                });
+            }
+            Ok(out)
+        })?;
+        let tracked: BTreeSet<DataElement> = customers
+            .iter()
+            .flat_map(|c| c.elements.iter().copied())
+            .collect();
+        let untracked: Vec<DataElement> = asset.elements.difference(&tracked).copied().collect();
+        let mut by_element: BTreeMap<DataElement, u64> = BTreeMap::new();
+        customers.retain_mut(|c| {
+            c.elements.extend(untracked.iter().copied());
+            for e in &c.elements {
+                *by_element.entry(*e).or_default() += 1;
+            }
+            !c.elements.is_empty()
+        });
+        Ok(ScopeResult {
+            customers,
+            reveals: 0,
+            by_element,
+        })
+    }
+
+    /// Saves `result` as the next scope snapshot of incident `id` (summary from
+    /// [`ScopeResult::summary`]). Returns the version.
+    pub fn save_scope(
+        &self,
+        id: u64,
+        result: &ScopeResult,
+        summary: &ScopeSummary,
+        actor: &str,
+    ) -> Result<Pending<u32>> {
+        let encode = |what: &str, e: serde_json::Error| {
+            StoreError::Corrupt(format!("the scope {what} could not be encoded: {e}"))
+        };
+        let summary = serde_json::to_value(summary).map_err(|e| encode("summary", e))?;
+        let customers =
+            serde_json::to_value(&result.customers).map_err(|e| encode("customers", e))?;
+        Ok(self.save_scope_snapshot(id, summary, customers, actor))
+    }
+
+    /// The newest scope snapshot of incident `id` (customers without `reveals`),
+    /// or `None` when it has none (or does not exist).
+    pub fn scope_snapshot(&self, id: u64) -> Result<Option<ScopeSnapshot>> {
+        let row: Option<(u32, i64, String, String, String)> = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT version, at_ms, actor, summary, customers FROM scope_snapshots
+                 WHERE incident_id = ?1 ORDER BY version DESC LIMIT 1",
+                [id as i64],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?)
+        })?;
+        let Some((version, at_ms, actor, summary, customers)) = row else {
+            return Ok(None);
+        };
+        let corrupt = |what: &str, e: serde_json::Error| {
+            StoreError::Corrupt(format!(
+                "scope v{version} of incident {id}: {what}: {}",
+                crate::describe_json_error(&e)
+            ))
+        };
+        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000).map_err(
+            |_| StoreError::Corrupt(format!("scope v{version} of incident {id}: bad time")),
+        )?;
+        Ok(Some(ScopeSnapshot {
+            incident: id,
+            version,
+            at,
+            actor,
+            summary: serde_json::from_str(&summary).map_err(|e| corrupt("summary", e))?,
+            customers: serde_json::from_str(&customers).map_err(|e| corrupt("customers", e))?,
+        }))
     }
 }

@@ -164,3 +164,170 @@ fn scope_is_exactly_what_the_principal_revealed_in_the_window() {
 fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
+
+fn write_assets(f: &Fixture, assets: serde_json::Value) {
+    std::fs::write(f.dir.join("assets.json"), assets.to_string()).unwrap();
+}
+
+fn asset(name: &str, elements: &[DataElement]) -> bulwark_incident::Asset {
+    bulwark_incident::Asset {
+        name: name.into(),
+        elements: elements.iter().copied().collect(),
+        customers: 3,
+        hosting: "AWS eu-west-1".into(),
+        owner: "ops".into(),
+    }
+}
+
+fn by_id(r: &bulwark_store::ScopeResult) -> Vec<(String, Vec<DataElement>, String)> {
+    let mut out: Vec<_> = r
+        .customers
+        .iter()
+        .map(|c| {
+            let res = c.residency.as_ref().unwrap();
+            (
+                c.id.clone(),
+                c.elements.iter().copied().collect(),
+                res.subdivision
+                    .clone()
+                    .unwrap_or_else(|| res.country.clone()),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn scope_from_asset_is_every_vault_customer_with_the_assets_elements() {
+    use DataElement::*;
+    let f = fixture();
+    let mk = |country: &str, sub: Option<&str>, fields: serde_json::Value| {
+        f.store
+            .create_customer(
+                &customer(
+                    json!({"residency": {"country": country, "subdivision": sub}, "fields": fields}),
+                ),
+                &principal(&["vault:write"]),
+            )
+            .unwrap()
+            .wait_blocking()
+            .unwrap()
+            .to_string()
+    };
+    let ca = mk(
+        "US",
+        Some("US-CA"),
+        json!({"email": "ca@example.com", "name": "A", "card_number": "4111111111111111"}),
+    );
+    let de = mk("DE", None, json!({"email": "de@example.de", "name": "B"}));
+    let fr = mk("FR", None, json!({"email": "fr@example.fr", "name": "C"}));
+
+    // Every customer holds every element of the asset: all of them, with exactly those.
+    let crm = asset("crm", &[Email, Name]);
+    let r = f.store.scope_from_asset(&crm).unwrap();
+    let mut want = vec![
+        (ca.clone(), vec![Name, Email], "US-CA".to_string()),
+        (de.clone(), vec![Name, Email], "DE".to_string()),
+        (fr.clone(), vec![Name, Email], "FR".to_string()),
+    ];
+    want.sort();
+    assert_eq!(by_id(&r), want);
+    assert_eq!(r.reveals, 0);
+    assert_eq!(r.by_element[&Email], 3);
+    assert_eq!(r.by_element[&Name], 3);
+    assert!(r.customers.iter().all(|c| c.reveals == 0));
+
+    // Per customer, narrowed to what the vault holds for them: only the carded customer
+    // had a card in the payments system...
+    let payments = asset("payments", &[CardNumber, Name]);
+    let r = f.store.scope_from_asset(&payments).unwrap();
+    let mut want = vec![
+        (ca.clone(), vec![Name, CardNumber], "US-CA".to_string()),
+        (de.clone(), vec![Name], "DE".to_string()),
+        (fr.clone(), vec![Name], "FR".to_string()),
+    ];
+    want.sort();
+    assert_eq!(by_id(&r), want);
+    let cards = f
+        .store
+        .scope_from_asset(&asset("cards", &[CardNumber]))
+        .unwrap();
+    assert_eq!(
+        by_id(&cards),
+        vec![(ca.clone(), vec![CardNumber], "US-CA".to_string())],
+        "customers with none of the asset's elements are not affected"
+    );
+    // ...but an element the vault holds for no one cannot be narrowed: everyone has it.
+    let shop = asset("shop", &[Email, PurchaseHistory]);
+    let r = f.store.scope_from_asset(&shop).unwrap();
+    assert_eq!(r.customers.len(), 3);
+    assert!(r
+        .customers
+        .iter()
+        .all(|c| c.elements == [Email, PurchaseHistory].into_iter().collect()));
+    assert_eq!(r.by_element[&PurchaseHistory], 3);
+
+    // The summary: counts by element, by jurisdiction, and per jurisdiction × elements.
+    let s = r.summary(&bulwark_store::ScopeBasis::Asset(shop), true, false);
+    assert_eq!(s.source, "asset");
+    assert_eq!(s.customers, 3);
+    assert_eq!(s.residency_unknown, 0);
+    assert_eq!(
+        s.by_jurisdiction,
+        [
+            ("DE".to_string(), 1),
+            ("FR".to_string(), 1),
+            ("US-CA".to_string(), 1)
+        ]
+        .into_iter()
+        .collect()
+    );
+    assert_eq!(s.affected.len(), 3);
+    assert!(s
+        .affected
+        .iter()
+        .all(|g| g.elements == vec![Email, PurchaseHistory] && g.count == 1));
+    let v = serde_json::to_value(&s).unwrap();
+    assert_eq!(v["query"]["asset"], "shop");
+    assert_eq!(v["encrypted"], true);
+
+    // An erased customer is no longer in the vault, so not in an asset's scope.
+    f.store
+        .erase_customer(fr.parse().unwrap(), &principal(&["vault:write"]))
+        .wait_blocking()
+        .unwrap();
+    assert_eq!(f.store.scope_from_asset(&crm).unwrap().customers.len(), 2);
+}
+
+#[test]
+fn assets_are_found_by_name_and_unknown_names_are_refused_with_the_known_ones() {
+    let f = fixture();
+    match f.store.asset("crm") {
+        Err(bulwark_store::StoreError::UnknownAsset { known, .. }) => assert!(known.is_empty()),
+        other => panic!("an empty inventory: {other:?}"),
+    }
+    write_assets(
+        &f,
+        json!([
+            {"name": "crm", "elements": ["email", "name"], "customers": 10, "hosting": "SaaS", "owner": "sales"},
+            {"name": "orders-db", "elements": ["postal_address"], "customers": 5, "hosting": "AWS", "owner": "ops"}
+        ]),
+    );
+    let a = f.store.asset("orders-db").unwrap();
+    assert_eq!(
+        a.elements,
+        [DataElement::PostalAddress].into_iter().collect()
+    );
+    let e = f.store.asset("crn").unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("`crn`") && msg.contains("crm, orders-db"),
+        "{msg}"
+    );
+    std::fs::write(f.dir.join("assets.json"), "{not json").unwrap();
+    assert!(matches!(
+        f.store.asset("crm"),
+        Err(bulwark_store::StoreError::Corrupt(_))
+    ));
+}

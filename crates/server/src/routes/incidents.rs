@@ -10,11 +10,11 @@ use crate::auth::Caller;
 use crate::problem::Problem;
 use crate::AppState;
 
-fn body<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, Problem> {
+pub(super) fn body<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, Problem> {
     serde_json::from_slice(b).map_err(|e| Problem::malformed_json(&e))
 }
 
-fn id(raw: &str) -> Result<u64, Problem> {
+pub(super) fn id(raw: &str) -> Result<u64, Problem> {
     raw.parse()
         .map_err(|_| Problem::not_found("no such incident"))
 }

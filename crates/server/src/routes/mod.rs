@@ -5,6 +5,7 @@ mod customers;
 mod events;
 mod incidents;
 mod keys;
+mod scope;
 mod updates;
 mod vault;
 
@@ -77,6 +78,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/incidents/{id}/tasks/{key}", post(incidents::task))
         .route("/v1/incidents/{id}/report", get(incidents::report))
+        .route(
+            "/v1/incidents/{id}/scope",
+            get(scope::latest).post(scope::compute),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(log_request))

@@ -1,0 +1,543 @@
+//! `bulwark notices`: render an incident's letters into the outbox, approve a
+//! version (legal), send by SMTP exactly once, print (PDF + mail merge), status.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use bulwark_law::evaluate;
+use bulwark_notice::{letter_pdf, mail_merge, DraftContext, NoticeFacts, Renderer, TemplateSet};
+use bulwark_store::{Channels, RenderNotices, SendOutcome, Store};
+use clap::{Args, Subcommand, ValueEnum};
+use lettre::message::{header::MessageId, Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Message, SmtpTransport, Transport};
+
+use crate::{operator, secrets, DataDirArg};
+
+#[derive(Subcommand)]
+pub enum NoticesCmd {
+    /// Render the incident's letters (from its newest scope) as a new notice version awaiting approval.
+    Render(RenderArgs),
+    /// Approve a notice version; only a person in the incident's legal role may.
+    Approve {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long)]
+        incident: u64,
+        #[arg(long)]
+        version: u32,
+        /// Who approves (must hold the legal role on the incident; default $USER).
+        #[arg(long = "as")]
+        approver: Option<String>,
+    },
+    /// Deliver approved e-mail notices over SMTP; resumable, never sends a letter twice.
+    Send(SendArgs),
+    /// Write approved print notices: one PDF per letter and a mail-merge CSV.
+    Print {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long)]
+        incident: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Versions, and letters by state.
+    Status {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long)]
+        incident: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import enrolment codes (one per line) for the remedy offered in the letters.
+    Codes {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long)]
+        incident: u64,
+        file: PathBuf,
+    },
+    /// Record a bounce reported after delivery.
+    Bounce {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long)]
+        incident: u64,
+        /// The notice's outbox id (from its Message-ID bulwark.<incident>.<version>.<id>).
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ChannelArg {
+    Email,
+    Print,
+    Both,
+}
+
+#[derive(Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    dir: DataDirArg,
+    #[arg(long)]
+    incident: u64,
+    /// The notice facts (TOML; see templates/notices/README.md).
+    #[arg(long)]
+    facts: PathBuf,
+    /// email (print for customers without one), print, or both.
+    #[arg(long, value_enum, default_value = "email")]
+    channel: ChannelArg,
+    /// Date printed on the letters (YYYY-MM-DD, default today).
+    #[arg(long)]
+    notice_date: Option<String>,
+    /// Letter customers already notified under an approved version again (a corrected notice).
+    #[arg(long)]
+    reissue: bool,
+    /// Also write the regulator / card-brand / bureau drafts (Markdown) into this directory.
+    #[arg(long)]
+    drafts_out: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    dir: DataDirArg,
+    /// Only this incident's notices (default: every approved version).
+    #[arg(long)]
+    incident: Option<u64>,
+    /// SMTP server as host:port.
+    #[arg(long, env = "BULWARK_SMTP", default_value = "127.0.0.1:25")]
+    smtp: String,
+    /// none (loopback relays only), starttls, or tls (implicit TLS, port 465).
+    #[arg(long, default_value = "starttls")]
+    security: String,
+    #[arg(long, env = "BULWARK_SMTP_USER")]
+    smtp_user: Option<String>,
+    /// The password is read from this environment variable, never from the command line.
+    #[arg(long, default_value = "BULWARK_SMTP_PASSWORD")]
+    smtp_password_env: String,
+    /// Sender address, e.g. `Example Shop <privacy@shop.example>`.
+    #[arg(long, env = "BULWARK_SMTP_FROM")]
+    from: String,
+    /// At most this many messages per second.
+    #[arg(long, default_value_t = 10.0)]
+    rate: f64,
+    /// Attempts before a transiently failing letter is marked failed.
+    #[arg(long, default_value_t = 8)]
+    max_attempts: u32,
+    /// First retry delay in seconds (doubles per attempt, capped at one hour).
+    #[arg(long, default_value_t = 60)]
+    retry_after: u64,
+    /// Release letters left `unknown` by a crashed sender for another attempt
+    /// (only after checking the mail server's log that they were not delivered).
+    #[arg(long)]
+    retry_unknown: bool,
+    /// Stop after this many messages.
+    #[arg(long)]
+    limit: Option<u64>,
+}
+
+pub fn notices(c: NoticesCmd) -> anyhow::Result<ExitCode> {
+    match c {
+        NoticesCmd::Render(a) => render(a),
+        NoticesCmd::Approve {
+            dir,
+            incident,
+            version,
+            approver,
+        } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            let op = operator();
+            let approver = approver.unwrap_or_else(|| op.name.clone());
+            store.approve_notices(incident, version, &approver, &op.id)?;
+            println!("notice version {version} of incident {incident} approved by {approver}; `bulwark notices send` delivers it");
+            Ok(ExitCode::SUCCESS)
+        }
+        NoticesCmd::Send(a) => send(a),
+        NoticesCmd::Print { dir, incident, out } => print(&dir, incident, &out),
+        NoticesCmd::Status {
+            dir,
+            incident,
+            json,
+        } => status(&dir, incident, json),
+        NoticesCmd::Codes {
+            dir,
+            incident,
+            file,
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let codes: Vec<String> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let store = Store::open(&dir.data_dir, None)?;
+            let n = store.import_remedy_codes(incident, codes, &operator().id)?;
+            println!("{n} new enrolment codes in the pool of incident {incident}");
+            Ok(ExitCode::SUCCESS)
+        }
+        NoticesCmd::Bounce {
+            dir,
+            incident,
+            id,
+            reason,
+        } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            store.outbox_bounce(incident, id, &reason, &operator().id)?;
+            println!("notice {id} recorded as bounced");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The shipped templates with `<data-dir>/templates/notices/` on top.
+pub(crate) fn templates(dir: &Path) -> anyhow::Result<TemplateSet> {
+    let local = dir.join("templates").join("notices");
+    let mut set = TemplateSet::builtin();
+    if local.is_dir() {
+        let files = crate::files::read_tree(&local, &["j2", "toml"])?;
+        let prefix = local.display().to_string();
+        set = set.with_overrides(files.into_iter().map(|(p, t)| {
+            let rel = p
+                .strip_prefix(&prefix)
+                .unwrap_or(&p)
+                .trim_start_matches(['/', '\\'])
+                .to_owned();
+            (rel, t)
+        }));
+    }
+    Ok(set)
+}
+
+fn today() -> String {
+    time::OffsetDateTime::now_utc().date().to_string()
+}
+
+fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&a.facts)
+        .with_context(|| format!("reading {}", a.facts.display()))?;
+    let facts =
+        NoticeFacts::from_toml(&text).with_context(|| format!("in {}", a.facts.display()))?;
+    let templates = templates(&a.dir.data_dir)?;
+    let catalogue = crate::cmd_law::catalogue(&a.dir)?;
+    let scenario = crate::cmd_law::incident_scenario(&a.dir, a.incident)?;
+    let evaluation = evaluate(&catalogue, &scenario)?;
+    let notice_date = a.notice_date.unwrap_or_else(today);
+    let store = Store::open(&a.dir.data_dir, Some(&secrets::unlock()?))?;
+    let started = Instant::now();
+    let report = store.render_notices(&RenderNotices {
+        incident: a.incident,
+        facts: facts.clone(),
+        templates: templates.clone(),
+        evaluation: evaluation.clone(),
+        notice_date: notice_date.clone(),
+        channels: match a.channel {
+            ChannelArg::Email => Channels::Email,
+            ChannelArg::Print => Channels::Print,
+            ChannelArg::Both => Channels::Both,
+        },
+        actor: operator(),
+        reissue: a.reissue,
+    })?;
+    let elapsed = started.elapsed();
+    if let Some(out) = &a.drafts_out {
+        let renderer = Renderer::new(&templates)?;
+        let mut elements: Vec<_> = scenario
+            .affected
+            .iter()
+            .flat_map(|g| g.elements.iter().copied())
+            .collect();
+        elements.sort();
+        elements.dedup();
+        let drafts = renderer.drafts(
+            &evaluation.obligations,
+            &facts,
+            &DraftContext {
+                aware_at: scenario
+                    .aware_at
+                    .format(&time::format_description::well_known::Rfc3339)?,
+                notice_date: notice_date.clone(),
+                total: report.customers,
+                elements,
+                encrypted: scenario.encrypted,
+                key_compromised: scenario.key_compromised,
+            },
+        )?;
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        for d in &drafts {
+            let p = out.join(&d.file_name);
+            std::fs::write(&p, &d.markdown).with_context(|| format!("writing {}", p.display()))?;
+        }
+        eprintln!("{} drafts written to {}", drafts.len(), out.display());
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!(
+            "notice version {} of incident {} (scope v{}): {} e-mail and {} print letters queued from {} customers in {:.2?}",
+            report.version, report.incident, report.scope_version, report.queued_email, report.queued_print, report.customers, elapsed
+        );
+        println!(
+            "  skipped: {} already notified, {} erased since the scope, {} without contact details; {} letter shapes",
+            report.already_notified, report.erased, report.no_contact, report.stencils
+        );
+        if report.refused_total > 0 {
+            println!("  REFUSED {} letters (not queued):", report.refused_total);
+            for g in &report.refused {
+                println!(
+                    "    {:<8} {:>8}  {}",
+                    g.jurisdiction,
+                    g.count,
+                    g.problems.join("; ")
+                );
+            }
+        }
+        println!("  templates sha256 {}", report.digest);
+        println!("Nothing is sent until the legal role approves: bulwark notices approve --incident {} --version {}", report.incident, report.version);
+        println!("\n{}", bulwark_law::DISCLAIMER);
+    }
+    Ok(if report.refused_total > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Removes the recipient's address and name from a server's reply before it is stored.
+fn scrub(msg: &str, email: Option<&str>, name: Option<&str>) -> String {
+    let mut s = msg.to_owned();
+    for v in [email, name].into_iter().flatten().filter(|v| v.len() > 2) {
+        s = s.replace(v, "<recipient>");
+    }
+    s.chars().take(300).collect()
+}
+
+fn transport(a: &SendArgs) -> anyhow::Result<SmtpTransport> {
+    let (host, port) = a
+        .smtp
+        .rsplit_once(':')
+        .context("--smtp must be host:port")?;
+    let port: u16 = port.parse().context("--smtp port")?;
+    let builder = match a.security.as_str() {
+        "none" => SmtpTransport::builder_dangerous(host),
+        "starttls" => SmtpTransport::starttls_relay(host).context("STARTTLS setup")?,
+        "tls" => SmtpTransport::relay(host).context("TLS setup")?,
+        other => bail!("--security must be none, starttls or tls, not `{other}`"),
+    };
+    let mut builder = builder.port(port).timeout(Some(Duration::from_secs(30)));
+    if let Some(user) = &a.smtp_user {
+        let pass = std::env::var(&a.smtp_password_env)
+            .with_context(|| format!("--smtp-user is set but {} is not", a.smtp_password_env))?;
+        builder = builder.credentials(Credentials::new(user.clone(), pass));
+    }
+    Ok(builder.build())
+}
+
+fn send(a: SendArgs) -> anyhow::Result<ExitCode> {
+    let from: Mailbox = a.from.parse().context("--from is not a valid address")?;
+    let domain = from.email.domain().to_owned();
+    let store = Store::open(&a.dir.data_dir, Some(&secrets::unlock()?))?;
+    // One sender at a time: recovery below would otherwise mark another
+    // sender's in-flight letters unknown.
+    let lock_path = a.dir.data_dir.join("outbox.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        bail!("another `bulwark notices send` is running on this data directory");
+    }
+    let unknown = store.outbox_recover()?;
+    if unknown > 0 {
+        eprintln!("{unknown} letter(s) were in flight when the last sender stopped; they are marked unknown and will not be resent automatically (check the mail server log, then `--retry-unknown`)");
+    }
+    if a.retry_unknown {
+        let Some(id) = a.incident else {
+            bail!("--retry-unknown needs --incident")
+        };
+        let n = store.outbox_retry_unknown(id, &operator().id)?;
+        eprintln!("{n} unknown letter(s) released for another attempt");
+    }
+    let mailer = transport(&a)?;
+    let pace = if a.rate > 0.0 {
+        Duration::from_secs_f64(1.0 / a.rate)
+    } else {
+        Duration::ZERO
+    };
+    let (mut sent, mut retried, mut failed) = (0u64, 0u64, 0u64);
+    let mut next = Instant::now();
+    loop {
+        if a.limit.is_some_and(|l| sent + failed >= l) {
+            break;
+        }
+        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        let Some(c) = store.outbox_claim("email", a.incident, now_ms)? else {
+            break;
+        };
+        let wait = next.saturating_duration_since(Instant::now());
+        std::thread::sleep(wait);
+        next = Instant::now() + pace;
+        let to_email = c.to_email.clone().unwrap_or_default();
+        let outcome = match build(&c, &from, &domain) {
+            Err(e) => SendOutcome::Failed {
+                error: format!("cannot build the message: {e}"),
+            },
+            Ok(msg) => match mailer.send(&msg) {
+                Ok(_) => SendOutcome::Sent,
+                Err(e) => {
+                    let error = scrub(&e.to_string(), Some(&to_email), c.to_name.as_deref());
+                    if e.is_permanent() {
+                        SendOutcome::Bounced { error }
+                    } else if c.attempts >= a.max_attempts {
+                        SendOutcome::Failed { error }
+                    } else {
+                        let delay = a
+                            .retry_after
+                            .saturating_mul(1 << (c.attempts - 1).min(16))
+                            .min(3600);
+                        SendOutcome::Retry {
+                            error,
+                            next_ms: now_ms + (delay as i64) * 1000,
+                        }
+                    }
+                }
+            },
+        };
+        match &outcome {
+            SendOutcome::Sent => sent += 1,
+            SendOutcome::Retry { .. } => retried += 1,
+            _ => failed += 1,
+        }
+        store.outbox_mark(c.id, outcome, Some(c.message_id.clone()))?;
+    }
+    println!("{sent} sent, {retried} to retry later, {failed} failed or bounced");
+    if let Some(id) = a.incident {
+        let counts = store.outbox_counts(id)?;
+        let waiting = counts.get("retry").copied().unwrap_or(0);
+        if waiting > 0 {
+            println!(
+                "{waiting} letter(s) wait for a retry; run `bulwark notices send` again later"
+            );
+        }
+    }
+    drop(lock);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn build(c: &bulwark_store::Claimed, from: &Mailbox, domain: &str) -> anyhow::Result<Message> {
+    let email = c.to_email.as_deref().context("no e-mail address")?;
+    let to = Mailbox::new(
+        c.to_name.clone(),
+        email
+            .parse()
+            .context("the recipient address is not valid")?,
+    );
+    Ok(Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(c.letter.subject.clone())
+        .header(MessageId::from(format!("<{}@{domain}>", c.message_id)))
+        .multipart(MultiPart::alternative_plain_html(
+            c.letter.text.clone(),
+            c.letter.html.clone(),
+        ))?)
+}
+
+fn print(dir: &DataDirArg, incident: u64, out: &Path) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&dir.data_dir, Some(&secrets::unlock()?))?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut rows = Vec::new();
+    while let Some(c) = store.outbox_claim("print", Some(incident), i64::MAX)? {
+        let address: Vec<String> = c
+            .to_name
+            .iter()
+            .cloned()
+            .chain(
+                c.postal_address
+                    .iter()
+                    .flat_map(|a| a.split([',', '\n']).map(|l| l.trim().to_owned())),
+            )
+            .filter(|l| !l.is_empty())
+            .collect();
+        let file = format!("{}.pdf", c.message_id);
+        let path = out.join(&file);
+        std::fs::write(&path, letter_pdf(&address, &c.letter.text))
+            .with_context(|| format!("writing {}", path.display()))?;
+        rows.push([
+            c.id.to_string(),
+            c.incident.to_string(),
+            c.version.to_string(),
+            c.letter.language.clone(),
+            c.jurisdiction.clone(),
+            c.to_name.clone().unwrap_or_default(),
+            c.postal_address.clone().unwrap_or_default(),
+            String::new(),
+            file,
+        ]);
+        store.outbox_mark(c.id, SendOutcome::Printed, Some(c.message_id.clone()))?;
+    }
+    let csv_path = out.join(format!("mail-merge-incident-{incident}.csv"));
+    let f = std::fs::File::create(&csv_path)
+        .with_context(|| format!("writing {}", csv_path.display()))?;
+    mail_merge(f, &rows)?;
+    println!(
+        "{} letters written to {} (PDF per letter, {})",
+        rows.len(),
+        out.display(),
+        csv_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(dir: &DataDirArg, incident: u64, json: bool) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&dir.data_dir, None)?;
+    let versions = store.notice_versions(incident)?;
+    let status = store.outbox_status(incident)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"versions": versions, "outbox": status})
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if versions.is_empty() {
+        println!("incident {incident} has no notices yet: bulwark notices render --incident {incident} --facts notice.toml");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for v in &versions {
+        println!(
+            "v{} {:<10} rendered {} by {}; {} e-mail, {} print, {} refused{}",
+            v.version,
+            v.state,
+            crate::fmt_ms(v.created_ms),
+            v.created_by,
+            v.report.queued_email,
+            v.report.queued_print,
+            v.report.refused_total,
+            v.approved_by
+                .as_ref()
+                .map(|a| format!("; approved by {a}"))
+                .unwrap_or_default()
+        );
+    }
+    for (k, states) in &status.counts {
+        let parts: Vec<String> = states.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        println!("  {k}: {}", parts.join(", "));
+    }
+    for (id, j, state, err) in &status.failures {
+        println!("  #{id} {j} {state}: {err}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
