@@ -466,6 +466,65 @@ fn refused_letters_are_not_queued_and_print_letters_become_pdfs() {
         "lee",
     ]);
     assert!(stderr(&o).contains("superseded"), "{}", stderr(&o));
+    // No mail server listening: both e-mails wait for a retry with back-off,
+    // the failure recorded without the recipient's address.
+    let closed = free_port().to_string();
+    let o = run(&[
+        "notices",
+        "send",
+        "--data-dir",
+        d,
+        "--incident",
+        "1",
+        "--smtp",
+        &format!("127.0.0.1:{closed}"),
+        "--security",
+        "none",
+        "--from",
+        "privacy@example.test",
+        "--rate",
+        "0",
+    ]);
+    assert!(
+        stdout(&o).contains("0 sent, 2 to retry later"),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let c = counts(d);
+    assert_eq!(c.get("retry"), Some(&2), "{c:?}");
+    let status = ok(&run(&[
+        "notices",
+        "status",
+        "--data-dir",
+        d,
+        "--incident",
+        "1",
+    ]));
+    assert!(
+        status.contains("retry") && !status.contains("a@example.test"),
+        "{status}"
+    );
+    // Not due yet: another run sends nothing and does not count an attempt.
+    let o = run(&[
+        "notices",
+        "send",
+        "--data-dir",
+        d,
+        "--incident",
+        "1",
+        "--smtp",
+        &format!("127.0.0.1:{closed}"),
+        "--security",
+        "none",
+        "--from",
+        "privacy@example.test",
+    ]);
+    assert!(
+        stdout(&o).contains("0 sent, 0 to retry later"),
+        "{}",
+        stdout(&o)
+    );
     let print = t.path().join("print");
     let out = ok(&run(&[
         "notices",
