@@ -1048,6 +1048,20 @@ impl Store {
         ids: &[Uuid],
         elements: &[DataElement],
     ) -> Result<(Vec<Revealed>, Vec<Uuid>)> {
+        let (pending, missing) = self.reveal_batch(principal, purpose, ids, elements)?;
+        Ok((pending.wait_blocking()?, missing))
+    }
+
+    /// [`Store::reveal_batch_blocking`] without the wait: the plaintext comes
+    /// out of the returned [`Pending`] only once its access-log rows are
+    /// durable, so a caller can decrypt the next batch meanwhile.
+    pub fn reveal_batch(
+        &self,
+        principal: &Principal,
+        purpose: &str,
+        ids: &[Uuid],
+        elements: &[DataElement],
+    ) -> Result<(Pending<Vec<Revealed>>, Vec<Uuid>)> {
         // Reading and decrypting is the bulk of the work and needs no lock: one
         // slice per core, each on its own reader connection.
         let threads = std::thread::available_parallelism()
@@ -1105,7 +1119,7 @@ impl Store {
             versions.extend(v);
         }
         if revealed.is_empty() {
-            return Ok((revealed, missing));
+            return Ok((Pending::ready(Ok(revealed)), missing));
         }
         let break_glass = principal.scopes.allows(Scope::VaultBreakGlass);
         let who = principal.id.clone();
@@ -1147,8 +1161,7 @@ impl Store {
                     serde_json::json!({"count": revealed.len(), "first_access_id": first, "last_access_id": last, "purpose": purpose}),
                 )?;
                 Ok(revealed)
-            })
-            .wait_blocking()?;
+            });
         Ok((revealed, missing))
     }
 }

@@ -318,16 +318,18 @@ impl Store {
             todo.push((uuid, bulwark_law::jurisdiction_of(res), c.elements.clone()));
         }
         let mut inserts = Vec::new();
-        // Two stages: one thread reveals the next batch (decrypt, access log)
-        // while this one checks, fills and seals the current one.
+        // Three stages: one thread decrypts the next batch while the writer makes
+        // the current batch's access-log rows durable and this thread checks,
+        // fills and seals the batch before. Plaintext is used only after its
+        // access-log commit (the `Pending` resolves then).
         let (todo_ref, purpose_ref, wanted_ref, actor) = (&todo, &purpose, &wanted, &req.actor);
         std::thread::scope(|scope| -> Result<()> {
-            let (tx, rx) =
-                std::sync::mpsc::sync_channel::<Result<(Vec<crate::Revealed>, Vec<Uuid>)>>(1);
+            type Stage = Result<(crate::Pending<Vec<crate::Revealed>>, Vec<Uuid>)>;
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Stage>(1);
             scope.spawn(move || {
                 for chunk in todo_ref.chunks(BATCH) {
                     let ids: Vec<Uuid> = chunk.iter().map(|c| c.0).collect();
-                    let r = self.reveal_batch_blocking(actor, purpose_ref, &ids, wanted_ref);
+                    let r = self.reveal_batch(actor, purpose_ref, &ids, wanted_ref);
                     let stop = r.is_err();
                     if tx.send(r).is_err() || stop {
                         break;
@@ -335,9 +337,10 @@ impl Store {
                 }
             });
             for chunk in todo.chunks(BATCH) {
-                let (revealed, missing) = rx
+                let (pending, missing) = rx
                     .recv()
                     .map_err(|_| StoreError::Corrupt("the reveal stage stopped".into()))??;
+                let revealed = pending.wait_blocking()?;
                 report.erased += missing.len() as u64;
                 let by_id: HashMap<Uuid, &crate::Revealed> =
                     revealed.iter().map(|r| (r.customer, r)).collect();

@@ -130,6 +130,12 @@ impl<T> Pending<T> {
             .blocking_recv()
             .unwrap_or(Err(StoreError::WriterGone))
     }
+    /// An already-decided result (nothing to write).
+    pub fn ready(result: Result<T>) -> Pending<T> {
+        let (tx, rx) = oneshot::channel();
+        let _ = tx.send(result);
+        Pending(rx)
+    }
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -1,0 +1,156 @@
+//! The outbox state machine without SMTP: only approved versions are claimed,
+//! a letter left `sending` by a dead sender becomes `unknown` and is never
+//! claimed again until an operator releases it, and every letter's personal
+//! values open only under its own row identity.
+
+mod common;
+
+use bulwark_incident::{Classification, NewIncident, PlaybookSet, Role, Severity};
+use bulwark_law::{evaluate, Catalogue, Scenario};
+use bulwark_notice::{NoticeFacts, TemplateSet};
+use bulwark_store::{Channels, RenderNotices, SendOutcome};
+use common::*;
+use serde_json::json;
+
+const FACTS: &str = r#"
+store = "Example Outdoor Gear"
+what_happened = "An attacker read customer records."
+store_actions = "We revoked the key."
+[contact]
+email = "privacy@example.test"
+"#;
+
+#[test]
+fn unknown_letters_are_never_resent_without_an_operator() {
+    let f = fixture();
+    let who = principal(&["vault:reveal:*", "vault:write", "admin"]);
+    let mut customers = Vec::new();
+    for i in 0..3 {
+        let id = f
+            .store
+            .create_customer(
+                &customer(
+                    json!({"residency": {"country": "US", "subdivision": "US-CA"},
+                    "fields": {"name": format!("C{i}"), "email": format!("c{i}@example.test")}}),
+                ),
+                &who,
+            )
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        customers.push(
+            json!({"id": id.to_string(), "residency": {"country": "US", "subdivision": "US-CA"},
+                              "elements": ["name", "email"], "reveals": 1}),
+        );
+    }
+    let aware = time::macros::datetime!(2026-10-21 09:00 UTC);
+    let incident = f
+        .store
+        .open_incident(
+            NewIncident::new(
+                "t",
+                Severity::Sev2,
+                Classification::CredentialTheft,
+                aware,
+                aware,
+            ),
+            PlaybookSet::builtin().unwrap(),
+            "operator:test",
+        )
+        .wait_blocking()
+        .unwrap();
+    f.store
+        .save_scope_snapshot(incident, json!({}), json!(customers), "operator:test")
+        .wait_blocking()
+        .unwrap();
+    let scenario: Scenario = serde_json::from_value(json!({"aware_at": "2026-10-21T09:00:00Z", "encrypted": false,
+        "key_compromised": false, "affected": [{"jurisdiction": "US-CA", "elements": ["name", "email"], "count": 3}]}))
+    .unwrap();
+    let report = f
+        .store
+        .render_notices(&RenderNotices {
+            incident,
+            facts: NoticeFacts::from_toml(FACTS).unwrap(),
+            templates: TemplateSet::builtin(),
+            evaluation: evaluate(&Catalogue::builtin().unwrap(), &scenario).unwrap(),
+            notice_date: "2026-11-02".into(),
+            channels: Channels::Email,
+            actor: who.clone(),
+            reissue: false,
+        })
+        .unwrap();
+    assert_eq!(report.queued_email, 3);
+    // Not approved: nothing to claim.
+    assert!(f
+        .store
+        .outbox_claim("email", Some(incident), i64::MAX)
+        .unwrap()
+        .is_none());
+    f.store
+        .assign_incident(incident, Role::Legal, "lee".into(), "operator:test")
+        .wait_blocking()
+        .unwrap();
+    f.store
+        .approve_notices(incident, report.version, "lee", "operator:test")
+        .unwrap();
+
+    let first = f
+        .store
+        .outbox_claim("email", Some(incident), i64::MAX)
+        .unwrap()
+        .unwrap();
+    assert!(first
+        .letter
+        .text
+        .contains(first.to_name.as_deref().unwrap()));
+    assert!(first.letter.html.contains("Notice of Data Breach"));
+    // The sender dies here: the row stays `sending`.
+    drop(f.store);
+    let store = reopen(&f.dir);
+    assert_eq!(store.outbox_recover().unwrap(), 1);
+    let mut seen = vec![first.id];
+    while let Some(c) = store
+        .outbox_claim("email", Some(incident), i64::MAX)
+        .unwrap()
+    {
+        assert!(!seen.contains(&c.id), "claimed twice");
+        seen.push(c.id);
+        store
+            .outbox_mark(c.id, SendOutcome::Sent, Some(c.message_id))
+            .unwrap();
+    }
+    assert_eq!(seen.len(), 3);
+    let counts = store.outbox_counts(incident).unwrap();
+    assert_eq!(counts.get("unknown"), Some(&1));
+    assert_eq!(counts.get("sent"), Some(&2));
+    // Released by the operator, it is claimable once more.
+    assert_eq!(
+        store
+            .outbox_retry_unknown(incident, "operator:test")
+            .unwrap(),
+        1
+    );
+    let again = store
+        .outbox_claim("email", Some(incident), i64::MAX)
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.attempts, 2);
+
+    // A row's sealed values do not open under another row's identity.
+    let db = sqlite(&f.dir, "bulwark.db");
+    db.execute(
+        "UPDATE outbox SET personal = (SELECT personal FROM outbox WHERE id = ?1) WHERE id = ?2",
+        [seen[1], seen[2]],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE outbox SET state = 'queued' WHERE id = ?1",
+        [seen[2]],
+    )
+    .unwrap();
+    let err = store
+        .outbox_claim("email", Some(incident), i64::MAX)
+        .unwrap_err();
+    assert!(!err.to_string().contains("example.test"), "{err}");
+}
