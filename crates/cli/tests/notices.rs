@@ -139,6 +139,26 @@ fn smtp_sink(port: u16, log: &Path) -> Smtp {
     Smtp(child)
 }
 
+/// `bulwark notices send` for incident 1 to a plain SMTP server on loopback.
+fn sender(d: &str, smtp: &str) -> Command {
+    let mut c = bulwark();
+    c.args([
+        "notices",
+        "send",
+        "--data-dir",
+        d,
+        "--incident",
+        "1",
+        "--smtp",
+        smtp,
+        "--security",
+        "none",
+        "--from",
+        "Example Outdoor Gear <privacy@example.test>",
+    ]);
+    c
+}
+
 fn received(log: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(log)
         .unwrap_or_default()
@@ -216,22 +236,8 @@ fn each_notice_is_delivered_exactly_once_across_a_killed_sender() {
     let _smtp = smtp_sink(port, &log);
     let smtp = format!("127.0.0.1:{port}");
     let send = |extra: &[&str]| {
-        let mut c = bulwark();
-        c.args([
-            "notices",
-            "send",
-            "--data-dir",
-            d,
-            "--incident",
-            "1",
-            "--smtp",
-            &smtp,
-            "--security",
-            "none",
-            "--from",
-            "Example Outdoor Gear <privacy@example.test>",
-        ])
-        .args(extra);
+        let mut c = sender(d, &smtp);
+        c.args(extra);
         c
     };
     // Nothing leaves before legal approval.
@@ -468,23 +474,8 @@ fn refused_letters_are_not_queued_and_print_letters_become_pdfs() {
     assert!(stderr(&o).contains("superseded"), "{}", stderr(&o));
     // No mail server listening: both e-mails wait for a retry with back-off,
     // the failure recorded without the recipient's address.
-    let closed = free_port().to_string();
-    let o = run(&[
-        "notices",
-        "send",
-        "--data-dir",
-        d,
-        "--incident",
-        "1",
-        "--smtp",
-        &format!("127.0.0.1:{closed}"),
-        "--security",
-        "none",
-        "--from",
-        "privacy@example.test",
-        "--rate",
-        "0",
-    ]);
+    let closed = format!("127.0.0.1:{}", free_port());
+    let o = sender(d, &closed).args(["--rate", "0"]).output().unwrap();
     assert!(
         stdout(&o).contains("0 sent, 2 to retry later"),
         "{}{}",
@@ -506,20 +497,7 @@ fn refused_letters_are_not_queued_and_print_letters_become_pdfs() {
         "{status}"
     );
     // Not due yet: another run sends nothing and does not count an attempt.
-    let o = run(&[
-        "notices",
-        "send",
-        "--data-dir",
-        d,
-        "--incident",
-        "1",
-        "--smtp",
-        &format!("127.0.0.1:{closed}"),
-        "--security",
-        "none",
-        "--from",
-        "privacy@example.test",
-    ]);
+    let o = sender(d, &closed).output().unwrap();
     assert!(
         stdout(&o).contains("0 sent, 0 to retry later"),
         "{}",

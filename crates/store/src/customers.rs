@@ -524,18 +524,7 @@ impl Store {
         let break_glass = req.principal.scopes.allows(Scope::VaultBreakGlass);
         let customer = req.customer.to_string();
         self.writer().submit(move |ctx| {
-            // The deciding checks run under the write lock, serialised with the
-            // lockdown switch and the minimum-version setting.
-            let settings = ctx.settings()?;
-            if settings.lockdown && !break_glass {
-                return Err(StoreError::Denied(Denial::Lockdown));
-            }
-            if let Some(v) = versions.iter().find(|v| **v < settings.min_decryption_version) {
-                return Err(StoreError::Denied(Denial::BelowMinimumVersion {
-                    version: *v,
-                    min: settings.min_decryption_version,
-                }));
-            }
+            decide_reveal(ctx, break_glass, &versions)?;
             revealed.access_id = access_log::record(ctx, &access)?;
             ctx.ledger(
                 &access.principal,
@@ -726,6 +715,30 @@ fn field_error(field: &str, message: String) -> StoreError {
     let mut e = ValidationErrors::default();
     e.push(field, message);
     StoreError::Invalid(e)
+}
+
+/// The deciding checks of a reveal. They run inside the writer job that
+/// records it, under the write lock, so they are serialised with the lockdown
+/// switch and the minimum-version setting.
+fn decide_reveal(
+    ctx: &mut WriteCtx<'_>,
+    break_glass: bool,
+    versions: &BTreeSet<u32>,
+) -> Result<()> {
+    let settings = ctx.settings()?;
+    if settings.lockdown && !break_glass {
+        return Err(StoreError::Denied(Denial::Lockdown));
+    }
+    if let Some(v) = versions
+        .iter()
+        .find(|v| **v < settings.min_decryption_version)
+    {
+        return Err(StoreError::Denied(Denial::BelowMinimumVersion {
+            version: *v,
+            min: settings.min_decryption_version,
+        }));
+    }
+    Ok(())
 }
 
 fn codes(it: impl Iterator<Item = DataElement>) -> String {
@@ -1127,16 +1140,7 @@ impl Store {
         let revealed = self
             .writer()
             .submit(move |ctx| {
-                let settings = ctx.settings()?;
-                if settings.lockdown && !break_glass {
-                    return Err(StoreError::Denied(Denial::Lockdown));
-                }
-                if let Some(v) = versions.iter().find(|v| **v < settings.min_decryption_version) {
-                    return Err(StoreError::Denied(Denial::BelowMinimumVersion {
-                        version: *v,
-                        min: settings.min_decryption_version,
-                    }));
-                }
+                decide_reveal(ctx, break_glass, &versions)?;
                 let mut first = None;
                 for r in revealed.iter_mut() {
                     let access = NewAccess {
