@@ -382,13 +382,13 @@ fn send(a: SendArgs) -> anyhow::Result<ExitCode> {
         if a.limit.is_some_and(|l| sent + failed >= l) {
             break;
         }
+        // Pace before claiming, so a letter is `sending` only while it is sent.
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+        next = Instant::now() + pace;
         let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
         let Some(c) = store.outbox_claim("email", a.incident, now_ms)? else {
             break;
         };
-        let wait = next.saturating_duration_since(Instant::now());
-        std::thread::sleep(wait);
-        next = Instant::now() + pace;
         let to_email = c.to_email.clone().unwrap_or_default();
         let outcome = match build(&c, &from, &domain) {
             Err(e) => SendOutcome::Failed {
