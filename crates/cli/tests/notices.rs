@@ -139,6 +139,22 @@ fn smtp_sink(port: u16, log: &Path) -> Smtp {
     Smtp(child)
 }
 
+/// `bulwark notices approve` of incident 1's `version` as `who`.
+fn approve(d: &str, version: &str, who: &str) -> std::process::Output {
+    run(&[
+        "notices",
+        "approve",
+        "--data-dir",
+        d,
+        "--incident",
+        "1",
+        "--version",
+        version,
+        "--as",
+        who,
+    ])
+}
+
 /// `bulwark notices send` for incident 1 to a plain SMTP server on loopback.
 fn sender(d: &str, smtp: &str) -> Command {
     let mut c = bulwark();
@@ -243,18 +259,7 @@ fn each_notice_is_delivered_exactly_once_across_a_killed_sender() {
     // Nothing leaves before legal approval.
     ok(&send(&[]).output().unwrap());
     assert!(received(&log).is_empty(), "sent before approval");
-    let o = run(&[
-        "notices",
-        "approve",
-        "--data-dir",
-        d,
-        "--incident",
-        "1",
-        "--version",
-        "1",
-        "--as",
-        "mallory",
-    ]);
+    let o = approve(d, "1", "mallory");
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("nobody in the legal role"),
@@ -270,35 +275,13 @@ fn each_notice_is_delivered_exactly_once_across_a_killed_sender() {
         "legal",
         "lee",
     ]));
-    let o = run(&[
-        "notices",
-        "approve",
-        "--data-dir",
-        d,
-        "--incident",
-        "1",
-        "--version",
-        "1",
-        "--as",
-        "mallory",
-    ]);
+    let o = approve(d, "1", "mallory");
     assert!(
         stderr(&o).contains("does not hold the legal role"),
         "{}",
         stderr(&o)
     );
-    ok(&run(&[
-        "notices",
-        "approve",
-        "--data-dir",
-        d,
-        "--incident",
-        "1",
-        "--version",
-        "1",
-        "--as",
-        "lee",
-    ]));
+    ok(&approve(d, "1", "lee"));
 
     // Start slowly, kill the sender mid-run.
     let mut child = send(&["--rate", "20"])
@@ -447,30 +430,8 @@ fn refused_letters_are_not_queued_and_print_letters_become_pdfs() {
         "legal",
         "lee",
     ]));
-    ok(&run(&[
-        "notices",
-        "approve",
-        "--data-dir",
-        d,
-        "--incident",
-        "1",
-        "--version",
-        "2",
-        "--as",
-        "lee",
-    ]));
-    let o = run(&[
-        "notices",
-        "approve",
-        "--data-dir",
-        d,
-        "--incident",
-        "1",
-        "--version",
-        "1",
-        "--as",
-        "lee",
-    ]);
+    ok(&approve(d, "2", "lee"));
+    let o = approve(d, "1", "lee");
     assert!(stderr(&o).contains("superseded"), "{}", stderr(&o));
     // No mail server listening: both e-mails wait for a retry with back-off,
     // the failure recorded without the recipient's address.
