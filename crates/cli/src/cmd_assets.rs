@@ -2,10 +2,8 @@
 //! data directory) and `bulwark investigate` (entry point and dwell time).
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use bulwark_incident::{dwell, rank_assets, Activity, Asset, Subject, Window};
 use bulwark_model::DataElement;
 use bulwark_store::{AccessFilter, AlertFilter, Store};
@@ -41,26 +39,10 @@ pub enum AssetsCmd {
     },
 }
 
-pub fn load_assets(dir: &Path) -> anyhow::Result<Vec<Asset>> {
-    let path = dir.join("assets.json");
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{} is not valid: {}",
-            path.display(),
-            bulwark_store::describe_json_error(&e)
-        )
-    })
-}
-
 pub fn assets(c: AssetsCmd) -> anyhow::Result<ExitCode> {
     match c {
         AssetsCmd::List { dir, json } => {
-            let ranked = rank_assets(&load_assets(&dir.data_dir)?);
+            let ranked = rank_assets(&dir.files().assets()?);
             if json {
                 println!("{}", serde_json::to_string_pretty(&ranked)?);
             } else {
@@ -91,7 +73,7 @@ pub fn assets(c: AssetsCmd) -> anyhow::Result<ExitCode> {
             for e in &elements {
                 els.insert(e.parse::<DataElement>()?);
             }
-            let mut all = load_assets(&dir.data_dir)?;
+            let mut all = dir.files().assets()?;
             all.retain(|a| a.name != name);
             all.push(Asset {
                 name: name.clone(),
@@ -100,11 +82,7 @@ pub fn assets(c: AssetsCmd) -> anyhow::Result<ExitCode> {
                 hosting,
                 owner,
             });
-            let path = dir.data_dir.join("assets.json");
-            let tmp = dir.data_dir.join(".assets.json.tmp");
-            std::fs::write(&tmp, serde_json::to_string_pretty(&all)?)
-                .with_context(|| format!("writing {}", tmp.display()))?;
-            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+            dir.files().save_assets(&all)?;
             store
                 .record_event(
                     &operator().id,
@@ -192,14 +170,12 @@ pub fn investigate(a: InvestigateArgs) -> anyhow::Result<ExitCode> {
         limit: 10_000,
         ..Default::default()
     })? {
-        let text = format!("{} {}", al.group_key, al.fields);
-        let field = |k: &str| {
-            al.fields
-                .get(k)
-                .and_then(|v| v.as_str())
-                .or_else(|| al.group_key.get(k).and_then(|v| v.as_str()))
-                .map(str::to_owned)
-        };
+        let text = format!(
+            "{} {}",
+            serde_json::to_string(&al.group_key)?,
+            serde_json::to_string(&al.fields)?
+        );
+        let field = |k: &str| al.fields.get(k).or_else(|| al.group_key.get(k)).cloned();
         if al.first_seen_ms >= until
             || !text.contains(
                 a.principal

@@ -6,45 +6,23 @@ use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use bulwark_detect::{detect_format_of, CompileOptions, LintReport, LogFormat, Logsource, RuleSet};
 use clap::{Args, Subcommand};
 
-use crate::files::read_tree;
-
-mod packs {
-    include!(concat!(env!("OUT_DIR"), "/rule_packs.rs"));
-}
-
-fn owned(files: &[(&str, &str)]) -> Vec<(String, String)> {
-    files
-        .iter()
-        .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
-        .collect()
-}
-
-/// The shipped rules the server runs live (the data directory's rules/ adds to them).
-pub fn builtin_pack(with_web: bool) -> Vec<(String, String)> {
-    let mut v = owned(packs::ECOMMERCE);
-    if with_web {
-        v.extend(owned(packs::SIGMAHQ_WEB));
-    }
-    v
-}
+use bulwark_store::{builtin_rules, rule_dir, RulePacks};
 
 /// The rules to run: a directory, or the built-in e-commerce pack (plus SigmaHQ's web rules on request).
 fn rule_sources(dir: Option<&Path>, with_web: bool) -> anyhow::Result<Vec<(String, String)>> {
-    let mut sources = match dir {
-        Some(d) => read_tree(d, &["yml", "yaml"])?,
-        None => owned(packs::ECOMMERCE),
+    let mut files = match dir {
+        Some(d) => rule_dir(d)?.files,
+        None => Vec::new(),
     };
-    if with_web {
-        sources.extend(owned(packs::SIGMAHQ_WEB));
-    }
-    if sources.is_empty() {
-        bail!("no rule files (*.yml, *.yaml) found");
-    }
-    Ok(sources)
+    files.extend(builtin_rules(RulePacks {
+        ecommerce: dir.is_none(),
+        sigmahq_web: with_web,
+    }));
+    Ok(files)
 }
 
 #[derive(Args)]
@@ -443,7 +421,7 @@ pub fn alerts(a: AlertsArgs) -> anyhow::Result<ExitCode> {
                 al.count,
                 crate::fmt_ms(al.first_seen_ms),
                 crate::fmt_ms(al.last_seen_ms),
-                al.group_key,
+                serde_json::to_string(&al.group_key)?,
                 al.source
             );
         }

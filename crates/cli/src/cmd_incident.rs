@@ -14,7 +14,6 @@ use clap::Subcommand;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::files::read_tree;
 use crate::{operator, DataDirArg};
 
 #[derive(Subcommand)]
@@ -170,15 +169,7 @@ fn when(v: Option<&str>) -> anyhow::Result<Option<OffsetDateTime>> {
 
 /// Built-in playbooks with the data directory's `playbooks/` replacing or adding.
 pub fn playbooks(dir: &DataDirArg) -> anyhow::Result<PlaybookSet> {
-    let set = PlaybookSet::builtin().context("the built-in playbooks do not load")?;
-    let local = dir.data_dir.join("playbooks");
-    if local.is_dir() {
-        let files = read_tree(&local, &["yaml", "yml"])?;
-        return set
-            .with_overrides(&files)
-            .with_context(|| format!("loading {}", local.display()));
-    }
-    Ok(set)
+    Ok(dir.files().playbooks()?)
 }
 
 fn fmt_time(t: OffsetDateTime) -> String {

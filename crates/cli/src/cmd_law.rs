@@ -8,8 +8,8 @@ use anyhow::{bail, Context};
 use bulwark_law::{evaluate, lint, Catalogue, Scenario, Severity, DISCLAIMER};
 use clap::{Args, Subcommand};
 
-use crate::files::read_tree;
 use crate::DataDirArg;
+use bulwark_store::read_tree;
 
 #[derive(Subcommand)]
 pub enum LawsCmd {
@@ -38,15 +38,7 @@ pub enum LawsCmd {
 
 /// The built-in catalogue with the data directory's `laws/*.toml` replacing or adding laws.
 pub(crate) fn catalogue(dir: &DataDirArg) -> anyhow::Result<Catalogue> {
-    let builtin = Catalogue::builtin().context("the built-in law catalogue does not load")?;
-    let local = dir.data_dir.join("laws");
-    if local.is_dir() {
-        let files = read_tree(&local, &["toml"])?;
-        return builtin
-            .with_overrides(&files)
-            .with_context(|| format!("loading {}", local.display()));
-    }
-    Ok(builtin)
+    Ok(dir.files().laws()?)
 }
 
 pub fn laws(c: LawsCmd) -> anyhow::Result<ExitCode> {

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use bulwark_ledger::Checkpoint;
-use bulwark_store::{Store, StoreError};
+use bulwark_store::{Store, VerifyLedgerError};
 use clap::Subcommand;
 
 use crate::{secrets, DataDirArg};
@@ -60,7 +60,15 @@ pub fn run(c: LedgerCmd) -> anyhow::Result<ExitCode> {
                     }
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(StoreError::Ledger(why)) => {
+                Err(
+                    e @ (VerifyLedgerError::Tampered(_)
+                    | VerifyLedgerError::ForeignCheckpoint
+                    | VerifyLedgerError::BadCheckpoint { .. }),
+                ) => {
+                    let why = match e {
+                        VerifyLedgerError::Tampered(v) => v.to_string(),
+                        other => other.to_string(),
+                    };
                     if json {
                         println!("{}", serde_json::json!({"intact": false, "problem": why}));
                     } else {

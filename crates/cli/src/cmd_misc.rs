@@ -127,14 +127,16 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
     let state = if a.no_detection {
-        bulwark_server::AppState::new(store)
+        bulwark_server::AppState::new(store)?
     } else {
         bulwark_server::AppState::with_detection(
             store,
-            crate::cmd_detect::builtin_pack(a.with_sigmahq_web),
-            Some(a.dir.data_dir.join("rules")),
+            bulwark_store::RulePacks {
+                ecommerce: true,
+                sigmahq_web: a.with_sigmahq_web,
+            },
         )
-        .map_err(|e| anyhow::anyhow!("loading detection rules: {e}"))?
+        .context("loading detection rules")?
     };
     let level: bulwark_incident::AlertLevel =
         serde_json::from_value(serde_json::json!(a.auto_open_level)).map_err(|_| {
@@ -143,7 +145,6 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
             )
         })?;
     let state = state.with_auto_open_level(level);
-    let state = state.with_playbooks(crate::cmd_incident::playbooks(&a.dir)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

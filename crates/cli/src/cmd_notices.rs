@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use bulwark_law::evaluate;
-use bulwark_notice::{letter_pdf, mail_merge, DraftContext, NoticeFacts, Renderer, TemplateSet};
+use bulwark_notice::{letter_pdf, mail_merge, DraftContext, NoticeFacts, Renderer};
 use bulwark_store::{Channels, RenderNotices, SendOutcome, Store};
 use clap::{Args, Subcommand, ValueEnum};
 use lettre::message::{header::MessageId, Mailbox, MultiPart};
@@ -200,25 +200,6 @@ pub fn notices(c: NoticesCmd) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The shipped templates with `<data-dir>/templates/notices/` on top.
-pub(crate) fn templates(dir: &Path) -> anyhow::Result<TemplateSet> {
-    let local = dir.join("templates").join("notices");
-    let mut set = TemplateSet::builtin();
-    if local.is_dir() {
-        let files = crate::files::read_tree(&local, &["j2", "toml"])?;
-        let prefix = local.display().to_string();
-        set = set.with_overrides(files.into_iter().map(|(p, t)| {
-            let rel = p
-                .strip_prefix(&prefix)
-                .unwrap_or(&p)
-                .trim_start_matches(['/', '\\'])
-                .to_owned();
-            (rel, t)
-        }));
-    }
-    Ok(set)
-}
-
 fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()
 }
@@ -228,7 +209,7 @@ fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("reading {}", a.facts.display()))?;
     let facts =
         NoticeFacts::from_toml(&text).with_context(|| format!("in {}", a.facts.display()))?;
-    let templates = templates(&a.dir.data_dir)?;
+    let templates = a.dir.files().templates()?;
     let catalogue = crate::cmd_law::catalogue(&a.dir)?;
     let scenario = crate::cmd_law::incident_scenario(&a.dir, a.incident)?;
     let evaluation = evaluate(&catalogue, &scenario)?;
@@ -349,16 +330,9 @@ fn send(a: SendArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&a.dir.data_dir, Some(&secrets::unlock()?))?;
     // One sender at a time: recovery below would otherwise mark another
     // sender's in-flight letters unknown.
-    let lock_path = a.dir.data_dir.join("outbox.lock");
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .with_context(|| format!("opening {}", lock_path.display()))?;
-    if lock.try_lock().is_err() {
+    let Some(lock) = a.dir.files().lock_outbox()? else {
         bail!("another `bulwark notices send` is running on this data directory");
-    }
+    };
     let unknown = store.outbox_recover()?;
     if unknown > 0 {
         eprintln!("{unknown} letter(s) were in flight when the last sender stopped; they are marked unknown and will not be resent automatically (check the mail server log, then `--retry-unknown`)");

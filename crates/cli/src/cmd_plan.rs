@@ -29,24 +29,6 @@ pub enum PlanCmd {
     },
 }
 
-fn read_json<T: serde::de::DeserializeOwned + Default>(
-    path: &std::path::Path,
-) -> anyhow::Result<(T, bool)> {
-    if !path.exists() {
-        return Ok((T::default(), false));
-    }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let v = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{} is not valid: {}",
-            path.display(),
-            bulwark_store::describe_json_error(&e)
-        )
-    })?;
-    Ok((v, true))
-}
-
 /// For each place customers live: which laws, who must be told and how fast, if
 /// the data the vault holds for them leaked.
 fn overview(store: &Store, catalogue: &Catalogue) -> anyhow::Result<Vec<NotificationOverviewRow>> {
@@ -80,24 +62,10 @@ fn overview(store: &Store, catalogue: &Catalogue) -> anyhow::Result<Vec<Notifica
             .filter(|o| o.jurisdiction == jurisdiction)
             .collect();
         let laws: BTreeSet<&str> = mine.iter().map(|o| o.law_name.as_str()).collect();
-        let recipients: BTreeSet<String> = mine
-            .iter()
-            .map(|o| {
-                serde_json::to_value(o.recipient)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            })
-            .collect();
+        let recipients: BTreeSet<&str> = mine.iter().map(|o| o.recipient.code()).collect();
         let deadline = mine
             .iter()
-            .find(|o| {
-                serde_json::to_value(o.recipient)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .as_deref()
-                    == Some("individuals")
-            })
+            .find(|o| o.recipient == bulwark_law::Recipient::Individuals)
             .or_else(|| mine.first())
             .map(|o| o.standard.clone())
             .unwrap_or_else(|| "no notification duty for the data held".into());
@@ -115,8 +83,11 @@ fn overview(store: &Store, catalogue: &Catalogue) -> anyhow::Result<Vec<Notifica
 pub fn plan(c: PlanCmd) -> anyhow::Result<ExitCode> {
     let PlanCmd::Render { dir, format, out } = c;
     let store = Store::open(&dir.data_dir, None)?;
-    let (team, has_team): (Team, bool) = read_json(&dir.data_dir.join("team.json"))?;
-    let assets: Vec<Asset> = crate::cmd_assets::load_assets(&dir.data_dir)?;
+    let files = dir.files();
+    let team = files.team()?;
+    let has_team = team.is_some();
+    let team: Team = team.unwrap_or_default();
+    let assets: Vec<Asset> = files.assets()?;
     if !has_team {
         eprintln!(
             "warning: no team.json in {}: the plan has no team; see `bulwark plan render --help`",
@@ -128,7 +99,8 @@ pub fn plan(c: PlanCmd) -> anyhow::Result<ExitCode> {
     }
     let playbooks = crate::cmd_incident::playbooks(&dir)?;
     let set: Vec<_> = playbooks.all().to_vec();
-    let catalogue = Catalogue::builtin()?;
+    // The same catalogue `obligations` reads, with the directory's law overrides.
+    let catalogue = files.laws()?;
     let rows = overview(&store, &catalogue)?;
     let fmt = if format == "html" {
         Format::Html

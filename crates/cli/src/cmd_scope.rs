@@ -78,7 +78,7 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
             )
         }
         (None, Some(name)) => {
-            let asset = store.asset(name)?;
+            let asset = store.dir().asset(name)?;
             let result = store.scope_from_asset(&asset)?;
             (ScopeBasis::Asset(asset), result)
         }

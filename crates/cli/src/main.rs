@@ -12,7 +12,6 @@ mod cmd_misc;
 mod cmd_notices;
 mod cmd_plan;
 mod cmd_scope;
-mod files;
 mod secrets;
 
 use std::path::PathBuf;
@@ -39,6 +38,13 @@ pub struct DataDirArg {
     /// The data directory (SQLite databases and keyring).
     #[arg(long, env = "BULWARK_DATA_DIR", default_value = "./bulwark-data")]
     pub data_dir: PathBuf,
+}
+
+impl DataDirArg {
+    /// The data directory's files (team, assets, playbooks, rules, laws, templates).
+    pub fn files(&self) -> bulwark_store::DataDir {
+        bulwark_store::DataDir::new(&self.data_dir)
+    }
 }
 
 #[derive(Subcommand)]

@@ -157,3 +157,75 @@ fn assets_rank_and_investigation_finds_entry_and_dwell() {
         .unwrap()
         .starts_with("access_log:"));
 }
+
+/// The plan reads the law catalogue through the data directory, as
+/// `obligations` does: a law file in `<data-dir>/laws/` replaces the built-in one.
+#[test]
+fn the_plan_honours_a_law_override_in_the_data_directory() {
+    let (t, dir) = tempdir();
+    init(&dir);
+    let d = dir.to_str().unwrap();
+    let doc = t.path().join("c.json");
+    std::fs::write(&doc, r#"{"residency": {"country": "US", "subdivision": "US-CA"}, "fields": {"name": "A", "national_id": "123-45-6789"}}"#).unwrap();
+    assert!(
+        run(&["vault", "put", "--data-dir", d, doc.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let before = run(&["plan", "render", "--data-dir", d]);
+    assert!(before.status.success(), "{}", stderr(&before));
+    assert!(
+        stdout(&before).contains("| US-CA | 1 | California |"),
+        "the built-in law applies to a name with an SSN: {}",
+        stdout(&before)
+    );
+    assert!(!stdout(&before).contains("California (as our counsel reads it)"));
+
+    let builtin = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../laws/US-CA.toml"),
+    )
+    .unwrap();
+    let overridden = builtin.replacen(
+        "name = \"California\"",
+        "name = \"California (as our counsel reads it)\"",
+        1,
+    );
+    assert_ne!(builtin, overridden, "the override changes the law's name");
+    std::fs::create_dir_all(dir.join("laws")).unwrap();
+    std::fs::write(dir.join("laws").join("US-CA.toml"), overridden).unwrap();
+
+    let after = run(&["plan", "render", "--data-dir", d]);
+    assert!(after.status.success(), "{}", stderr(&after));
+    assert!(
+        stdout(&after).contains("California (as our counsel reads it)"),
+        "the plan uses the data directory's law: {}",
+        stdout(&after)
+    );
+    // And `obligations` reads the very same catalogue.
+    let listed = run(&["laws", "show", "US-CA", "--data-dir", d]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(stdout(&listed).contains("California (as our counsel reads it)"));
+}
+
+/// A broken data-directory file is an error that names the file and line,
+/// never an empty default.
+#[test]
+fn a_broken_assets_file_is_named_with_its_line() {
+    let (_t, dir) = tempdir();
+    init(&dir);
+    let d = dir.to_str().unwrap();
+    std::fs::write(
+        dir.join("assets.json"),
+        "[\n  {\"name\": \"crm\",\n  oops\n]",
+    )
+    .unwrap();
+    for args in [
+        vec!["assets", "list", "--data-dir", d],
+        vec!["plan", "render", "--data-dir", d],
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(err.contains("assets.json:3:"), "{args:?}: {err}");
+    }
+}

@@ -72,6 +72,7 @@ pub mod event;
 pub mod input;
 pub mod mapping;
 mod matcher;
+pub mod packs;
 pub mod parse;
 pub mod pattern;
 pub mod projection;

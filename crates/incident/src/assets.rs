@@ -32,6 +32,7 @@ pub fn sensitivity_weight(e: DataElement) -> u32 {
 
 /// A system that holds customer data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Asset {
     pub name: String,
     pub elements: BTreeSet<DataElement>,
@@ -44,6 +45,7 @@ pub struct Asset {
 
 /// An asset with its computed rank.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankedAsset {
     pub rank: usize,
     pub asset: Asset,

@@ -44,6 +44,7 @@ pub const KNOWN_WEBHOOK_EVENTS: &[(&str, &str)] = &[
 
 /// A containment action.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ContainmentAction {
     /// Revoke the API key (or operator) the attacker is using.
@@ -117,6 +118,7 @@ pub fn is_known_event(name: &str) -> bool {
 /// What the shell records after running (or undoing) a containment action:
 /// who, when (the entry's actor and time), why and with what result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContainmentRecord {
     pub action: ContainmentAction,
     /// What it acted on: an API key id, a webhook URL's name; never a secret.

@@ -16,6 +16,7 @@ use crate::timeline::{EntryKind, TimelineEntry};
 
 /// How bad it is. SEV1 is the worst: customer data known to be leaving now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Sev1,
@@ -66,6 +67,7 @@ impl FromStr for Severity {
 
 /// What happened, in the terms playbooks are chosen by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Classification {
     CredentialTheft,
@@ -122,6 +124,7 @@ impl FromStr for Classification {
 
 /// One entry into a phase.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhaseChange {
     pub phase: Phase,
     #[serde(with = "time::serde::rfc3339")]
@@ -133,6 +136,7 @@ pub struct PhaseChange {
 
 /// A person assigned to a role on this incident (ids refer to the `Team`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assignment {
     pub role: Role,
     pub person: String,
@@ -140,6 +144,7 @@ pub struct Assignment {
 
 /// What the post-incident review records beyond the timeline.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Review {
     #[serde(default)]
     pub what_worked: Vec<String>,
@@ -151,6 +156,7 @@ pub struct Review {
 
 /// What is needed to open an incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewIncident {
     pub title: String,
     #[serde(default)]
@@ -205,6 +211,7 @@ impl NewIncident {
 /// An incident. Fields are public for reading and storage; change it through
 /// its methods so that every change is validated and lands on the timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Incident {
     /// The short number teams say ("incident 7"), assigned by storage.
     pub id: u64,
@@ -249,6 +256,7 @@ pub struct Incident {
 
 /// One correlation key of the alerts linked to an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertKey {
     pub key: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -257,6 +265,7 @@ pub struct AlertKey {
 
 /// A partial update; `None` leaves a field alone. List fields replace the whole list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct IncidentPatch {
     pub title: Option<String>,

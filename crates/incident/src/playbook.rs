@@ -19,6 +19,7 @@ use crate::yaml::{parse_document, Node, Pos};
 
 /// What a task's due offset counts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DueAnchor {
     /// The moment the store became aware: fixed, so the due time is known when
@@ -30,8 +31,11 @@ pub enum DueAnchor {
 
 /// `due: {after: 24h, from: aware_at}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DueRule {
+    /// An offset such as `30m`, `24h`, `3d`.
     #[serde(with = "serde_offset")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub after: Duration,
     pub from: DueAnchor,
 }

@@ -23,6 +23,7 @@ use crate::timeline::{EntryKind, TimelineEntry};
 
 /// Where a task stands, and who put it there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum TaskStatus {
     Open,
@@ -43,6 +44,7 @@ pub enum TaskStatus {
 
 /// One task on one incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Task {
     pub incident: u64,
     /// `playbook/task`, unique on the incident.

@@ -15,6 +15,7 @@ use crate::playbook::Playbook;
 
 /// A responsibility on the response team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     IncidentCommander,

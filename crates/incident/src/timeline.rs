@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 /// What kind of change an entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     Opened,
@@ -53,6 +54,7 @@ impl EntryKind {
 
 /// One attributed, timestamped change to an incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub incident: u64,
     #[serde(with = "time::serde::rfc3339")]

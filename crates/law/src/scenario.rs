@@ -61,6 +61,7 @@ pub struct LawEnforcementDelay {
 /// One group of affected people: same residence, same exposed elements.
 /// Groups are assumed disjoint (each person in exactly one group).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Affected {
     /// ISO 3166-1 alpha-2 or 3166-2 code (`US-CA`, `DE`, `CA-QC`).

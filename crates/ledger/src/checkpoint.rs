@@ -178,15 +178,36 @@ fn rfc3339_from_ms(at_ms: i64) -> Option<String> {
 
 /// The on-disk JSON shape: hex strings, plus `at` so a person can read the time.
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Checkpoint))]
 #[serde(deny_unknown_fields)]
 struct CheckpointJson {
+    /// Number of entries covered (seq of the last one).
     seq: u64,
+    /// SHA-256 of entry `seq`, hex.
     head_hash: String,
+    /// `at_ms` as RFC 3339, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     at: Option<String>,
     at_ms: i64,
+    /// ed25519 public key, hex.
     public_key: String,
+    /// ed25519 signature, hex.
     signature: String,
+}
+
+/// A checkpoint's schema is that of its JSON form.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Checkpoint {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        <CheckpointJson as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Checkpoint {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Checkpoint")
+    }
 }
 
 impl From<&Checkpoint> for CheckpointJson {

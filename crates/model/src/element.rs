@@ -11,6 +11,7 @@ use time::Date;
 
 /// A kind of personal data. The codes are shared by the vault, scopes and the law catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DataElement {
     Name,

@@ -36,9 +36,12 @@ pub fn country_name(code: &str) -> Option<&'static str> {
 
 /// Where a customer lives: the input to which breach laws apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Residency {
+    /// ISO 3166-1 alpha-2 country code.
     pub country: String,
+    /// ISO 3166-2 subdivision code (`US-CA`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subdivision: Option<String>,
 }

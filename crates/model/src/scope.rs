@@ -108,8 +108,30 @@ impl<'de> Deserialize<'de> for Scope {
     }
 }
 
+#[cfg(feature = "openapi")]
+mod openapi {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{RefOr, Schema};
+
+    /// Scopes travel as their text form.
+    impl utoipa::PartialSchema for super::Scope {
+        fn schema() -> RefOr<Schema> {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(
+                    "A grant: admin, vault:write, vault:read, vault:lookup, vault:reveal:<element> or vault:reveal:*, vault:break-glass, vault:lockdown, audit:read, events:write, alerts:read, incidents:read, incidents:write, incidents:*",
+                ))
+                .examples(["vault:reveal:email"])
+                .into()
+        }
+    }
+
+    impl utoipa::ToSchema for super::Scope {}
+}
+
 /// The grants one principal holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Scopes(pub BTreeSet<Scope>);
 

@@ -44,10 +44,7 @@ impl FromRequestParts<AppState> for Caller {
         let token = header
             .strip_prefix("Bearer ")
             .ok_or_else(|| Problem::unauthorized("send Authorization: Bearer <api key>"))?;
-        let principal = state
-            .store
-            .authenticate(token.trim())
-            .map_err(|e| Problem::unauthorized(e.to_string()))?;
+        let principal = state.store.authenticate(token.trim())?;
         let source = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

@@ -1,21 +1,30 @@
 //! Live detection: the compiled rule set shared by every request, fed by
 //! `POST /v1/events` and by the vault's own reveals; detections become alerts.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bulwark_detect::{CompileOptions, Detection, Engine, Event, RuleSet};
-use bulwark_store::{NewAlert, Store};
+use bulwark_detect::{Detection, Engine, Event};
+use bulwark_store::{DataDir, DataFileError, NewAlert, RulePacks, Store};
 use tokio::sync::{mpsc, Semaphore};
 
 /// What a rule (re)load did.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RulesLoaded {
     pub rules: usize,
+    /// Each rejected rule file with why (`path:line:col: …`).
     pub rejected: Vec<String>,
     /// Correlation windows carried over from the previous rule set.
     pub correlation_state_kept: usize,
+}
+
+/// Why the rules could not be reloaded; the running set stays in place.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error(transparent)]
+    Files(#[from] DataFileError),
+    #[error("the detection engine's lock is poisoned (a rule panicked); restart the server")]
+    Poisoned,
 }
 
 pub struct Detector {
@@ -24,8 +33,8 @@ pub struct Detector {
     tags: Mutex<std::collections::HashMap<String, Vec<String>>>,
     /// When alerts open or join incidents.
     pub auto_open: bulwark_incident::AutoOpenConfig,
-    builtin: Vec<(String, String)>,
-    rules_dir: Option<PathBuf>,
+    dir: DataDir,
+    packs: RulePacks,
     /// Bounds concurrent ingest requests: beyond it callers are told to retry.
     pub(crate) ingest: Arc<Semaphore>,
     pub(crate) window_ms: i64,
@@ -41,29 +50,8 @@ fn tags_of(engine: &Engine) -> std::collections::HashMap<String, Vec<String>> {
         .collect()
 }
 
-fn load(
-    builtin: &[(String, String)],
-    dir: Option<&PathBuf>,
-) -> Result<(Engine, Vec<String>), String> {
-    let mut sources = builtin.to_vec();
-    if let Some(d) = dir.filter(|d| d.is_dir()) {
-        let mut stack = vec![d.clone()];
-        while let Some(d) = stack.pop() {
-            let entries =
-                std::fs::read_dir(&d).map_err(|e| format!("reading {}: {e}", d.display()))?;
-            for entry in entries.flatten() {
-                let p = entry.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
-                    let text = std::fs::read_to_string(&p)
-                        .map_err(|e| format!("reading {}: {e}", p.display()))?;
-                    sources.push((p.display().to_string(), text));
-                }
-            }
-        }
-    }
-    let (set, reports) = RuleSet::load(&sources, CompileOptions::ecs());
+fn load(dir: &DataDir, packs: RulePacks) -> Result<(Engine, Vec<String>), DataFileError> {
+    let (set, reports) = dir.rules(packs)?.load();
     let rejected = reports
         .iter()
         .filter(|r| !r.is_loaded())
@@ -73,13 +61,13 @@ fn load(
 }
 
 impl Detector {
-    /// `builtin` are the shipped rule files; `rules_dir` (the data directory's
-    /// `rules/`) adds rules and is re-read on reload.
+    /// Runs the shipped `packs` plus the data directory's `rules/`, which is
+    /// re-read on reload.
     pub fn new(
-        builtin: Vec<(String, String)>,
-        rules_dir: Option<PathBuf>,
-    ) -> Result<(Arc<Detector>, mpsc::Receiver<Event>), String> {
-        let (engine, rejected) = load(&builtin, rules_dir.as_ref())?;
+        dir: DataDir,
+        packs: RulePacks,
+    ) -> Result<(Arc<Detector>, mpsc::Receiver<Event>), DataFileError> {
+        let (engine, rejected) = load(&dir, packs)?;
         for r in &rejected {
             tracing::warn!(rule = %r, "rule not loaded");
         }
@@ -89,8 +77,8 @@ impl Detector {
             tags: Mutex::new(tags),
             auto_open: bulwark_incident::AutoOpenConfig::default(),
             engine: Mutex::new(engine),
-            builtin,
-            rules_dir,
+            dir,
+            packs,
             ingest: Arc::new(Semaphore::new(4)),
             window_ms: 3_600_000,
             vault_tx,
@@ -117,12 +105,9 @@ impl Detector {
 
     /// Compiles the rules afresh and swaps them in under the engine lock, so no
     /// event is processed by neither set; correlation windows carry over.
-    pub fn reload(&self) -> Result<RulesLoaded, String> {
-        let (fresh, rejected) = load(&self.builtin, self.rules_dir.as_ref())?;
-        let mut guard = self
-            .engine
-            .lock()
-            .map_err(|_| "detection engine lock poisoned".to_string())?;
+    pub fn reload(&self) -> Result<RulesLoaded, ReloadError> {
+        let (fresh, rejected) = load(&self.dir, self.packs)?;
+        let mut guard = self.engine.lock().map_err(|_| ReloadError::Poisoned)?;
         let old = std::mem::replace(&mut *guard, fresh);
         let kept = guard.adopt_state(old);
         if let Ok(mut t) = self.tags.lock() {
@@ -173,10 +158,7 @@ pub fn to_alerts(detections: Vec<Detection>, source: &str, now_ms: i64) -> Vec<N
                 .unwrap_or(now_ms),
             rule_id: d.rule_id,
             rule_title: d.rule_title,
-            level: serde_json::to_value(d.level)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "medium".into()),
+            level: d.level.as_str().to_owned(),
             group_key: d.group_key,
             fields: d.fields,
             source: source.to_owned(),

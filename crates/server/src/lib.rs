@@ -5,11 +5,13 @@
 //! - [`serve`] binds, picks TLS or loopback-only plain HTTP, and runs the
 //!   background duties (usage flush, periodic ledger checkpoints).
 #![forbid(unsafe_code)]
-// The OpenAPI document is one large `json!` literal.
-#![recursion_limit = "512"]
+// Handlers return `Result<_, Problem>`; a problem document is built only on
+// the error path, where its size (about 200 bytes) costs nothing that matters.
+#![allow(clippy::result_large_err)]
 
 mod auth;
 pub mod detection;
+mod extract;
 mod openapi;
 mod problem;
 mod routes;
@@ -18,7 +20,7 @@ pub mod webhook;
 
 use std::sync::{Arc, Mutex};
 
-use bulwark_store::{Store, UsageTracker};
+use bulwark_store::{DataFileError, RulePacks, Store, UsageTracker};
 use detection::Detector;
 
 pub use problem::Problem;
@@ -39,17 +41,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store) -> AppState {
-        AppState {
+    /// The state for `store`, with the playbooks of its data directory (built
+    /// in, plus the directory's overrides). A broken playbook file is an error.
+    pub fn new(store: Store) -> Result<AppState, DataFileError> {
+        let playbooks = store.dir().playbooks()?;
+        Ok(AppState {
             store,
             usage: Arc::new(UsageTracker::default()),
             detector: None,
-            playbooks: Arc::new(bulwark_incident::PlaybookSet::builtin().unwrap_or_else(|e| {
-                tracing::error!(error = %e, "built-in playbooks do not load; incidents get no tasks");
-                bulwark_incident::PlaybookSet::default()
-            })),
+            playbooks: Arc::new(playbooks),
             vault_feed: Arc::new(Mutex::new(None)),
-        }
+        })
     }
 
     /// Alerts at or above `level` open or join incidents.
@@ -62,20 +64,11 @@ impl AppState {
         self
     }
 
-    /// Replaces the playbook set (e.g. with the data directory's overrides).
-    pub fn with_playbooks(mut self, playbooks: bulwark_incident::PlaybookSet) -> AppState {
-        self.playbooks = Arc::new(playbooks);
-        self
-    }
-
-    /// With live detection over `builtin` rule files plus those in `rules_dir`.
-    pub fn with_detection(
-        store: Store,
-        builtin: Vec<(String, String)>,
-        rules_dir: Option<std::path::PathBuf>,
-    ) -> Result<AppState, String> {
-        let (detector, rx) = Detector::new(builtin, rules_dir)?;
-        let mut state = AppState::new(store);
+    /// With live detection over the shipped `packs` plus the data directory's
+    /// `rules/` (re-read on reload).
+    pub fn with_detection(store: Store, packs: RulePacks) -> Result<AppState, DataFileError> {
+        let (detector, rx) = Detector::new(store.dir().clone(), packs)?;
+        let mut state = AppState::new(store)?;
         state.detector = Some(detector);
         state.vault_feed = Arc::new(Mutex::new(Some(rx)));
         Ok(state)
@@ -95,4 +88,4 @@ impl AppState {
     }
 }
 
-pub use routes::router;
+pub use routes::{router, router_and_document};

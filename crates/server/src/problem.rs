@@ -1,21 +1,56 @@
-//! RFC 9457 problem details. Details name fields, ids and grants; never values.
+//! RFC 9457 problem details, and the one table that turns every library error
+//! into an HTTP status and a problem type. Each `From` below matches every
+//! variant of its error (no catch-all), so a new variant cannot reach a caller
+//! without a decision here. Details name fields, ids and grants; never values.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use bulwark_store::{Denial, StoreError};
+use bulwark_store as store;
+use bulwark_store::{Denial, FieldError, StoreError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+/// A problem document (RFC 9457). `type` is a stable URN per kind of problem.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
+    /// `urn:bulwark:problem:<kind>`.
     #[serde(rename = "type")]
     pub kind: String,
     pub title: &'static str,
     pub status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// Extension members (RFC 9457 §3.2), e.g. `errors` or `refused_fields`.
-    #[serde(flatten)]
-    pub extensions: serde_json::Map<String, serde_json::Value>,
+    /// Every invalid field of the request, each with what was expected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldProblem>>,
+    /// Data elements a reveal was refused for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused_fields: Option<Vec<String>>,
+    /// Requested data elements that do not exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown_fields: Option<Vec<String>>,
+    /// The grant the caller lacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_scope: Option<String>,
+    /// The asset names the inventory holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known_assets: Option<Vec<String>>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+impl From<&FieldError> for FieldProblem {
+    fn from(e: &FieldError) -> Self {
+        FieldProblem {
+            field: e.field.clone(),
+            message: e.message.clone(),
+        }
+    }
 }
 
 impl Problem {
@@ -25,17 +60,16 @@ impl Problem {
             title,
             status: status.as_u16(),
             detail: None,
-            extensions: serde_json::Map::new(),
+            errors: None,
+            refused_fields: None,
+            unknown_fields: None,
+            required_scope: None,
+            known_assets: None,
         }
     }
 
     pub fn detail(mut self, d: impl Into<String>) -> Problem {
         self.detail = Some(d.into());
-        self
-    }
-
-    pub fn with(mut self, key: &str, value: serde_json::Value) -> Problem {
-        self.extensions.insert(key.to_owned(), value);
         self
     }
 
@@ -65,16 +99,48 @@ impl Problem {
     }
 
     pub fn forbidden_scope(scope: &str) -> Problem {
-        Problem::new(StatusCode::FORBIDDEN, "missing-scope", "Forbidden")
-            .detail(format!("this API key lacks the `{scope}` scope"))
-            .with("required_scope", serde_json::json!(scope))
+        let mut p = Problem::new(StatusCode::FORBIDDEN, "missing-scope", "Forbidden")
+            .detail(format!("this API key lacks the `{scope}` scope"));
+        p.required_scope = Some(scope.to_owned());
+        p
+    }
+
+    pub fn conflict(kind: &str, detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::CONFLICT, kind, "Conflict").detail(detail)
+    }
+
+    /// A failure on our side. The cause goes to the server's log (it names no
+    /// value either); the caller learns only that nothing was acknowledged.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Problem {
+        tracing::error!(error = %cause, "internal error");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
+        .detail("the request could not be completed; nothing was acknowledged")
+    }
+
+    fn validation(errors: &store::ValidationErrors) -> Problem {
+        let mut p = Problem::new(StatusCode::BAD_REQUEST, "validation", "Invalid input")
+            .detail(errors.to_string());
+        p.errors = Some(errors.0.iter().map(FieldProblem::from).collect());
+        p
     }
 }
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let body = match serde_json::to_vec(&self) {
+            Ok(b) => b,
+            // A problem document is plain strings and numbers; if it ever does
+            // not serialise, the status still tells the truth.
+            Err(_) => {
+                br#"{"type":"urn:bulwark:problem:internal","title":"Internal error","status":500}"#
+                    .to_vec()
+            }
+        };
         let mut res = (status, body).into_response();
         res.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -88,48 +154,25 @@ impl IntoResponse for Problem {
     }
 }
 
+// ---- the table -------------------------------------------------------------
+
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Problem {
         match e {
-            StoreError::Invalid(errors) => {
-                Problem::new(StatusCode::BAD_REQUEST, "validation", "Invalid input")
-                    .detail(errors.to_string())
-                    .with(
-                        "errors",
-                        serde_json::to_value(&errors.0).unwrap_or_default(),
-                    )
-            }
-            StoreError::Denied(d) => denial(d),
-            StoreError::CustomerNotFound(id) => {
-                Problem::not_found(format!("customer {id} not found"))
-            }
-            StoreError::KeyNotFound(id) => Problem::not_found(format!("API key {id} not found")),
-            StoreError::IncidentNotFound(id) => {
-                Problem::not_found(format!("incident {id} not found"))
-            }
-            StoreError::Incident(why) => Problem::new(
-                StatusCode::CONFLICT,
-                "incident-rule",
-                "Not allowed for this incident",
-            )
-            .detail(why),
-            StoreError::UnknownAsset { ref known, .. } => {
-                let known = serde_json::json!(known);
-                Problem::bad_request("unknown-asset", e.to_string()).with("known_assets", known)
-            }
-            StoreError::DuplicateExternalId => {
-                Problem::new(StatusCode::CONFLICT, "duplicate-external-id", "Conflict")
-                    .detail("another customer already has this external_id")
-            }
-            StoreError::VersionsRemain(..) => {
-                Problem::new(StatusCode::CONFLICT, "versions-remain", "Conflict")
-                    .detail(e.to_string())
-            }
             StoreError::Locked => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "locked", "Keyring locked")
                     .detail(e.to_string())
             }
-            StoreError::Vault(v) => {
+            StoreError::Unavailable(_) | StoreError::WriterGone => {
+                tracing::error!(error = %e, "storage unavailable");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Storage unavailable",
+                )
+                .detail("the write was not acknowledged; retry shortly")
+            }
+            StoreError::Vault(ref v) => {
                 // Integrity failures are the server's problem, and worth an alarm.
                 tracing::error!(error = %v, "vault integrity failure");
                 Problem::new(
@@ -139,15 +182,86 @@ impl From<StoreError> for Problem {
                 )
                 .detail(v.to_string())
             }
-            other => {
-                tracing::error!(error = %other, "internal error");
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal error",
-                )
-                .detail("the request could not be completed; nothing was acknowledged")
+            StoreError::Sqlite(_)
+            | StoreError::Io { .. }
+            | StoreError::DataFile(_)
+            | StoreError::NotInitialised(_)
+            | StoreError::AlreadyExists(_)
+            | StoreError::SchemaVersion { .. }
+            | StoreError::WriterStart(_)
+            | StoreError::Notice(_)
+            | StoreError::Corrupt(_) => Problem::internal(&e),
+        }
+    }
+}
+
+impl From<store::DataFileError> for Problem {
+    /// A broken file in the data directory is the operator's to fix, not the
+    /// caller's; the detail names the file and line (no values).
+    fn from(e: store::DataFileError) -> Problem {
+        tracing::error!(error = %e, "data directory file");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "data-file",
+            "A data-directory file is not valid",
+        )
+        .detail(e.to_string())
+    }
+}
+
+impl From<store::AuthError> for Problem {
+    fn from(e: store::AuthError) -> Problem {
+        match e {
+            store::AuthError::Malformed
+            | store::AuthError::Unknown
+            | store::AuthError::Revoked
+            | store::AuthError::Expired => Problem::unauthorized(e.to_string()),
+            store::AuthError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::CustomerWriteError> for Problem {
+    fn from(e: store::CustomerWriteError) -> Problem {
+        match e {
+            store::CustomerWriteError::Invalid(errors) => Problem::validation(&errors),
+            store::CustomerWriteError::NotFound(id) => {
+                Problem::not_found(format!("customer {id} not found"))
             }
+            store::CustomerWriteError::DuplicateExternalId => Problem::conflict(
+                "duplicate-external-id",
+                "another customer already has this external_id",
+            ),
+            store::CustomerWriteError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::CustomerError> for Problem {
+    fn from(e: store::CustomerError) -> Problem {
+        match e {
+            store::CustomerError::NotFound(id) => {
+                Problem::not_found(format!("customer {id} not found"))
+            }
+            store::CustomerError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::LookupError> for Problem {
+    fn from(e: store::LookupError) -> Problem {
+        match e {
+            store::LookupError::Invalid(errors) => Problem::validation(&errors),
+            store::LookupError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::RevealError> for Problem {
+    fn from(e: store::RevealError) -> Problem {
+        match e {
+            store::RevealError::Denied(d) => denial(d),
+            store::RevealError::Store(s) => s.into(),
         }
     }
 }
@@ -157,16 +271,232 @@ fn denial(d: Denial) -> Problem {
     match d {
         Denial::NoPurpose => Problem::new(StatusCode::BAD_REQUEST, "purpose-required", "Purpose required")
             .detail("state the purpose of this reveal in the X-Bulwark-Purpose header; the refusal was logged"),
-        Denial::Scope { refused } => Problem::new(StatusCode::FORBIDDEN, "reveal-refused", "Reveal refused")
-            .detail(detail)
-            .with(
-                "refused_fields",
-                serde_json::json!(refused.iter().map(|e| e.code()).collect::<Vec<_>>()),
-            ),
+        Denial::Scope { refused } => {
+            let mut p = Problem::new(StatusCode::FORBIDDEN, "reveal-refused", "Reveal refused").detail(detail);
+            p.refused_fields = Some(refused.iter().map(|e| e.code().to_owned()).collect());
+            p
+        }
         Denial::Lockdown => Problem::new(StatusCode::FORBIDDEN, "vault-locked-down", "Vault locked down").detail(detail),
         Denial::NotFound => Problem::not_found("no such customer"),
         Denial::BelowMinimumVersion { .. } => {
             Problem::new(StatusCode::FORBIDDEN, "key-version-retired", "Key version retired").detail(detail)
+        }
+    }
+}
+
+impl From<store::CreateKeyError> for Problem {
+    fn from(e: store::CreateKeyError) -> Problem {
+        match e {
+            store::CreateKeyError::Invalid(errors) => Problem::validation(&errors),
+            store::CreateKeyError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::RevokeKeyError> for Problem {
+    fn from(e: store::RevokeKeyError) -> Problem {
+        match e {
+            store::RevokeKeyError::NotFound(id) => {
+                Problem::not_found(format!("API key {id} not found"))
+            }
+            store::RevokeKeyError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::AlertQueryError> for Problem {
+    fn from(e: store::AlertQueryError) -> Problem {
+        match e {
+            store::AlertQueryError::Invalid(errors) => Problem::validation(&errors),
+            store::AlertQueryError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::IncidentReadError> for Problem {
+    fn from(e: store::IncidentReadError) -> Problem {
+        match e {
+            store::IncidentReadError::NotFound(id) => {
+                Problem::not_found(format!("incident {id} not found"))
+            }
+            store::IncidentReadError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<bulwark_incident::IncidentError> for Problem {
+    /// Invalid input is 400; a phase change the lifecycle does not allow from
+    /// the incident's current phase is a conflict with its state, 409.
+    fn from(e: bulwark_incident::IncidentError) -> Problem {
+        use bulwark_incident::IncidentError as E;
+        match e {
+            E::Transition(_) => Problem::conflict("incident-phase", e.to_string()),
+            E::Empty { .. }
+            | E::TooLong { .. }
+            | E::ControlCharacters { .. }
+            | E::AwareBeforeDiscovered
+            | E::InFuture { .. }
+            | E::ActivityAfterAware
+            | E::BadJurisdiction(_)
+            | E::UnknownSeverity(_)
+            | E::UnknownClassification(_)
+            | E::TimeBeforeLastChange
+            | E::NoChange => Problem::bad_request("incident-invalid", e.to_string()),
+        }
+    }
+}
+
+impl From<bulwark_incident::TaskError> for Problem {
+    fn from(e: bulwark_incident::TaskError) -> Problem {
+        use bulwark_incident::TaskError as E;
+        match e {
+            E::AlreadyDone { .. }
+            | E::AlreadySkipped { .. }
+            | E::NotClosed { .. }
+            | E::IncidentClosed => Problem::conflict("task-state", e.to_string()),
+            E::ReasonRequired { .. } | E::DateOutOfRange { .. } => {
+                Problem::bad_request("task-invalid", e.to_string())
+            }
+        }
+    }
+}
+
+impl From<store::OpenIncidentError> for Problem {
+    fn from(e: store::OpenIncidentError) -> Problem {
+        match e {
+            store::OpenIncidentError::Invalid(i) => i.into(),
+            store::OpenIncidentError::Playbook(t) => t.into(),
+            store::OpenIncidentError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::IncidentChangeError> for Problem {
+    fn from(e: store::IncidentChangeError) -> Problem {
+        match e {
+            store::IncidentChangeError::NotFound(id) => {
+                Problem::not_found(format!("incident {id} not found"))
+            }
+            store::IncidentChangeError::Incident(i) => i.into(),
+            store::IncidentChangeError::Task(t) => t.into(),
+            store::IncidentChangeError::NoSuchTask { .. } => Problem::not_found(e.to_string()),
+            store::IncidentChangeError::ReopenNeedsReason => {
+                Problem::bad_request("incident-invalid", e.to_string())
+            }
+            store::IncidentChangeError::Invalid(errors) => Problem::validation(&errors),
+            store::IncidentChangeError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::ContainError> for Problem {
+    fn from(e: store::ContainError) -> Problem {
+        match e {
+            store::ContainError::NotFound(id) => {
+                Problem::not_found(format!("incident {id} not found"))
+            }
+            store::ContainError::MissingTarget | store::ContainError::CannotUndo(_) => {
+                Problem::bad_request("containment-invalid", e.to_string())
+            }
+            store::ContainError::KeyNotFound(_) => Problem::not_found(e.to_string()),
+            store::ContainError::Webhook(w) => w.into(),
+            store::ContainError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::WebhookError> for Problem {
+    fn from(e: store::WebhookError) -> Problem {
+        match e {
+            store::WebhookError::NoneRegistered(_) => {
+                Problem::conflict("no-webhook", e.to_string())
+            }
+            store::WebhookError::Refused { .. } => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "webhook-failed",
+                "The store's webhook failed",
+            )
+            .detail(e.to_string()),
+            store::WebhookError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::AddWebhookError> for Problem {
+    fn from(e: store::AddWebhookError) -> Problem {
+        match e {
+            store::AddWebhookError::Invalid(errors) => Problem::validation(&errors),
+            store::AddWebhookError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::EvidenceError> for Problem {
+    fn from(e: store::EvidenceError) -> Problem {
+        use store::EvidenceError as E;
+        match e {
+            E::IncidentNotFound(_) | E::NoSuchItem { .. } => Problem::not_found(e.to_string()),
+            E::Unreadable { .. } | E::ChangedWhileCopying { .. } | E::DestinationExists { .. } => {
+                Problem::internal(&e)
+            }
+            E::Tampered { .. } => {
+                tracing::error!(error = %e, "evidence integrity failure");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "integrity",
+                    "Stored data failed verification",
+                )
+                .detail(e.to_string())
+            }
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::ScopeQueryError> for Problem {
+    fn from(e: store::ScopeQueryError) -> Problem {
+        match e {
+            store::ScopeQueryError::Invalid(errors) => Problem::validation(&errors),
+            store::ScopeQueryError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::AssetLookupError> for Problem {
+    fn from(e: store::AssetLookupError) -> Problem {
+        match e {
+            store::AssetLookupError::Unknown { ref known, .. } => {
+                let mut p = Problem::bad_request("unknown-asset", e.to_string());
+                p.known_assets = Some(known.clone());
+                p
+            }
+            store::AssetLookupError::File(f) => f.into(),
+        }
+    }
+}
+
+impl From<store::VerifyLedgerError> for Problem {
+    fn from(e: store::VerifyLedgerError) -> Problem {
+        match e {
+            // A tampered ledger is a finding, answered in the body (not here).
+            store::VerifyLedgerError::Tampered(_)
+            | store::VerifyLedgerError::ForeignCheckpoint
+            | store::VerifyLedgerError::BadCheckpoint { .. } => Problem::internal(&e),
+            store::VerifyLedgerError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::detection::ReloadError> for Problem {
+    fn from(e: crate::detection::ReloadError) -> Problem {
+        match e {
+            crate::detection::ReloadError::Files(f) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rules",
+                "The rules could not be read",
+            )
+            .detail(f.to_string()),
+            crate::detection::ReloadError::Poisoned => Problem::internal(&e),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use bulwark_store::Store;
+use bulwark_store::{Store, WebhookError};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -23,19 +23,23 @@ pub fn signature(secret: &[u8], unix: i64, body: &str) -> String {
 
 /// Posts `payload` to every webhook registered for `event`. Ok names the outcome
 /// (`HTTP 200 after 2 attempts`); Err says what failed, never a secret.
-pub fn deliver(store: &Store, event: &str, payload: &serde_json::Value) -> Result<String, String> {
-    let targets = store.webhook_targets(event).map_err(|e| e.to_string())?;
+pub fn deliver(
+    store: &Store,
+    event: &str,
+    payload: &impl serde::Serialize,
+) -> Result<String, WebhookError> {
+    let targets = store.webhook_targets(event)?;
     if targets.is_empty() {
-        return Err(format!(
-            "no webhook is registered for `{event}` (bulwark webhooks add)"
-        ));
+        return Err(WebhookError::NoneRegistered(event.to_owned()));
     }
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .into();
-    let body = payload.to_string();
+    let body = serde_json::to_string(payload).map_err(|e| WebhookError::Refused {
+        outcomes: format!("the payload could not be encoded: {e}"),
+    })?;
     let mut outcomes = Vec::new();
     let mut failed = false;
     for t in &targets {
@@ -71,7 +75,7 @@ pub fn deliver(store: &Store, event: &str, payload: &serde_json::Value) -> Resul
     }
     let text = outcomes.join("; ");
     if failed {
-        Err(text)
+        Err(WebhookError::Refused { outcomes: text })
     } else {
         Ok(text)
     }

@@ -33,7 +33,7 @@ fn make_api() -> Api {
     let store = Store::open(&dir, Some(&secret)).unwrap();
     Api {
         _tmp: tmp,
-        app: router(AppState::new(store)),
+        app: router(AppState::new(store).unwrap()),
         admin: out.admin_key.to_string(),
     }
 }
@@ -1178,4 +1178,106 @@ async fn incident_scope_from_the_access_log_and_from_an_asset() {
     let mut all = ids.clone();
     all.sort();
     assert_eq!(got, all);
+}
+
+/// Invalid input on an incident is the caller's mistake (400); a change the
+/// incident's state refuses is a conflict (409). Both are problem documents.
+#[tokio::test]
+async fn incident_errors_answer_by_cause_400_for_invalid_409_for_state() {
+    let api = api();
+    let (ir, _) = api.key(&["incidents:*"]).await;
+    let empty_title = json!({"title": "  ", "severity": "sev2", "classification": "credential_theft",
+                             "discovered_at": "2026-11-20T08:00:00Z", "aware_at": "2026-11-20T09:00:00Z"});
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents",
+            Some(&ir),
+            &[],
+            Some(empty_title),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["type"], "urn:bulwark:problem:incident-invalid");
+    assert!(v["detail"].as_str().unwrap().contains("title"), "{v}");
+    let aware_first = json!({"title": "Skimmer", "severity": "sev1", "classification": "web_skimmer",
+                             "discovered_at": "2026-11-20T09:00:00Z", "aware_at": "2026-11-20T08:00:00Z"});
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents",
+            Some(&ir),
+            &[],
+            Some(aware_first),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+
+    let ok = json!({"title": "Skimmer", "severity": "sev1", "classification": "web_skimmer",
+                    "discovered_at": "2026-11-20T08:00:00Z", "aware_at": "2026-11-20T09:00:00Z"});
+    let (s, _) = api
+        .call(Method::POST, "/v1/incidents", Some(&ir), &[], Some(ok))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/advance",
+            Some(&ir),
+            &[],
+            Some(json!({"phase": "triage"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "already in triage: {v}");
+    assert_eq!(v["type"], "urn:bulwark:problem:incident-phase");
+    let (s, v) = api
+        .call(
+            Method::PATCH,
+            "/v1/incidents/1",
+            Some(&ir),
+            &[],
+            Some(json!({"title": ""})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "an empty title in a patch: {v}");
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/incidents/1/tasks/no-such-task",
+            Some(&ir),
+            &[],
+            Some(json!({"action": "done"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+}
+
+/// axum's extractors answer `text/plain` by themselves; here every refusal of a
+/// query string, path or body is a problem document, and names no value.
+#[tokio::test]
+async fn extractor_refusals_are_problem_documents_without_values() {
+    let api = api();
+    let (reader, _) = api.key(&["audit:read"]).await;
+    let (s, v) = api
+        .call(
+            Method::GET,
+            "/v1/access-log?limit=ada%40example.com",
+            Some(&reader),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["type"], "urn:bulwark:problem:bad-parameter");
+    assert!(!v.to_string().contains("ada@example.com"), "{v}");
+    let (s, v) = api
+        .call(
+            Method::GET,
+            "/v1/access-log?cursor=1&cursor=2",
+            Some(&reader),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "a repeated parameter: {v}");
 }

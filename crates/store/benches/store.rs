@@ -252,7 +252,7 @@ fn main() {
         let chunk = remaining.min(100_000);
         store
             .writer()
-            .submit(move |ctx| {
+            .submit(move |ctx| -> bulwark_store::Result<()> {
                 for i in 0..chunk {
                     ctx.ledger(
                         "key:3f9a1c2b7d4e",

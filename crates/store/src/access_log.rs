@@ -11,6 +11,7 @@ use crate::writer::WriteCtx;
 use crate::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AccessOutcome {
     Allowed,
@@ -49,6 +50,7 @@ pub(crate) struct NewAccess {
 
 /// One line of the access log.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessRecord {
     pub id: i64,
     #[serde(with = "time::serde::rfc3339")]

@@ -2,6 +2,8 @@
 //! the same group (e.g. the same source address) within the de-duplication
 //! window extend one alert instead of flooding the list.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
@@ -25,16 +27,19 @@ pub struct NewAlert {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     pub id: i64,
     pub rule_id: String,
     pub rule_title: String,
     pub level: String,
-    pub group_key: serde_json::Value,
+    /// The correlation group: field → value (empty for single-event rules).
+    pub group_key: BTreeMap<String, String>,
     pub first_seen_ms: i64,
     pub last_seen_ms: i64,
     pub count: i64,
-    pub fields: serde_json::Value,
+    /// Key fields of the latest matching event.
+    pub fields: BTreeMap<String, String>,
     pub source: String,
 }
 
@@ -63,19 +68,32 @@ fn pairs_json(p: &[(String, String)]) -> String {
 }
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Alert> {
-    let parse = |s: String| serde_json::from_str(&s).unwrap_or(serde_json::Value::Null);
+    let parse = |col: usize, s: String| {
+        serde_json::from_str::<BTreeMap<String, String>>(&s).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
+        })
+    };
     Ok(Alert {
         id: r.get(0)?,
         rule_id: r.get(1)?,
         rule_title: r.get(2)?,
         level: r.get(3)?,
-        group_key: parse(r.get(4)?),
+        group_key: parse(4, r.get(4)?)?,
         first_seen_ms: r.get(5)?,
         last_seen_ms: r.get(6)?,
         count: r.get(7)?,
-        fields: parse(r.get(8)?),
+        fields: parse(8, r.get(8)?)?,
         source: r.get(9)?,
     })
+}
+
+/// Why alerts could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertQueryError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] crate::ValidationErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl Store {
@@ -131,7 +149,7 @@ impl Store {
         })
     }
 
-    pub fn alerts(&self, f: &AlertFilter) -> Result<Vec<Alert>> {
+    pub fn alerts(&self, f: &AlertFilter) -> Result<Vec<Alert>, AlertQueryError> {
         let min_rank = match &f.min_level {
             Some(l) if !LEVELS.contains(&l.as_str()) => {
                 let mut e = crate::ValidationErrors::default();
@@ -139,13 +157,13 @@ impl Store {
                     "level",
                     "expected informational, low, medium, high or critical",
                 );
-                return Err(StoreError::Invalid(e));
+                return Err(AlertQueryError::Invalid(e));
             }
             Some(l) => level_rank(l),
             None => 0,
         };
         let levels: Vec<&str> = LEVELS[min_rank..].to_vec();
-        self.read(|c| {
+        self.read_with(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, rule_id, rule_title, level, group_key, first_seen_ms, last_seen_ms, count, fields, source
                  FROM alerts

@@ -50,6 +50,7 @@ pub struct NewApiKey {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyInfo {
     pub id: String,
     pub name: String,
@@ -63,6 +64,7 @@ pub struct ApiKeyInfo {
 
 /// One key in an access review.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyReview {
     pub key: ApiKeyInfo,
     /// Days since last use, or since creation if never used.
@@ -73,7 +75,7 @@ pub struct KeyReview {
 }
 
 /// Why a presented key was refused. Deliberately coarse towards the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("missing or malformed API key")]
     Malformed,
@@ -83,6 +85,27 @@ pub enum AuthError {
     Revoked,
     #[error("API key expired")]
     Expired,
+    /// The key could not be checked at all (not the caller's fault).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a key could not be issued.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateKeyError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] crate::ValidationErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a key could not be revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeKeyError {
+    #[error("API key {0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 const PREFIX: &str = "bwk_";
@@ -136,7 +159,7 @@ pub(crate) fn insert_key(
             id,
             new.name,
             &hash[..],
-            serde_json::to_string(&new.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            serde_json::to_string(&new.scopes).map_err(|e| StoreError::corrupt(format!("scopes: {e}")))?,
             now_ms,
             created_by,
             new.expires_at_ms
@@ -151,19 +174,19 @@ impl Store {
         &self,
         new: NewApiKey,
         actor: &str,
-    ) -> Pending<(ApiKeyInfo, Zeroizing<String>)> {
+    ) -> Pending<(ApiKeyInfo, Zeroizing<String>), CreateKeyError> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {
             let name = new.name.trim();
             if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
                 let mut e = crate::ValidationErrors::default();
                 e.push("name", "expected 1 to 128 printable characters");
-                return Err(StoreError::Invalid(e));
+                return Err(CreateKeyError::Invalid(e));
             }
             if new.scopes.0.is_empty() {
                 let mut e = crate::ValidationErrors::default();
                 e.push("scopes", "a key needs at least one scope");
-                return Err(StoreError::Invalid(e));
+                return Err(CreateKeyError::Invalid(e));
             }
             let (id, token, hash) = mint();
             insert_key(ctx.main, &id, &hash, &new, &actor, ctx.now_ms)?;
@@ -198,20 +221,29 @@ impl Store {
     }
 
     /// Revokes a key; it fails on its very next request.
-    pub fn revoke_key(&self, id: &str, actor: &str, reason: Option<String>) -> Pending<()> {
+    pub fn revoke_key(
+        &self,
+        id: &str,
+        actor: &str,
+        reason: Option<String>,
+    ) -> Pending<(), RevokeKeyError> {
         let (id, actor) = (id.trim_start_matches("key:").to_owned(), actor.to_owned());
         self.writer().submit(move |ctx| {
-            let n = ctx.main.execute(
-                "UPDATE api_keys SET revoked_at_ms = ?2, revoked_by = ?3 WHERE id = ?1 AND revoked_at_ms IS NULL",
-                params![id, ctx.now_ms, actor],
-            )?;
+            let n = ctx
+                .main
+                .execute(
+                    "UPDATE api_keys SET revoked_at_ms = ?2, revoked_by = ?3 WHERE id = ?1 AND revoked_at_ms IS NULL",
+                    params![id, ctx.now_ms, actor],
+                )
+                .map_err(StoreError::from)?;
             if n == 0 {
                 let exists: Option<i64> = ctx
                     .main
                     .query_row("SELECT 1 FROM api_keys WHERE id = ?1", [&id], |r| r.get(0))
-                    .optional()?;
+                    .optional()
+                    .map_err(StoreError::from)?;
                 if exists.is_none() {
-                    return Err(StoreError::KeyNotFound(id));
+                    return Err(RevokeKeyError::NotFound(id));
                 }
                 return Ok(());
             }
@@ -244,8 +276,7 @@ impl Store {
                         ))
                     })
                     .optional()?)
-            })
-            .map_err(|_| AuthError::Unknown)?;
+            })?;
         let presented = hash_secret(secret);
         let Some((stored, name, scopes, revoked, expires)) = row else {
             // Same work as a hit, so timing does not reveal which ids exist.
@@ -265,7 +296,8 @@ impl Store {
             id: format!("key:{id}"),
             name,
             key_id: Some(id.to_owned()),
-            scopes: serde_json::from_str(&scopes).map_err(|_| AuthError::Unknown)?,
+            scopes: serde_json::from_str(&scopes)
+                .map_err(|_| StoreError::corrupt(format!("API key {id}: its scopes")))?,
         })
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 
 /// Every acknowledged write is on disk: WAL with `synchronous=FULL` fsyncs the
 /// log on each commit. Group commit (see `writer`) keeps that affordable.
@@ -76,11 +76,14 @@ impl ReaderPool {
         }
     }
 
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn with<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let conn = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match conn {
             Some(c) => c,
-            None => open_reader(&self.main, &self.keys)?,
+            None => open_reader(&self.main, &self.keys).map_err(E::from)?,
         };
         let out = f(&conn);
         if let Ok(mut idle) = self.idle.lock() {

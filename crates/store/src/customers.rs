@@ -27,29 +27,36 @@ use crate::{Pending, Principal, Store};
 const EXTERNAL_ID: &str = "external_id";
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomer {
+    /// The store's own customer id (sealed, and searchable by exact match).
     #[serde(default)]
     pub external_id: Option<String>,
     pub residency: Residency,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Fields))]
     pub fields: BTreeMap<String, serde_json::Value>,
 }
 
 /// A partial update: present fields are replaced, `null` fields removed.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CustomerPatch {
     #[serde(default)]
     pub external_id: Option<String>,
     #[serde(default)]
     pub residency: Option<Residency>,
+    /// Present fields are replaced, `null` ones removed.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::PatchFields))]
     pub fields: BTreeMap<String, serde_json::Value>,
 }
 
 /// What can be shown about a customer without decrypting personal data.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CustomerMeta {
     pub id: Uuid,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -124,6 +131,47 @@ impl std::fmt::Display for Denial {
     }
 }
 
+/// Why a customer could not be created or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum CustomerWriteError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] ValidationErrors),
+    #[error("customer {0} not found")]
+    NotFound(Uuid),
+    #[error("another customer already has this external_id")]
+    DuplicateExternalId,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a customer could not be erased or described.
+#[derive(Debug, thiserror::Error)]
+pub enum CustomerError {
+    #[error("customer {0} not found")]
+    NotFound(Uuid),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a reveal (or a batch of them) returned nothing. A refusal is in the
+/// access log before it is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum RevealError {
+    #[error("reveal refused: {0}")]
+    Denied(Denial),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a lookup found nothing to answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] ValidationErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Revealed plaintext, wiped when dropped.
 #[derive(Debug)]
 pub struct Revealed {
@@ -194,7 +242,10 @@ fn seal_all(
 }
 
 impl Store {
-    fn check_new(&self, new: &NewCustomer) -> Result<(Residency, Option<String>, PlainFields)> {
+    fn check_new(
+        &self,
+        new: &NewCustomer,
+    ) -> Result<(Residency, Option<String>, PlainFields), CustomerWriteError> {
         let settings = self.settings()?;
         let mut errors = ValidationErrors::default();
         let residency = validate::residency(&new.residency, &mut errors);
@@ -210,20 +261,28 @@ impl Store {
             &mut errors,
         );
         errors.into_result()?;
-        let residency = residency.ok_or_else(|| StoreError::Corrupt("residency".into()))?;
+        // Validation reported every problem above, so a residency is here.
+        let residency = residency.ok_or_else(|| {
+            let mut e = ValidationErrors::default();
+            e.push("residency", "is required");
+            CustomerWriteError::Invalid(e)
+        })?;
         Ok((residency, external_id, checked.set))
     }
 
     /// Validates, seals and durably stores a new customer. Nothing is written on any error.
-    pub fn create_customer(&self, new: &NewCustomer, actor: &Principal) -> Result<Pending<Uuid>> {
+    pub fn create_customer(
+        &self,
+        new: &NewCustomer,
+        actor: &Principal,
+    ) -> Result<Pending<Uuid, CustomerWriteError>, CustomerWriteError> {
         let (residency, external_id, fields) = self.check_new(new)?;
         self.refresh_keyring()?;
-        let kr = self
-            .keyring()?
-            .read()
-            .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+        let kr = self.keyring_read()?;
         let id = Uuid::now_v7();
-        let (dek, wrapped) = kr.new_customer_key(id, &mut OsRng)?;
+        let (dek, wrapped) = kr
+            .new_customer_key(id, &mut OsRng)
+            .map_err(StoreError::from)?;
         let version = wrapped.version;
         let (sealed_fields, digests, card) = seal_all(&kr, id, &dek, version, &fields)?;
         let external_id = match external_id {
@@ -234,7 +293,7 @@ impl Store {
                     version,
                 };
                 Some((
-                    seal_field(&dek, label, x.as_bytes(), &mut OsRng)?,
+                    seal_field(&dek, label, x.as_bytes(), &mut OsRng).map_err(StoreError::from)?,
                     kr.blind_index(EXTERNAL_ID, &x),
                 ))
             }
@@ -263,7 +322,7 @@ impl Store {
         id: Uuid,
         patch: CustomerPatch,
         actor: &Principal,
-    ) -> Result<Pending<()>> {
+    ) -> Result<Pending<(), CustomerWriteError>, CustomerWriteError> {
         let settings = self.settings()?;
         let mut errors = ValidationErrors::default();
         let residency = patch
@@ -286,10 +345,7 @@ impl Store {
         let store = self.clone();
         let actor = actor.id.clone();
         Ok(self.writer().submit(move |ctx| {
-            let kr = store
-                .keyring()?
-                .read()
-                .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+            let kr = store.keyring_read()?;
             apply_patch(
                 ctx,
                 &kr,
@@ -304,7 +360,7 @@ impl Store {
     }
 
     /// Erasure by crypto-shredding: the customer's keys are destroyed first, then its rows.
-    pub fn erase_customer(&self, id: Uuid, actor: &Principal) -> Pending<()> {
+    pub fn erase_customer(&self, id: Uuid, actor: &Principal) -> Pending<(), CustomerError> {
         let actor = actor.id.clone();
         let store = self.clone();
         self.writer().submit(move |ctx| {
@@ -317,13 +373,16 @@ impl Store {
                 )
                 .optional()?;
             if exists.is_none() {
-                return Err(StoreError::CustomerNotFound(id));
+                return Err(CustomerError::NotFound(id));
             }
             ctx.touch_keys(&id.to_string())?;
-            let shredded = ctx.keys.execute(
-                "DELETE FROM customer_keys WHERE customer_id = ?1",
-                [id.to_string()],
-            )?;
+            let shredded = ctx
+                .keys
+                .execute(
+                    "DELETE FROM customer_keys WHERE customer_id = ?1",
+                    [id.to_string()],
+                )
+                .map_err(StoreError::from)?;
             delete_rows(ctx.main, &id.to_string())?;
             ctx.shred_keys_wal();
             store.inner_key_cache().forget(id);
@@ -338,23 +397,21 @@ impl Store {
     }
 
     /// Metadata without personal data (external id included when the keyring is unlocked).
-    pub fn customer_meta(&self, id: Uuid) -> Result<CustomerMeta> {
+    pub fn customer_meta(&self, id: Uuid) -> Result<CustomerMeta, CustomerError> {
         let meta = self.read(|c| load_meta(c, id))?;
-        let mut meta = meta.ok_or(StoreError::CustomerNotFound(id))?;
-        if let (Some(ct), Ok(lock)) = (meta.1.take(), self.keyring()) {
-            let kr = lock
-                .read()
-                .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+        let mut meta = meta.ok_or(CustomerError::NotFound(id))?;
+        if let (Some(ct), true) = (meta.1.take(), self.is_unlocked()) {
+            let kr = self.keyring_read()?;
             let keys = self.read(|c| customer_keys(c, id))?;
             if let Some(version) = meta.2 {
                 if let Some(w) = keys.iter().find(|w| w.version == version) {
-                    let key = kr.open_customer_key(id, w)?;
+                    let key = kr.open_customer_key(id, w).map_err(StoreError::from)?;
                     let label = FieldLabel {
                         customer: id,
                         element: EXTERNAL_ID,
                         version,
                     };
-                    let plain = open_field(&key, label, &ct)?;
+                    let plain = open_field(&key, label, &ct).map_err(StoreError::from)?;
                     meta.0.external_id = Some(String::from_utf8_lossy(&plain).into_owned());
                 }
             }
@@ -410,7 +467,7 @@ impl Store {
         principal: &Principal,
         purpose: Option<String>,
         source: Option<String>,
-    ) -> Result<Pending<Vec<Uuid>>> {
+    ) -> Result<Pending<Vec<Uuid>>, LookupError> {
         let ids = match &by {
             LookupBy::CardToken(t) => self.read(|c| {
                 let mut stmt =
@@ -437,13 +494,7 @@ impl Store {
                     LookupBy::CardToken(_) => unreachable!("handled above"),
                 };
                 let value = Zeroizing::new(value);
-                let digest = {
-                    let kr = self
-                        .keyring()?
-                        .read()
-                        .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
-                    kr.blind_index(label, &value)
-                };
+                let digest = self.keyring_read()?.blind_index(label, &value);
                 self.read(|c| {
                     let mut stmt = c.prepare_cached(
                         "SELECT customer_id FROM blind_index WHERE element = ?1 AND digest = ?2 ORDER BY customer_id LIMIT 1000",
@@ -471,24 +522,24 @@ impl Store {
     }
 
     /// Reveals the requested elements of one customer. A refusal is recorded in
-    /// the access log and returned as [`StoreError::Denied`]; a reveal whose log
+    /// the access log and returned as [`RevealError::Denied`]; a reveal whose log
     /// entry cannot be made durable fails and returns nothing (fail closed).
-    pub async fn reveal(&self, req: RevealRequest) -> Result<Revealed> {
+    pub async fn reveal(&self, req: RevealRequest) -> Result<Revealed, RevealError> {
         let outcome = match self.prepare_reveal(&req) {
             Ok((revealed, versions)) => self.commit_reveal(&req, revealed, versions).wait().await,
             Err(e) => Err(e),
         };
         match outcome {
-            Err(StoreError::Denied(d)) => {
+            Err(RevealError::Denied(d)) => {
                 self.log_denial(&req, &d).wait().await?;
-                Err(StoreError::Denied(d))
+                Err(RevealError::Denied(d))
             }
             other => other,
         }
     }
 
     /// [`Store::reveal`] for callers outside an async runtime (the CLI, tests).
-    pub fn reveal_blocking(&self, req: RevealRequest) -> Result<Revealed> {
+    pub fn reveal_blocking(&self, req: RevealRequest) -> Result<Revealed, RevealError> {
         let outcome = match self.prepare_reveal(&req) {
             Ok((revealed, versions)) => {
                 self.commit_reveal(&req, revealed, versions).wait_blocking()
@@ -496,9 +547,9 @@ impl Store {
             Err(e) => Err(e),
         };
         match outcome {
-            Err(StoreError::Denied(d)) => {
+            Err(RevealError::Denied(d)) => {
                 self.log_denial(&req, &d).wait_blocking()?;
-                Err(StoreError::Denied(d))
+                Err(RevealError::Denied(d))
             }
             other => other,
         }
@@ -509,7 +560,7 @@ impl Store {
         req: &RevealRequest,
         mut revealed: Revealed,
         versions: BTreeSet<u32>,
-    ) -> Pending<Revealed> {
+    ) -> Pending<Revealed, RevealError> {
         let access = NewAccess {
             principal: req.principal.id.clone(),
             action: "reveal",
@@ -573,19 +624,22 @@ impl Store {
     /// The read-and-decrypt half of a reveal, without the access-log write. Only
     /// for the benchmark (feature `bench-internals`); no shipped code path has it.
     #[cfg(feature = "bench-internals")]
-    pub fn bench_decrypt_only(&self, req: &RevealRequest) -> Result<Revealed> {
+    pub fn bench_decrypt_only(&self, req: &RevealRequest) -> Result<Revealed, RevealError> {
         self.prepare_reveal(req).map(|(r, _)| r)
     }
 
     /// Scope checks, the read and the decryption; nothing is returned to the caller from here.
-    fn prepare_reveal(&self, req: &RevealRequest) -> Result<(Revealed, BTreeSet<u32>)> {
+    fn prepare_reveal(
+        &self,
+        req: &RevealRequest,
+    ) -> Result<(Revealed, BTreeSet<u32>), RevealError> {
         let purpose_ok = req
             .purpose
             .as_deref()
             .map(str::trim)
             .is_some_and(|p| !p.is_empty());
         if !purpose_ok {
-            return Err(StoreError::Denied(Denial::NoPurpose));
+            return Err(RevealError::Denied(Denial::NoPurpose));
         }
         let refused: Vec<DataElement> = req
             .elements
@@ -594,10 +648,12 @@ impl Store {
             .filter(|e| !req.principal.scopes.allows(Scope::VaultReveal(*e)))
             .collect();
         if !refused.is_empty() {
-            return Err(StoreError::Denied(Denial::Scope { refused }));
+            return Err(RevealError::Denied(Denial::Scope { refused }));
         }
         match self.read_and_decrypt(req) {
-            Err(StoreError::Vault(bulwark_vault::VaultError::UnknownVersion(_))) => {
+            Err(RevealError::Store(StoreError::Vault(
+                bulwark_vault::VaultError::UnknownVersion(_),
+            ))) => {
                 // Another process rotated the data key since we unlocked.
                 self.refresh_keyring()?;
                 self.read_and_decrypt(req)
@@ -608,15 +664,15 @@ impl Store {
 
     /// One query on `bulwark.db`; each ciphertext is opened straight from
     /// SQLite's row buffer, and only the requested elements are touched.
-    fn read_and_decrypt(&self, req: &RevealRequest) -> Result<(Revealed, BTreeSet<u32>)> {
-        let kr = self
-            .keyring()?
-            .read()
-            .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+    fn read_and_decrypt(
+        &self,
+        req: &RevealRequest,
+    ) -> Result<(Revealed, BTreeSet<u32>), RevealError> {
+        let kr = self.keyring_read()?;
         let sid = req.customer.to_string();
         let mut fields = BTreeMap::new();
         let mut versions = BTreeSet::new();
-        self.read(|c| {
+        let found = self.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT element, key_version, ciphertext FROM customer_fields
                  WHERE customer_id = ?1 AND element != 'external_id'",
@@ -636,11 +692,13 @@ impl Store {
                 let version: u32 = r.get(1)?;
                 let key = match &cipher {
                     Some((v, k)) if *v == version => k.clone(),
-                    _ => {
-                        let k = self.customer_cipher(c, &kr, req.customer, version)?;
-                        cipher = Some((version, k.clone()));
-                        k
-                    }
+                    _ => match self.customer_cipher(c, &kr, req.customer, version)? {
+                        Some(k) => {
+                            cipher = Some((version, k.clone()));
+                            k
+                        }
+                        None => return Ok(false),
+                    },
                 };
                 let label = FieldLabel {
                     customer: req.customer,
@@ -661,11 +719,14 @@ impl Store {
                     .query_row([&sid], |r| r.get(0))
                     .optional()?;
                 if exists.is_none() {
-                    return Err(StoreError::Denied(Denial::NotFound));
+                    return Ok(false);
                 }
             }
-            Ok(())
+            Ok(true)
         })?;
+        if !found {
+            return Err(RevealError::Denied(Denial::NotFound));
+        }
         let absent = req
             .elements
             .iter()
@@ -690,9 +751,9 @@ impl Store {
         kr: &Keyring,
         customer: Uuid,
         version: u32,
-    ) -> Result<Arc<FieldCipher>> {
+    ) -> Result<Option<Arc<FieldCipher>>> {
         if let Some(k) = self.inner_key_cache().get(customer, version) {
-            return Ok(k);
+            return Ok(Some(k));
         }
         let wrapped: Option<Vec<u8>> = c
             .prepare_cached(
@@ -702,19 +763,21 @@ impl Store {
             .optional()?;
         // No key for a customer row: its keys were destroyed (crypto-shredded) and
         // these rows come from an older copy of bulwark.db. Nothing can open them.
-        let wrapped = wrapped.ok_or(StoreError::Denied(Denial::NotFound))?;
+        let Some(wrapped) = wrapped else {
+            return Ok(None);
+        };
         let key = kr.open_customer_key(customer, &WrappedCustomerKey { version, wrapped })?;
         let cipher = Arc::new(FieldCipher::new(&key));
         self.inner_key_cache()
             .put(customer, version, cipher.clone());
-        Ok(cipher)
+        Ok(Some(cipher))
     }
 }
 
-fn field_error(field: &str, message: String) -> StoreError {
+fn field_error(field: &str, message: String) -> ValidationErrors {
     let mut e = ValidationErrors::default();
     e.push(field, message);
-    StoreError::Invalid(e)
+    e
 }
 
 /// The deciding checks of a reveal. They run inside the writer job that
@@ -724,16 +787,16 @@ fn decide_reveal(
     ctx: &mut WriteCtx<'_>,
     break_glass: bool,
     versions: &BTreeSet<u32>,
-) -> Result<()> {
+) -> Result<(), RevealError> {
     let settings = ctx.settings()?;
     if settings.lockdown && !break_glass {
-        return Err(StoreError::Denied(Denial::Lockdown));
+        return Err(RevealError::Denied(Denial::Lockdown));
     }
     if let Some(v) = versions
         .iter()
         .find(|v| **v < settings.min_decryption_version)
     {
-        return Err(StoreError::Denied(Denial::BelowMinimumVersion {
+        return Err(RevealError::Denied(Denial::BelowMinimumVersion {
             version: *v,
             min: settings.min_decryption_version,
         }));
@@ -833,7 +896,11 @@ fn load_meta(c: &Connection, id: Uuid) -> Result<Option<MetaRow>> {
     Ok(Some((meta, ext, ext_version)))
 }
 
-fn insert_sealed(ctx: &mut WriteCtx<'_>, s: &Sealed, actor: &str) -> Result<()> {
+fn insert_sealed(
+    ctx: &mut WriteCtx<'_>,
+    s: &Sealed,
+    actor: &str,
+) -> Result<(), CustomerWriteError> {
     let id = s.id.to_string();
     if let Some((_, digest)) = &s.external_id {
         let taken: Option<i64> = ctx
@@ -845,7 +912,7 @@ fn insert_sealed(ctx: &mut WriteCtx<'_>, s: &Sealed, actor: &str) -> Result<()> 
             )
             .optional()?;
         if taken.is_some() {
-            return Err(StoreError::DuplicateExternalId);
+            return Err(CustomerWriteError::DuplicateExternalId);
         }
     }
     ctx.touch_keys(&id)?;
@@ -904,7 +971,7 @@ fn apply_patch(
     set: &PlainFields,
     removed: &[DataElement],
     actor: &str,
-) -> Result<()> {
+) -> Result<(), CustomerWriteError> {
     let sid = id.to_string();
     let exists: Option<Option<String>> = ctx
         .main
@@ -915,7 +982,7 @@ fn apply_patch(
         )
         .optional()?;
     if exists.is_none() {
-        return Err(StoreError::CustomerNotFound(id));
+        return Err(CustomerWriteError::NotFound(id));
     }
     let version = kr.current_version();
     let stored: Option<Vec<u8>> = ctx
@@ -997,7 +1064,7 @@ fn apply_patch(
             )
             .optional()?;
         if taken.is_some() {
-            return Err(StoreError::DuplicateExternalId);
+            return Err(CustomerWriteError::DuplicateExternalId);
         }
         let label = FieldLabel {
             customer: id,
@@ -1048,6 +1115,9 @@ pub(crate) fn delete_rows(main: &Connection, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// A batch reveal whose plaintext is released once its access-log rows are durable.
+pub type PendingReveals = Pending<Vec<Revealed>, RevealError>;
+
 impl Store {
     /// Reveals the same elements of many customers for one stated purpose (breach
     /// notices) in one durable transaction: one access-log row per customer and one
@@ -1060,7 +1130,7 @@ impl Store {
         purpose: &str,
         ids: &[Uuid],
         elements: &[DataElement],
-    ) -> Result<(Vec<Revealed>, Vec<Uuid>)> {
+    ) -> Result<(Vec<Revealed>, Vec<Uuid>), RevealError> {
         let (pending, missing) = self.reveal_batch(principal, purpose, ids, elements)?;
         Ok((pending.wait_blocking()?, missing))
     }
@@ -1074,14 +1144,14 @@ impl Store {
         purpose: &str,
         ids: &[Uuid],
         elements: &[DataElement],
-    ) -> Result<(Pending<Vec<Revealed>>, Vec<Uuid>)> {
+    ) -> Result<(PendingReveals, Vec<Uuid>), RevealError> {
         // Reading and decrypting is the bulk of the work and needs no lock: one
         // slice per core, each on its own reader connection.
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);
         let per = ids.len().div_ceil(threads).max(1);
-        type Part = Result<(Vec<Revealed>, Vec<Uuid>, BTreeSet<u32>)>;
+        type Part = Result<(Vec<Revealed>, Vec<Uuid>, BTreeSet<u32>), RevealError>;
         let parts: Vec<Part> = std::thread::scope(|s| {
             let handles: Vec<_> = ids
                 .chunks(per)
@@ -1104,8 +1174,7 @@ impl Store {
                                     versions.extend(v);
                                     revealed.push(r);
                                 }
-                                Err(StoreError::Denied(Denial::NotFound))
-                                | Err(StoreError::CustomerNotFound(_)) => missing.push(*id),
+                                Err(RevealError::Denied(Denial::NotFound)) => missing.push(*id),
                                 Err(e) => return Err(e),
                             }
                         }
@@ -1117,7 +1186,7 @@ impl Store {
                 .into_iter()
                 .map(|h| {
                     h.join().unwrap_or_else(|_| {
-                        Err(StoreError::Corrupt("reveal worker panicked".into()))
+                        Err(StoreError::corrupt("a reveal worker panicked").into())
                     })
                 })
                 .collect()

@@ -1,6 +1,13 @@
-use bulwark_model::DataElement;
+//! Errors. [`StoreError`] is what can go wrong underneath any operation — the
+//! database, the files, the keyring, corrupt stored data. Each operation a
+//! caller must answer differently for has its own error type (in the module
+//! of the operation, e.g. [`RevealError`](crate::RevealError)) carrying its
+//! causes and, with `#[from]`, a `StoreError` for the rest. Messages name
+//! fields, ids and files, never a value.
 
-/// Storage and vault-operation errors. Messages name fields and ids, never values.
+use std::sync::Arc;
+
+/// A failure of the storage itself: nothing the caller asked for was wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -12,6 +19,8 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    DataFile(#[from] crate::DataFileError),
     #[error("{0} is not a Bulwark data directory (run `bulwark init --data-dir {0}` first)")]
     NotInitialised(String),
     #[error("{0} already exists and is not empty; refusing to initialise over it")]
@@ -22,48 +31,66 @@ pub enum StoreError {
         "this operation needs the unlocked keyring (set BULWARK_PASSPHRASE or BULWARK_KEY_FILE)"
     )]
     Locked,
-    #[error("invalid input: {0}")]
-    Invalid(#[from] crate::ValidationErrors),
-    #[error("customer {0} not found")]
-    CustomerNotFound(uuid::Uuid),
-    #[error("another customer already has this external_id")]
-    DuplicateExternalId,
-    #[error("API key {0} not found")]
-    KeyNotFound(String),
-    #[error("reveal refused: {0}")]
-    Denied(crate::Denial),
-    #[error("incident {0} not found")]
-    IncidentNotFound(u64),
-    #[error("{0}")]
-    Incident(String),
-    #[error("the database is unavailable: {0}")]
-    Unavailable(String),
+    /// The batch's transaction could not begin or commit; nothing of it was written.
+    #[error("the database is unavailable, nothing was written: {0}")]
+    Unavailable(#[source] Arc<StoreError>),
+    #[error("cannot start the writer thread: {0}")]
+    WriterStart(#[source] std::io::Error),
     #[error("the writer has stopped; the server is shutting down")]
     WriterGone,
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-    #[error("ledger: {0}")]
-    Ledger(String),
-    #[error("{0} ciphertexts are still sealed below version {1}; run `bulwark keys rewrap` first")]
-    VersionsRemain(u64, u32),
-    #[error("data element {0} cannot be stored: {1}")]
-    ElementRefused(DataElement, &'static str),
+    /// Notice rendering and delivery; being replaced by the notice operations' own errors.
     #[error("notices: {0}")]
     Notice(String),
-    /// Asset names are system names from the operator's inventory, not personal data.
-    #[error("{}", unknown_asset(.name, .known))]
-    UnknownAsset { name: String, known: Vec<String> },
+    /// Stored data that does not have the shape this binary wrote; names what.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
 }
 
-fn unknown_asset(name: &str, known: &[String]) -> String {
-    if known.is_empty() {
-        format!("no asset named `{name}`: the asset inventory is empty (add systems with `bulwark assets add`)")
-    } else {
-        format!(
-            "no asset named `{name}` in the inventory; known: {}",
-            known.join(", ")
-        )
+impl StoreError {
+    pub(crate) fn corrupt(what: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt(what.to_string())
     }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Lets `?` carry the storage's own failures (SQLite, the vault's crypto) into
+/// an operation's error through its `Store` variant.
+macro_rules! storage_causes {
+    ($($t:ty),* $(,)?) => {
+        $(
+            impl From<rusqlite::Error> for $t {
+                fn from(e: rusqlite::Error) -> Self {
+                    <$t>::Store(StoreError::from(e))
+                }
+            }
+            impl From<bulwark_vault::VaultError> for $t {
+                fn from(e: bulwark_vault::VaultError) -> Self {
+                    <$t>::Store(StoreError::from(e))
+                }
+            }
+        )*
+    };
+}
+
+storage_causes!(
+    crate::CustomerWriteError,
+    crate::CustomerError,
+    crate::RevealError,
+    crate::LookupError,
+    crate::AuthError,
+    crate::CreateKeyError,
+    crate::RevokeKeyError,
+    crate::IncidentReadError,
+    crate::OpenIncidentError,
+    crate::IncidentChangeError,
+    crate::AutoOpenError,
+    crate::ContainError,
+    crate::EvidenceError,
+    crate::ScopeQueryError,
+    crate::VerifyLedgerError,
+    crate::SetMinVersionError,
+    crate::AlertQueryError,
+    crate::AddWebhookError,
+    crate::WebhookError,
+);

@@ -19,6 +19,7 @@ use crate::error::{Result, StoreError};
 use crate::Store;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvidenceItem {
     pub id: i64,
     pub incident: u64,
@@ -59,6 +60,74 @@ pub struct BundleReport {
     pub items: usize,
     /// Problems, each naming the file or part at fault; empty when the bundle is intact.
     pub problems: Vec<String>,
+}
+
+/// Why evidence could not be added, read out or exported.
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error("incident {0} not found")]
+    IncidentNotFound(u64),
+    #[error("incident {incident} has no evidence #{id}")]
+    NoSuchItem { incident: u64, id: i64 },
+    /// The file to collect cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} changed while it was being copied; collect it again", path.display())]
+    ChangedWhileCopying { path: std::path::PathBuf },
+    #[error("{} already exists; choose a new destination", path.display())]
+    DestinationExists { path: std::path::PathBuf },
+    /// An item in the locker no longer has the hash it was collected with.
+    #[error("evidence {sha256} in the locker no longer matches its hash")]
+    Tampered { sha256: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<crate::IncidentReadError> for EvidenceError {
+    fn from(e: crate::IncidentReadError) -> Self {
+        match e {
+            crate::IncidentReadError::NotFound(id) => EvidenceError::IncidentNotFound(id),
+            crate::IncidentReadError::Store(s) => EvidenceError::Store(s),
+        }
+    }
+}
+
+impl From<crate::IncidentChangeError> for EvidenceError {
+    fn from(e: crate::IncidentChangeError) -> Self {
+        match e {
+            crate::IncidentChangeError::NotFound(id) => EvidenceError::IncidentNotFound(id),
+            crate::IncidentChangeError::Store(s) => EvidenceError::Store(s),
+            other => StoreError::corrupt(format!("recording custody: {other}")).into(),
+        }
+    }
+}
+
+/// Why a bundle could not be checked at all (a bundle that was checked and
+/// found altered is a [`BundleReport`] with problems, not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyBundleError {
+    #[error("the public key is not 64 hex digits of an ed25519 key")]
+    BadPublicKey,
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("manifest.json is not a bundle manifest: {0}")]
+    NotAManifest(#[source] serde_json::Error),
+}
+
+fn unreadable(path: &Path) -> impl FnOnce(StoreError) -> EvidenceError + '_ {
+    move |e| match e {
+        StoreError::Io { source, .. } => EvidenceError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => EvidenceError::Store(other),
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -103,7 +172,7 @@ fn safe_name(path: &Path) -> String {
 
 impl Store {
     fn locker(&self) -> PathBuf {
-        self.dir().root.join("evidence")
+        self.dir().evidence_dir()
     }
 
     /// Copies a file into the locker (by content hash; a file already there is
@@ -115,32 +184,32 @@ impl Store {
         description: Option<String>,
         source: Option<String>,
         actor: &str,
-    ) -> Result<EvidenceItem> {
+    ) -> Result<EvidenceItem, EvidenceError> {
         self.incident(incident)?;
-        let (sha, size) = sha256_file(path)?;
+        let (sha, size) = sha256_file(path).map_err(unreadable(path))?;
         let locker = self.locker();
         fs::create_dir_all(&locker).map_err(io(&locker))?;
         let stored = locker.join(&sha);
         if stored.exists() {
             let (again, _) = sha256_file(&stored)?;
             if again != sha {
-                return Err(StoreError::Corrupt(format!(
-                    "evidence {sha} in the locker no longer matches its hash"
-                )));
+                return Err(EvidenceError::Tampered { sha256: sha });
             }
         } else {
             let tmp = locker.join(format!(".{sha}.partial"));
-            fs::copy(path, &tmp).map_err(io(path))?;
+            fs::copy(path, &tmp).map_err(|source| EvidenceError::Unreadable {
+                path: path.to_path_buf(),
+                source,
+            })?;
             fs::File::open(&tmp)
                 .and_then(|f| f.sync_all())
                 .map_err(io(&tmp))?;
             let (copied, _) = sha256_file(&tmp)?;
             if copied != sha {
                 let _ = fs::remove_file(&tmp);
-                return Err(StoreError::Corrupt(format!(
-                    "{} changed while it was being copied",
-                    path.display()
-                )));
+                return Err(EvidenceError::ChangedWhileCopying {
+                    path: path.to_path_buf(),
+                });
             }
             fs::rename(&tmp, &stored).map_err(io(&stored))?;
             #[cfg(unix)]
@@ -154,18 +223,18 @@ impl Store {
         let (sha2, name2) = (sha.clone(), name.clone());
         let (id, at) = self
             .writer()
-            .submit(move |ctx| {
+            .submit(move |ctx| -> Result<_, EvidenceError> {
                 ctx.main.execute(
                     "INSERT INTO evidence (incident_id, sha256, name, size, description, source, collected_by, collected_at_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     params![incident as i64, sha2, name2, size as i64, description, source, actor, ctx.now_ms],
-                )?;
+                ).map_err(StoreError::from)?;
                 let id = ctx.main.last_insert_rowid();
                 let details = serde_json::json!({"sha256": sha2, "name": name2, "size": size, "source": source, "description": description});
                 ctx.main.execute(
                     "INSERT INTO evidence_custody (evidence_id, at_ms, actor, action, details) VALUES (?1, ?2, ?3, 'collected', ?4)",
                     params![id, ctx.now_ms, actor, details.to_string()],
-                )?;
+                ).map_err(StoreError::from)?;
                 let entry = TimelineEntry::new(
                     incident,
                     crate::incidents::timestamp(ctx),
@@ -181,7 +250,9 @@ impl Store {
         self.evidence(incident)?
             .into_iter()
             .find(|e| e.id == id && e.collected_at_ms == at)
-            .ok_or_else(|| StoreError::Corrupt("evidence row vanished".into()))
+            .ok_or_else(|| {
+                StoreError::corrupt("an evidence row vanished after it was written").into()
+            })
     }
 
     /// Copies an item out of the locker (checking its hash) to `dest`; the access
@@ -193,25 +264,26 @@ impl Store {
         dest: &Path,
         why: &str,
         actor: &str,
-    ) -> Result<EvidenceItem> {
+    ) -> Result<EvidenceItem, EvidenceError> {
         let item = self
             .evidence(incident)?
             .into_iter()
             .find(|e| e.id == evidence_id)
-            .ok_or_else(|| {
-                StoreError::Incident(format!(
-                    "incident {incident} has no evidence #{evidence_id}"
-                ))
+            .ok_or(EvidenceError::NoSuchItem {
+                incident,
+                id: evidence_id,
             })?;
         let src = self.locker().join(&item.sha256);
         let (sha, _) = sha256_file(&src)?;
         if sha != item.sha256 {
-            return Err(StoreError::Corrupt(format!(
-                "evidence #{evidence_id} in the locker no longer matches its hash"
-            )));
+            return Err(EvidenceError::Tampered {
+                sha256: item.sha256,
+            });
         }
         if dest.exists() {
-            return Err(StoreError::AlreadyExists(dest.display().to_string()));
+            return Err(EvidenceError::DestinationExists {
+                path: dest.to_path_buf(),
+            });
         }
         let (actor, why, to) = (actor.to_owned(), why.to_owned(), dest.display().to_string());
         self.writer()
@@ -281,17 +353,24 @@ impl Store {
 
     /// Writes the sealed bundle to `out` (a new directory). The export is itself a
     /// custody event, recorded before the bundle is sealed so the bundle carries it.
-    pub fn export_evidence(&self, incident: u64, out: &Path, actor: &str) -> Result<usize> {
+    pub fn export_evidence(
+        &self,
+        incident: u64,
+        out: &Path,
+        actor: &str,
+    ) -> Result<usize, EvidenceError> {
         let record = self.incident(incident)?;
         let items = self.evidence(incident)?;
         if out.exists() {
-            return Err(StoreError::AlreadyExists(out.display().to_string()));
+            return Err(EvidenceError::DestinationExists {
+                path: out.to_path_buf(),
+            });
         }
         let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
         let (actor_o, dest) = (actor.to_owned(), out.display().to_string());
         let exported_at = self
             .writer()
-            .submit(move |ctx| {
+            .submit(move |ctx| -> Result<_> {
                 for id in &ids {
                     ctx.main.execute(
                         "INSERT INTO evidence_custody (evidence_id, at_ms, actor, action, details) VALUES (?1, ?2, ?3, 'exported', ?4)",
@@ -316,18 +395,16 @@ impl Store {
             let src = self.locker().join(&item.sha256);
             let (sha, _) = sha256_file(&src)?;
             if sha != item.sha256 {
-                return Err(StoreError::Corrupt(format!(
-                    "evidence {} ({}) in the locker no longer matches its hash",
-                    item.id, item.name
-                )));
+                return Err(EvidenceError::Tampered {
+                    sha256: item.sha256.clone(),
+                });
             }
             let dst = files.join(format!("{}-{}", item.sha256, item.name));
             fs::copy(&src, &dst).map_err(io(&dst))?;
         }
-        let kr = self
-            .keyring()?
-            .read()
-            .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+        let kr = self.keyring_read()?;
+        let timeline = serde_json::to_value(&record.timeline)
+            .map_err(|e| StoreError::corrupt(format!("incident {incident} timeline: {e}")))?;
         let manifest = Manifest {
             format: "bulwark-evidence-bundle-v1".into(),
             incident,
@@ -336,10 +413,10 @@ impl Store {
             public_key: hex::encode(kr.public_key()),
             items: items.clone(),
             custody: self.custody(incident)?,
-            timeline: serde_json::to_value(&record.timeline).unwrap_or_default(),
+            timeline,
         };
-        let text =
-            serde_json::to_vec_pretty(&manifest).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let text = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| StoreError::corrupt(format!("the bundle manifest: {e}")))?;
         let sig: Signature = kr.signing_key().sign(&text);
         let mpath = out.join("manifest.json");
         fs::File::create(&mpath)
@@ -353,17 +430,20 @@ impl Store {
 
 /// Checks a bundle offline against the ledger public key (hex): the signature over
 /// the manifest, then every file's hash; names every altered, missing or extra file.
-pub fn verify_bundle(dir: &Path, public_key_hex: &str) -> Result<BundleReport> {
+pub fn verify_bundle(dir: &Path, public_key_hex: &str) -> Result<BundleReport, VerifyBundleError> {
     let key_bytes: [u8; 32] = hex::decode(public_key_hex.trim())
         .ok()
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| StoreError::Corrupt("the public key is not 64 hex digits".into()))?;
-    let key = VerifyingKey::from_bytes(&key_bytes)
-        .map_err(|_| StoreError::Corrupt("the public key is not an ed25519 key".into()))?;
+        .ok_or(VerifyBundleError::BadPublicKey)?;
+    let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| VerifyBundleError::BadPublicKey)?;
+    let unreadable = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| VerifyBundleError::Unreadable { path, source }
+    };
     let mpath = dir.join("manifest.json");
-    let text = fs::read(&mpath).map_err(io(&mpath))?;
+    let text = fs::read(&mpath).map_err(unreadable(&mpath))?;
     let spath = dir.join("manifest.sig");
-    let sig_hex = fs::read_to_string(&spath).map_err(io(&spath))?;
+    let sig_hex = fs::read_to_string(&spath).map_err(unreadable(&spath))?;
     let mut problems = Vec::new();
     let sig_ok = hex::decode(sig_hex.trim())
         .ok()
@@ -373,8 +453,8 @@ pub fn verify_bundle(dir: &Path, public_key_hex: &str) -> Result<BundleReport> {
     if !sig_ok {
         problems.push("manifest.json: the signature does not match (the manifest was altered, or signed by another key)".into());
     }
-    let manifest: Manifest = serde_json::from_slice(&text)
-        .map_err(|e| StoreError::Corrupt(format!("manifest.json is not a bundle manifest: {e}")))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&text).map_err(VerifyBundleError::NotAManifest)?;
     let files = dir.join("files");
     let mut expected = std::collections::BTreeSet::new();
     for item in &manifest.items {
@@ -385,7 +465,13 @@ pub fn verify_bundle(dir: &Path, public_key_hex: &str) -> Result<BundleReport> {
             problems.push(format!("files/{name}: missing"));
             continue;
         }
-        let (sha, size) = sha256_file(&path)?;
+        let (sha, size) = match sha256_file(&path) {
+            Ok(hashed) => hashed,
+            Err(e) => {
+                problems.push(format!("files/{name}: unreadable ({e})"));
+                continue;
+            }
+        };
         if sha != item.sha256 || size != item.size {
             problems.push(format!(
                 "files/{name}: altered (its SHA-256 no longer matches the manifest)"

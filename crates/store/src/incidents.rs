@@ -11,12 +11,110 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use bulwark_incident::{IncidentError, PlaybookError, TaskError};
+
 use crate::error::{Result, StoreError};
 use crate::writer::WriteCtx;
-use crate::{Pending, Store};
+use crate::{Pending, Store, ValidationErrors};
+
+/// An incident asked for by number that does not exist.
+#[derive(Debug, thiserror::Error)]
+pub enum IncidentReadError {
+    #[error("incident {0} not found")]
+    NotFound(u64),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an incident could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenIncidentError {
+    /// What was asked for is not a valid incident (empty title, times out of order…).
+    #[error(transparent)]
+    Invalid(#[from] IncidentError),
+    /// A playbook could not be applied to it.
+    #[error(transparent)]
+    Playbook(#[from] TaskError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a change to an incident (phase, task, note, team, update…) was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum IncidentChangeError {
+    #[error("incident {0} not found")]
+    NotFound(u64),
+    /// The change is invalid, or not allowed in the incident's phase.
+    #[error(transparent)]
+    Incident(#[from] IncidentError),
+    /// The task change is not allowed in the task's state.
+    #[error(transparent)]
+    Task(#[from] TaskError),
+    #[error("incident {incident} has no task `{key}`")]
+    NoSuchTask { incident: u64, key: String },
+    #[error("a closed incident is reopened only with a reason")]
+    ReopenNeedsReason,
+    #[error("invalid input: {0}")]
+    Invalid(#[from] ValidationErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<IncidentReadError> for IncidentChangeError {
+    fn from(e: IncidentReadError) -> Self {
+        match e {
+            IncidentReadError::NotFound(id) => IncidentChangeError::NotFound(id),
+            IncidentReadError::Store(s) => IncidentChangeError::Store(s),
+        }
+    }
+}
+
+/// Why an alert could not be routed to an incident.
+#[derive(Debug, thiserror::Error)]
+pub enum AutoOpenError {
+    #[error(transparent)]
+    Incident(#[from] IncidentError),
+    #[error(transparent)]
+    Task(#[from] TaskError),
+    #[error(transparent)]
+    Playbook(#[from] PlaybookError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<IncidentReadError> for AutoOpenError {
+    fn from(e: IncidentReadError) -> Self {
+        match e {
+            IncidentReadError::NotFound(id) => {
+                StoreError::corrupt(format!("incident {id} vanished while routing an alert")).into()
+            }
+            IncidentReadError::Store(s) => AutoOpenError::Store(s),
+        }
+    }
+}
+
+/// Why a containment action failed. It was attempted (and recorded on the
+/// incident's timeline) unless the incident does not exist.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainError {
+    #[error("incident {0} not found")]
+    NotFound(u64),
+    #[error("revoking a key needs the key id as target")]
+    MissingTarget,
+    #[error("{0}")]
+    CannotUndo(&'static str),
+    #[error("API key {0} not found")]
+    KeyNotFound(String),
+    /// The store's webhook did not take the call.
+    #[error(transparent)]
+    Webhook(#[from] crate::WebhookError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// A containment action to run for an incident.
 #[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Contain {
     pub action: ContainmentAction,
@@ -38,6 +136,7 @@ pub struct PublicPage {
 
 /// What happens to a task.
 #[derive(Debug, Clone, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TaskChange {
     Done {
@@ -54,6 +153,7 @@ pub enum TaskChange {
 
 /// An incident with its timeline and tasks.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentRecord {
     pub incident: Incident,
     pub timeline: Vec<TimelineEntry>,
@@ -66,23 +166,21 @@ fn at(ctx: &WriteCtx<'_>) -> OffsetDateTime {
 }
 
 fn json<T: Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+    serde_json::to_string(v).map_err(|e| StoreError::corrupt(format!("an incident value: {e}")))
 }
 
-fn engine_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Incident(e.to_string())
-}
-
-fn load(c: &Connection, id: u64) -> Result<Incident> {
+fn load(c: &Connection, id: u64) -> Result<Incident, IncidentReadError> {
     let body: Option<String> = c
         .query_row(
             "SELECT body FROM incidents WHERE id = ?1",
             [id as i64],
             |r| r.get(0),
         )
-        .optional()?;
-    let body = body.ok_or(StoreError::IncidentNotFound(id))?;
-    serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("incident {id}: {e}")))
+        .optional()
+        .map_err(StoreError::from)?;
+    let body = body.ok_or(IncidentReadError::NotFound(id))?;
+    Ok(serde_json::from_str(&body)
+        .map_err(|e| StoreError::corrupt(format!("incident {id}: {e}")))?)
 }
 
 fn load_tasks(c: &Connection, id: u64) -> Result<Vec<Task>> {
@@ -105,14 +203,7 @@ fn save(
     tasks: &[Task],
     entries: &[TimelineEntry],
 ) -> Result<()> {
-    let sev = serde_json::to_value(inc.severity)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    let phase = serde_json::to_value(inc.phase)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let (sev, phase) = (inc.severity.code(), inc.phase.code());
     ctx.main.execute(
         "INSERT INTO incidents (id, phase, severity, title, body, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, severity = excluded.severity, title = excluded.title,
@@ -171,26 +262,25 @@ impl Store {
         new: NewIncident,
         playbooks: PlaybookSet,
         actor: &str,
-    ) -> Pending<u64> {
+    ) -> Pending<u64, OpenIncidentError> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {
             let now = at(ctx);
-            let id: i64 =
-                ctx.main
-                    .query_row("SELECT coalesce(max(id), 0) + 1 FROM incidents", [], |r| {
-                        r.get(0)
-                    })?;
-            let (mut inc, opened) =
-                Incident::open(id as u64, new, &actor, now).map_err(engine_err)?;
+            let id: i64 = ctx
+                .main
+                .query_row("SELECT coalesce(max(id), 0) + 1 FROM incidents", [], |r| {
+                    r.get(0)
+                })
+                .map_err(StoreError::from)?;
+            let (mut inc, opened) = Incident::open(id as u64, new, &actor, now)?;
             let mut entries = vec![opened];
             let mut tasks: Vec<Task> = Vec::new();
             for pb in playbooks.for_classification(inc.classification) {
-                let applied =
-                    apply_playbook(&mut inc, pb, &tasks, &actor, now).map_err(engine_err)?;
+                let applied = apply_playbook(&mut inc, pb, &tasks, &actor, now)?;
                 tasks.extend(applied.tasks);
                 entries.push(applied.entry);
             }
-            if let Some(e) = schedule(&inc, &mut tasks, &actor, now).map_err(engine_err)? {
+            if let Some(e) = schedule(&inc, &mut tasks, &actor, now)? {
                 entries.push(e);
             }
             save(ctx, &inc, &tasks, &entries)?;
@@ -207,20 +297,15 @@ impl Store {
         alert: AlertRef,
         playbooks: std::sync::Arc<PlaybookSet>,
         config: AutoOpenConfig,
-    ) -> Pending<Option<u64>> {
+    ) -> Pending<Option<u64>, AutoOpenError> {
         self.writer().submit(move |ctx| {
             let now = at(ctx);
             let actor = "system:auto-open";
             let open: Vec<Incident> = {
-                let mut stmt = ctx.main.prepare_cached(
-                    "SELECT id FROM incidents WHERE phase != 'closed' ORDER BY id",
-                )?;
-                let ids: Vec<i64> = stmt
-                    .query_map([], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
+                let ids = open_ids(ctx.main)?;
                 ids.into_iter()
-                    .map(|id| load(ctx.main, id as u64))
-                    .collect::<Result<_>>()?
+                    .map(|id| load(ctx.main, id))
+                    .collect::<Result<_, IncidentReadError>>()?
             };
             match decide(&alert, &open, &playbooks, &config) {
                 Decision::Ignore { .. } => Ok(None),
@@ -235,11 +320,8 @@ impl Store {
                 }
                 Decision::Attach { incident } => {
                     let mut inc = load(ctx.main, incident)?;
-                    let entries: Vec<TimelineEntry> = inc
-                        .track_alert(&alert, actor, now)
-                        .map_err(engine_err)?
-                        .into_iter()
-                        .collect();
+                    let entries: Vec<TimelineEntry> =
+                        inc.track_alert(&alert, actor, now)?.into_iter().collect();
                     save(ctx, &inc, &[], &entries)?;
                     Ok(Some(incident))
                 }
@@ -247,26 +329,25 @@ impl Store {
                     new,
                     playbooks: chosen,
                 } => {
-                    let id: i64 = ctx.main.query_row(
-                        "SELECT coalesce(max(id), 0) + 1 FROM incidents",
-                        [],
-                        |r| r.get(0),
-                    )?;
-                    let (mut inc, opened) =
-                        Incident::open(id as u64, *new, actor, now).map_err(engine_err)?;
+                    let id: i64 = ctx
+                        .main
+                        .query_row("SELECT coalesce(max(id), 0) + 1 FROM incidents", [], |r| {
+                            r.get(0)
+                        })
+                        .map_err(StoreError::from)?;
+                    let (mut inc, opened) = Incident::open(id as u64, *new, actor, now)?;
                     let mut entries = vec![opened];
                     let mut tasks: Vec<Task> = Vec::new();
                     for pid in &chosen {
-                        let pb = playbooks.get(pid).map_err(engine_err)?;
-                        let applied =
-                            apply_playbook(&mut inc, pb, &tasks, actor, now).map_err(engine_err)?;
+                        let pb = playbooks.get(pid)?;
+                        let applied = apply_playbook(&mut inc, pb, &tasks, actor, now)?;
                         tasks.extend(applied.tasks);
                         entries.push(applied.entry);
                     }
-                    if let Some(e) = schedule(&inc, &mut tasks, actor, now).map_err(engine_err)? {
+                    if let Some(e) = schedule(&inc, &mut tasks, actor, now)? {
                         entries.push(e);
                     }
-                    entries.extend(inc.track_alert(&alert, actor, now).map_err(engine_err)?);
+                    entries.extend(inc.track_alert(&alert, actor, now)?);
                     save(ctx, &inc, &tasks, &entries)?;
                     Ok(Some(inc.id))
                 }
@@ -282,7 +363,7 @@ impl Store {
         to: Phase,
         reason: Option<String>,
         actor: &str,
-    ) -> Pending<()> {
+    ) -> Pending<(), IncidentChangeError> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {
             let now = at(ctx);
@@ -291,17 +372,16 @@ impl Store {
             let entry = if inc.phase == Phase::Closed {
                 let reason = reason
                     .as_deref()
-                    .ok_or_else(|| StoreError::Incident("reopening needs --reason".into()))?;
-                inc.reopen(to, reason, &actor, now).map_err(engine_err)?
+                    .ok_or(IncidentChangeError::ReopenNeedsReason)?;
+                inc.reopen(to, reason, &actor, now)?
             } else {
-                inc.advance(to, reason.as_deref(), &actor, now)
-                    .map_err(engine_err)?
+                inc.advance(to, reason.as_deref(), &actor, now)?
             };
             let mut entries = vec![entry];
-            if let Some(e) = schedule(&inc, &mut tasks, &actor, now).map_err(engine_err)? {
+            if let Some(e) = schedule(&inc, &mut tasks, &actor, now)? {
                 entries.push(e);
             }
-            save(ctx, &inc, &tasks, &entries)
+            Ok(save(ctx, &inc, &tasks, &entries)?)
         })
     }
 
@@ -312,23 +392,22 @@ impl Store {
         key: String,
         change: TaskChange,
         actor: &str,
-    ) -> Pending<()> {
+    ) -> Pending<(), IncidentChangeError> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {
             let now = at(ctx);
             let inc = load(ctx.main, id)?;
             let mut tasks = load_tasks(ctx.main, id)?;
-            let task = tasks.iter_mut().find(|t| t.key == key).ok_or_else(|| {
-                StoreError::Incident(format!("incident {id} has no task `{key}`"))
-            })?;
+            let Some(task) = tasks.iter_mut().find(|t| t.key == key) else {
+                return Err(IncidentChangeError::NoSuchTask { incident: id, key });
+            };
             let entry = match &change {
                 TaskChange::Done { note } => complete_task(task, note.as_deref(), &actor, now),
                 TaskChange::Skip { reason } => skip_task(task, reason, &actor, now),
                 TaskChange::Reopen { reason } => reopen_task(task, reason, &actor, now),
-            }
-            .map_err(engine_err)?;
+            }?;
             let changed = task.clone();
-            save(ctx, &inc, &[changed], &[entry])
+            Ok(save(ctx, &inc, &[changed], &[entry])?)
         })
     }
 
@@ -341,27 +420,32 @@ impl Store {
         id: u64,
         req: Contain,
         actor: &str,
-        deliver: &dyn Fn(&str) -> std::result::Result<String, String>,
-    ) -> Result<ContainmentRecord> {
+        deliver: &dyn Fn(&str) -> std::result::Result<String, crate::WebhookError>,
+    ) -> Result<ContainmentRecord, ContainError> {
         let Contain {
             action,
             target,
             undo,
             reason,
         } = req;
-        self.incident(id)?;
-        let outcome: Result<String> = match &action {
+        self.incident(id).map_err(|e| match e {
+            IncidentReadError::NotFound(id) => ContainError::NotFound(id),
+            IncidentReadError::Store(s) => ContainError::Store(s),
+        })?;
+        let outcome: Result<String, ContainError> = match &action {
             ContainmentAction::RevokeApiKey => match &target {
-                None => Err(StoreError::Incident(
-                    "revoking a key needs the key id as target".into(),
-                )),
-                Some(_) if undo => Err(StoreError::Incident(
-                    "a revoked key cannot be restored; issue a new one".into(),
+                None => Err(ContainError::MissingTarget),
+                Some(_) if undo => Err(ContainError::CannotUndo(
+                    "a revoked key cannot be restored; issue a new one",
                 )),
                 Some(k) => self
                     .revoke_key(k, actor, Some(format!("incident {id}: {reason}")))
                     .wait_blocking()
-                    .map(|_| format!("key {k} revoked")),
+                    .map(|_| format!("key {k} revoked"))
+                    .map_err(|e| match e {
+                        crate::RevokeKeyError::NotFound(k) => ContainError::KeyNotFound(k),
+                        crate::RevokeKeyError::Store(s) => ContainError::Store(s),
+                    }),
             },
             ContainmentAction::VaultLockdown => self
                 .set_lockdown(!undo, actor, Some(format!("incident {id}: {reason}")))
@@ -372,14 +456,16 @@ impl Store {
                         if undo { "off" } else { "on" },
                         if changed { "" } else { " (already)" }
                     )
-                }),
-            ContainmentAction::RotateDataKey if undo => Err(StoreError::Incident(
-                "a rotation is not undone; rotate again".into(),
+                })
+                .map_err(ContainError::from),
+            ContainmentAction::RotateDataKey if undo => Err(ContainError::CannotUndo(
+                "a rotation is not undone; rotate again",
             )),
             ContainmentAction::RotateDataKey => self
                 .rotate_data_key(actor)
-                .map(|v| format!("data key version {v} in use; run `bulwark keys rewrap`")),
-            ContainmentAction::Webhook { event } => deliver(event).map_err(StoreError::Incident),
+                .map(|v| format!("data key version {v} in use; run `bulwark keys rewrap`"))
+                .map_err(ContainError::from),
+            ContainmentAction::Webhook { event } => deliver(event).map_err(ContainError::from),
         };
         let record = ContainmentRecord {
             action,
@@ -396,56 +482,75 @@ impl Store {
         let rec = record.clone();
         let actor_owned = actor.to_owned();
         self.writer()
-            .submit(move |ctx| {
+            .submit(move |ctx| -> Result<(), IncidentChangeError> {
                 let inc = load(ctx.main, id)?;
                 let entry = rec.entry(id, &actor_owned, at(ctx));
-                save(ctx, &inc, &[], &[entry])
+                Ok(save(ctx, &inc, &[], &[entry])?)
             })
-            .wait_blocking()?;
+            .wait_blocking()
+            .map_err(|e| match e {
+                IncidentChangeError::NotFound(id) => ContainError::NotFound(id),
+                IncidentChangeError::Store(s) => ContainError::Store(s),
+                other => StoreError::corrupt(format!("recording containment: {other}")).into(),
+            })?;
         outcome.map(|_| record)
     }
 
     /// Applies a patch (title, severity, times, root cause, review…); tasks are
     /// rescheduled, since their due times hang off `aware_at` and phase starts.
-    pub fn update_incident(&self, id: u64, patch: IncidentPatch, actor: &str) -> Pending<()> {
+    pub fn update_incident(
+        &self,
+        id: u64,
+        patch: IncidentPatch,
+        actor: &str,
+    ) -> Pending<(), IncidentChangeError> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {
             let now = at(ctx);
             let mut inc = load(ctx.main, id)?;
             let mut tasks = load_tasks(ctx.main, id)?;
-            let mut entries = vec![inc.update(patch, &actor, now).map_err(engine_err)?];
-            entries.extend(schedule(&inc, &mut tasks, &actor, now).map_err(engine_err)?);
-            save(ctx, &inc, &tasks, &entries)
+            let mut entries = vec![inc.update(patch, &actor, now)?];
+            entries.extend(schedule(&inc, &mut tasks, &actor, now)?);
+            Ok(save(ctx, &inc, &tasks, &entries)?)
         })
     }
 
     /// Puts a person from the team in a role for this incident.
-    pub fn assign_incident(&self, id: u64, role: Role, person: String, actor: &str) -> Pending<()> {
+    pub fn assign_incident(
+        &self,
+        id: u64,
+        role: Role,
+        person: String,
+        actor: &str,
+    ) -> Pending<(), IncidentChangeError> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {
             let mut inc = load(ctx.main, id)?;
-            let entry = inc
-                .assign(role, &person, &actor, at(ctx))
-                .map_err(engine_err)?;
-            save(ctx, &inc, &[], &[entry])
+            let entry = inc.assign(role, &person, &actor, at(ctx))?;
+            Ok(save(ctx, &inc, &[], &[entry])?)
         })
     }
 
     /// Publishes an update on the incident's public page (what customers read).
-    pub fn publish_update(&self, id: u64, text: String, actor: &str) -> Pending<i64> {
+    pub fn publish_update(
+        &self,
+        id: u64,
+        text: String,
+        actor: &str,
+    ) -> Pending<i64, IncidentChangeError> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {
             let text = text.trim().to_owned();
             if text.is_empty() || text.len() > 20_000 {
                 let mut e = crate::ValidationErrors::default();
                 e.push("text", "expected 1 to 20,000 characters");
-                return Err(StoreError::Invalid(e));
+                return Err(IncidentChangeError::Invalid(e));
             }
             load(ctx.main, id)?;
             ctx.main.execute(
                 "INSERT INTO incident_updates (incident_id, at_ms, author, text) VALUES (?1, ?2, ?3, ?4)",
                 params![id as i64, ctx.now_ms, actor, text],
-            )?;
+            ).map_err(StoreError::from)?;
             let uid = ctx.main.last_insert_rowid();
             let entry = TimelineEntry::new(id, at(ctx), &actor, bulwark_incident::EntryKind::Note, format!("Public update #{uid} published"), serde_json::json!({"update": uid, "public": true}));
             append_timeline(ctx, id, &entry)?;
@@ -461,10 +566,10 @@ impl Store {
         let Some(id) = slug.split('-').next().and_then(|n| n.parse::<u64>().ok()) else {
             return Ok(None);
         };
-        let inc = match self.read(|c| load(c, id)) {
+        let inc = match self.read_with(|c| load(c, id)) {
             Ok(inc) if inc.slug == slug => inc,
-            Ok(_) | Err(StoreError::IncidentNotFound(_)) => return Ok(None),
-            Err(e) => return Err(e),
+            Ok(_) | Err(IncidentReadError::NotFound(_)) => return Ok(None),
+            Err(IncidentReadError::Store(e)) => return Err(e),
         };
         let updates = self.read(|c| {
             let mut stmt = c.prepare(
@@ -488,7 +593,7 @@ impl Store {
         summary: serde_json::Value,
         customers: serde_json::Value,
         actor: &str,
-    ) -> Pending<u32> {
+    ) -> Pending<u32, IncidentChangeError> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {
             load(ctx.main, id)?;
@@ -531,7 +636,12 @@ impl Store {
 
     /// Adds tasks (e.g. one per notification obligation) that the incident does not
     /// have yet; open ones with the same key get the new due time. Returns how many were added.
-    pub fn upsert_tasks(&self, id: u64, new: Vec<Task>, actor: &str) -> Pending<usize> {
+    pub fn upsert_tasks(
+        &self,
+        id: u64,
+        new: Vec<Task>,
+        actor: &str,
+    ) -> Pending<usize, IncidentChangeError> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {
             let inc = load(ctx.main, id)?;
@@ -568,30 +678,25 @@ impl Store {
         })
     }
 
-    pub fn note_incident(&self, id: u64, text: String, actor: &str) -> Pending<()> {
+    pub fn note_incident(
+        &self,
+        id: u64,
+        text: String,
+        actor: &str,
+    ) -> Pending<(), IncidentChangeError> {
         let actor = actor.to_owned();
         self.writer().submit(move |ctx| {
             let inc = load(ctx.main, id)?;
-            let entry = inc.note(&text, &actor, at(ctx)).map_err(engine_err)?;
-            save(ctx, &inc, &[], &[entry])
+            let entry = inc.note(&text, &actor, at(ctx))?;
+            Ok(save(ctx, &inc, &[], &[entry])?)
         })
     }
 
-    pub fn incident(&self, id: u64) -> Result<IncidentRecord> {
-        self.read(|c| {
+    pub fn incident(&self, id: u64) -> Result<IncidentRecord, IncidentReadError> {
+        self.read_with(|c| {
             let incident = load(c, id)?;
             let tasks = load_tasks(c, id)?;
-            let mut stmt = c.prepare_cached(
-                "SELECT body FROM incident_timeline WHERE incident_id = ?1 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map([id as i64], |r| r.get::<_, String>(0))?;
-            let mut timeline = Vec::new();
-            for r in rows {
-                timeline
-                    .push(serde_json::from_str(&r?).map_err(|e| {
-                        StoreError::Corrupt(format!("incident {id} timeline: {e}"))
-                    })?);
-            }
+            let timeline = load_timeline(c, id)?;
             Ok(IncidentRecord {
                 incident,
                 timeline,
@@ -602,11 +707,40 @@ impl Store {
 
     pub fn incidents(&self) -> Result<Vec<Incident>> {
         self.read(|c| {
-            let mut stmt = c.prepare("SELECT id FROM incidents ORDER BY id")?;
-            let ids: Vec<i64> = stmt
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
-            ids.into_iter().map(|id| load(c, id as u64)).collect()
+            let mut stmt = c.prepare("SELECT body FROM incidents ORDER BY id")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for body in rows {
+                out.push(
+                    serde_json::from_str(&body?)
+                        .map_err(|e| StoreError::corrupt(format!("an incident: {e}")))?,
+                );
+            }
+            Ok(out)
         })
     }
+}
+
+fn open_ids(c: &Connection) -> Result<Vec<u64>> {
+    let mut stmt =
+        c.prepare_cached("SELECT id FROM incidents WHERE phase != 'closed' ORDER BY id")?;
+    let ids = stmt
+        .query_map([], |r| r.get::<_, i64>(0))?
+        .map(|r| r.map(|id| id as u64))
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids)
+}
+
+fn load_timeline(c: &Connection, id: u64) -> Result<Vec<TimelineEntry>> {
+    let mut stmt =
+        c.prepare_cached("SELECT body FROM incident_timeline WHERE incident_id = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map([id as i64], |r| r.get::<_, String>(0))?;
+    let mut timeline = Vec::new();
+    for r in rows {
+        timeline.push(
+            serde_json::from_str(&r?)
+                .map_err(|e| StoreError::corrupt(format!("incident {id} timeline: {e}")))?,
+        );
+    }
+    Ok(timeline)
 }

@@ -112,7 +112,7 @@ fn build(tmp: &Path, secret: &UnlockSecret, params: KdfParams, actor: &str) -> R
     let actor = actor.to_owned();
     let pk = public_key.clone();
     let outcome = writer
-        .submit(move |ctx| {
+        .submit(move |ctx| -> Result<_> {
             ctx.keys.execute("INSERT INTO keyring (id, record) VALUES (1, ?1)", [&record])?;
             ctx.ledger(
                 &actor,

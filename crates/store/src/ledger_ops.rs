@@ -10,6 +10,7 @@ use crate::{Pending, Store};
 
 /// The outcome of a successful verification.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LedgerStatus {
     pub entries: u64,
     pub head_seq: u64,
@@ -29,17 +30,36 @@ fn to_hash(bytes: Vec<u8>, seq: i64) -> rusqlite::Result<Hash> {
     Ok(Hash(arr))
 }
 
-fn read_checkpoints(c: &Connection) -> Result<Vec<Checkpoint>> {
-    let mut stmt = c.prepare("SELECT seq, checkpoint FROM ledger_checkpoints ORDER BY seq")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+/// Why the ledger did not verify. `Tampered` is the finding an auditor needs:
+/// the chain (or a checkpoint) does not hold; the rest are failures to check.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyLedgerError {
+    #[error("the ledger does not verify: {0}")]
+    Tampered(#[source] VerifyError<rusqlite::Error>),
+    #[error("the external checkpoint was signed by a different key than this ledger's: the keyring's public key was replaced, or the checkpoint belongs to another data directory")]
+    ForeignCheckpoint,
+    #[error("stored checkpoint at entry {seq} is unreadable: {source}")]
+    BadCheckpoint {
+        seq: i64,
+        source: bulwark_ledger::CheckpointParseError,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn read_checkpoints(c: &Connection) -> Result<Vec<Checkpoint>, VerifyLedgerError> {
+    let rows: Vec<(i64, String)> = (|| -> rusqlite::Result<_> {
+        let mut stmt = c.prepare("SELECT seq, checkpoint FROM ledger_checkpoints ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        rows.collect()
+    })()
+    .map_err(StoreError::from)?;
     let mut out = Vec::new();
-    for row in rows {
-        let (seq, text) = row?;
-        out.push(Checkpoint::from_json(&text).map_err(|e| {
-            StoreError::Ledger(format!(
-                "stored checkpoint at entry {seq} is unreadable: {e}"
-            ))
-        })?);
+    for (seq, text) in rows {
+        out.push(
+            Checkpoint::from_json(&text)
+                .map_err(|source| VerifyLedgerError::BadCheckpoint { seq, source })?,
+        );
     }
     Ok(out)
 }
@@ -48,10 +68,10 @@ fn read_checkpoints(c: &Connection) -> Result<Vec<Checkpoint>> {
 fn public_key(c: &Connection) -> Result<[u8; 32]> {
     let record = crate::load_keyring_record_from(c, "keys.keyring")?;
     let bytes = hex::decode(&record.signing_public)
-        .map_err(|_| StoreError::Corrupt("keyring public key is not hex".into()))?;
+        .map_err(|_| StoreError::corrupt("the keyring's public key is not hex"))?;
     bytes
         .try_into()
-        .map_err(|_| StoreError::Corrupt("keyring public key is not 32 bytes".into()))
+        .map_err(|_| StoreError::corrupt("the keyring's public key is not 32 bytes"))
 }
 
 impl Store {
@@ -74,10 +94,7 @@ impl Store {
         self.keyring()?;
         Ok(self.writer().submit(move |ctx| {
             let head = *ctx.ledger_head();
-            let kr = store
-                .keyring()?
-                .read()
-                .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+            let kr = store.keyring_read()?;
             let cp = Checkpoint::sign(&head, ctx.now_ms, kr.signing_key());
             ctx.main.execute(
                 "INSERT INTO ledger_checkpoints (seq, checkpoint) VALUES (?1, ?2)
@@ -97,8 +114,11 @@ impl Store {
                     |r| r.get(0),
                 )
                 .optional()?;
-            text.map(|t| Checkpoint::from_json(&t).map_err(|e| StoreError::Ledger(e.to_string())))
-                .transpose()
+            text.map(|t| {
+                Checkpoint::from_json(&t)
+                    .map_err(|e| StoreError::corrupt(format!("the newest ledger checkpoint: {e}")))
+            })
+            .transpose()
         })
     }
 
@@ -115,26 +135,24 @@ impl Store {
 
     /// Replays the whole ledger: every hash, every link, every stored checkpoint,
     /// and `external` (an off-box checkpoint) if given. A tampered ledger is
-    /// [`StoreError::Ledger`] naming the first bad entry.
+    /// [`VerifyLedgerError::Tampered`] naming the first bad entry.
     pub fn verify_ledger(
         &self,
         external: Option<&Checkpoint>,
         progress: impl FnMut(u64),
-    ) -> Result<LedgerStatus> {
-        self.read(|c| {
+    ) -> Result<LedgerStatus, VerifyLedgerError> {
+        self.read_with(|c| {
             let key = public_key(c)?;
             let mut checkpoints = read_checkpoints(c)?;
             if let Some(ext) = external {
                 if ext.public_key != key {
-                    return Err(StoreError::Ledger(
-                        "the external checkpoint was signed by a different key than this ledger's: the keyring's public key was replaced, or the checkpoint belongs to another data directory".into(),
-                    ));
+                    return Err(VerifyLedgerError::ForeignCheckpoint);
                 }
                 checkpoints.push(ext.clone());
             }
             let mut stmt = c.prepare(
                 "SELECT seq, at_ms, actor, action, subject, details, prev_hash, hash FROM ledger ORDER BY seq",
-            )?;
+            ).map_err(StoreError::from)?;
             let rows = stmt.query_map([], |r| {
                 let seq: i64 = r.get(0)?;
                 Ok(Entry {
@@ -147,7 +165,7 @@ impl Store {
                     prev_hash: to_hash(r.get(6)?, seq)?,
                     hash: to_hash(r.get(7)?, seq)?,
                 })
-            })?;
+            }).map_err(StoreError::from)?;
             match verify_with_progress(rows, &checkpoints, Some(&key), progress) {
                 Ok(report) => Ok(LedgerStatus {
                     entries: report.entries_checked,
@@ -156,8 +174,8 @@ impl Store {
                     checkpoints_checked: report.checkpoints_checked,
                     against_external: external.is_some(),
                 }),
-                Err(VerifyError::Read { source, .. }) => Err(StoreError::Sqlite(source)),
-                Err(tamper) => Err(StoreError::Ledger(tamper.to_string())),
+                Err(VerifyError::Read { source, .. }) => Err(StoreError::Sqlite(source).into()),
+                Err(tamper) => Err(VerifyLedgerError::Tampered(tamper)),
             }
         })
     }

@@ -14,6 +14,7 @@ mod alerts;
 mod api_keys;
 mod conn;
 mod customers;
+mod data_dir;
 mod error;
 mod evidence;
 mod incidents;
@@ -21,6 +22,8 @@ mod init;
 mod key_cache;
 mod ledger_ops;
 mod notices;
+#[cfg(feature = "openapi")]
+mod openapi;
 mod outbox;
 mod rotation;
 mod schema;
@@ -30,50 +33,45 @@ mod validate;
 mod webhooks;
 mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use bulwark_vault::{Keyring, KeyringRecord, UnlockSecret};
 use rusqlite::OptionalExtension;
 
 pub use access_log::{AccessFilter, AccessOutcome, AccessRecord};
-pub use alerts::{Alert, AlertFilter, NewAlert};
-pub use api_keys::{ApiKeyInfo, KeyReview, NewApiKey, Principal, UsageTracker};
+pub use alerts::{Alert, AlertFilter, AlertQueryError, NewAlert};
+pub use api_keys::{
+    ApiKeyInfo, AuthError, CreateKeyError, KeyReview, NewApiKey, Principal, RevokeKeyError,
+    UsageTracker,
+};
 pub use customers::{
-    CustomerMeta, CustomerPatch, Denial, LookupBy, NewCustomer, RevealRequest, Revealed,
+    CustomerError, CustomerMeta, CustomerPatch, CustomerWriteError, Denial, LookupBy, LookupError,
+    NewCustomer, PendingReveals, RevealError, RevealRequest, Revealed,
+};
+pub use data_dir::{
+    builtin_rules, read_tree, rule_dir, AssetLookupError, DataDir, DataFileError, RuleFiles,
+    RulePacks,
 };
 pub use error::{Result, StoreError};
-pub use evidence::{verify_bundle, BundleReport, CustodyEvent, EvidenceItem};
-pub use incidents::{Contain, IncidentRecord, PublicPage, TaskChange};
+pub use evidence::{
+    verify_bundle, BundleReport, CustodyEvent, EvidenceError, EvidenceItem, VerifyBundleError,
+};
+pub use incidents::{
+    AutoOpenError, Contain, ContainError, IncidentChangeError, IncidentReadError, IncidentRecord,
+    OpenIncidentError, PublicPage, TaskChange,
+};
 pub use init::{init, InitOutcome};
-pub use ledger_ops::LedgerStatus;
+pub use ledger_ops::{LedgerStatus, VerifyLedgerError};
 pub use notices::{Channels, NoticeVersion, RefusalGroup, RenderNotices, RenderReport};
 pub use outbox::{Claimed, OutboxStatus, SendOutcome};
 pub use rotation::RewrapProgress;
-pub use scope::{AffectedCustomer, ScopeQuery, ScopeResult};
+pub use scope::{AffectedCustomer, ScopeQuery, ScopeQueryError, ScopeResult};
 pub use scope::{ScopeBasis, ScopeSnapshot, ScopeSummary, ScopedCustomer};
-pub use settings::Settings;
+pub use settings::{SetMinVersionError, Settings};
 pub use validate::{describe_json_error, FieldError, ValidationErrors};
-pub use webhooks::{Webhook, WebhookTarget};
+pub use webhooks::{AddWebhookError, Webhook, WebhookError, WebhookTarget};
 pub use writer::{Pending, WriteCtx, Writer};
-
-/// The files of a data directory.
-#[derive(Debug, Clone)]
-pub struct DataDir {
-    pub root: PathBuf,
-}
-
-impl DataDir {
-    pub fn new(root: impl Into<PathBuf>) -> DataDir {
-        DataDir { root: root.into() }
-    }
-    pub fn main_db(&self) -> PathBuf {
-        self.root.join("bulwark.db")
-    }
-    pub fn keys_db(&self) -> PathBuf {
-        self.root.join("keys.db")
-    }
-}
 
 /// An open data directory.
 #[derive(Clone)]
@@ -112,10 +110,10 @@ impl Store {
     pub fn open(dir: &Path, secret: Option<&UnlockSecret>) -> Result<Store> {
         let dir = DataDir::new(dir);
         let (main_path, keys_path) = (dir.main_db(), dir.keys_db());
-        if !main_path.is_file() || !keys_path.is_file() {
-            return Err(StoreError::NotInitialised(dir.root.display().to_string()));
+        if !dir.is_initialised() {
+            return Err(StoreError::NotInitialised(dir.root().display().to_string()));
         }
-        let (lock, alone) = lock_store(&dir.root)?;
+        let (lock, alone) = lock_store(&dir.store_lock())?;
         // Additive schema changes (new tables, indexes) apply on open; the
         // statements are idempotent.
         conn::open_rw(&main_path, false)?.execute_batch(schema::MAIN)?;
@@ -129,7 +127,7 @@ impl Store {
             let _ = lock.unlock();
         }
         lock.lock_shared().map_err(|source| StoreError::Io {
-            path: dir.root.join("store.lock").display().to_string(),
+            path: dir.store_lock().display().to_string(),
             source,
         })?;
         let main = conn::open_rw(&main_path, false)?;
@@ -190,6 +188,21 @@ impl Store {
         self.inner.readers.with(f)
     }
 
+    /// The unlocked keyring, for changing.
+    pub(crate) fn keyring_write(&self) -> Result<std::sync::RwLockWriteGuard<'_, Keyring>> {
+        self.keyring()?
+            .write()
+            .map_err(|_| StoreError::corrupt("the keyring lock is poisoned"))
+    }
+
+    /// [`Store::read`] for reads that answer with an operation's own error.
+    pub(crate) fn read_with<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        self.inner.readers.with(f)
+    }
+
     pub(crate) fn inner_key_cache(&self) -> &key_cache::KeyCache {
         &self.inner.key_cache
     }
@@ -198,13 +211,20 @@ impl Store {
         self.inner.keyring.as_ref().ok_or(StoreError::Locked)
     }
 
+    /// The unlocked keyring, for reading.
+    pub(crate) fn keyring_read(&self) -> Result<std::sync::RwLockReadGuard<'_, Keyring>> {
+        self.keyring()?
+            .read()
+            .map_err(|_| StoreError::corrupt("the keyring lock is poisoned"))
+    }
+
     /// Picks up data-key versions another process (the CLI) added since we unlocked.
     pub(crate) fn refresh_keyring(&self) -> Result<()> {
         let lock = self.keyring()?;
         let record = self.read(|c| load_keyring_record_from(c, "keys.keyring"))?;
         let mut kr = lock
             .write()
-            .map_err(|_| StoreError::Corrupt("keyring lock poisoned".into()))?;
+            .map_err(|_| StoreError::corrupt("the keyring lock is poisoned"))?;
         if kr.record() != &record {
             kr.absorb(&record)?;
         }
@@ -277,13 +297,12 @@ fn reconcile(main_path: &Path, keys_path: &Path) -> Result<(usize, usize)> {
 
 /// Every process holds `store.lock` shared while it has the store open; start-up
 /// repair takes it exclusively first, so it never runs beside another writer.
-fn lock_store(dir: &Path) -> Result<(std::fs::File, bool)> {
-    let path = dir.join("store.lock");
+fn lock_store(path: &Path) -> Result<(std::fs::File, bool)> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)
+        .open(path)
         .map_err(|source| StoreError::Io {
             path: path.display().to_string(),
             source,

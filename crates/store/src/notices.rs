@@ -221,7 +221,7 @@ impl Store {
 
     /// Renders the incident's notices as a new version in state `draft`.
     pub fn render_notices(&self, req: &RenderNotices) -> Result<RenderReport> {
-        let incident = self.incident(req.incident)?;
+        let incident = self.incident(req.incident).map_err(notice_err)?;
         let (scope_version, customers) = self.scope_customers(req.incident)?;
         let renderer = Renderer::new(&req.templates).map_err(notice_err)?;
         let rules = letter_rules(&req.evaluation);
@@ -265,7 +265,7 @@ impl Store {
         let id = req.incident;
         let version: u32 = self
             .writer()
-            .submit(move |ctx| {
+            .submit(move |ctx| -> Result<_> {
                 let stale: Vec<u32> = {
                     let mut s = ctx.main.prepare(
                         "SELECT version FROM notice_versions WHERE incident_id = ?1 AND state = 'rendering'",
@@ -324,12 +324,17 @@ impl Store {
         // access-log commit (the `Pending` resolves then).
         let (todo_ref, purpose_ref, wanted_ref, actor) = (&todo, &purpose, &wanted, &req.actor);
         std::thread::scope(|scope| -> Result<()> {
-            type Stage = Result<(crate::Pending<Vec<crate::Revealed>>, Vec<Uuid>)>;
+            type Stage = Result<(
+                crate::Pending<Vec<crate::Revealed>, crate::RevealError>,
+                Vec<Uuid>,
+            )>;
             let (tx, rx) = std::sync::mpsc::sync_channel::<Stage>(1);
             scope.spawn(move || {
                 for chunk in todo_ref.chunks(BATCH) {
                     let ids: Vec<Uuid> = chunk.iter().map(|c| c.0).collect();
-                    let r = self.reveal_batch(actor, purpose_ref, &ids, wanted_ref);
+                    let r = self
+                        .reveal_batch(actor, purpose_ref, &ids, wanted_ref)
+                        .map_err(notice_err);
                     let stop = r.is_err();
                     if tx.send(r).is_err() || stop {
                         break;
@@ -340,7 +345,7 @@ impl Store {
                 let (pending, missing) = rx
                     .recv()
                     .map_err(|_| StoreError::Corrupt("the reveal stage stopped".into()))??;
-                let revealed = pending.wait_blocking()?;
+                let revealed = pending.wait_blocking().map_err(notice_err)?;
                 report.erased += missing.len() as u64;
                 let by_id: HashMap<Uuid, &crate::Revealed> =
                     revealed.iter().map(|r| (r.customer, r)).collect();
@@ -539,7 +544,7 @@ impl Store {
         let actor = req.actor.id.clone();
         let summary = serde_json::to_value(&report).map_err(notice_err)?;
         self.writer()
-            .submit(move |ctx| {
+            .submit(move |ctx| -> Result<_> {
                 {
                     let mut stmt = ctx.main.prepare_cached(
                         "INSERT INTO notice_stencils (incident_id, version, stencil, jurisdiction, language, template, subject, text, html)
@@ -648,7 +653,7 @@ impl Store {
         approver: &str,
         actor: &str,
     ) -> Result<()> {
-        let record = self.incident(incident)?;
+        let record = self.incident(incident).map_err(notice_err)?;
         let legal: Vec<&str> = record
             .incident
             .team

@@ -121,7 +121,7 @@ impl Store {
         let channel_owned = channel.to_owned();
         let row: Option<RawRow> = self
             .writer()
-            .submit(move |ctx| {
+            .submit(move |ctx| -> Result<_> {
                 let row = ctx
                     .main
                     .query_row(
@@ -168,10 +168,7 @@ impl Store {
             return Ok(None);
         };
         let personal = {
-            let kr = self
-                .keyring()?
-                .read()
-                .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+            let kr = self.keyring_read()?;
             let plain = kr.open_secret(&seal_label(inc, version, &customer, channel), &sealed)?;
             let p: Personal = serde_json::from_slice(&plain)
                 .map_err(|_| StoreError::Corrupt("outbox row".into()))?;

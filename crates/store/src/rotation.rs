@@ -27,10 +27,7 @@ impl Store {
     pub fn rotate_data_key(&self, actor: &str) -> Result<u32> {
         self.refresh_keyring()?;
         let record = {
-            let kr = self
-                .keyring()?
-                .read()
-                .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+            let kr = self.keyring_read()?;
             kr.rotated(now_ms(), &mut OsRng)
         };
         let version = record.current_version;
@@ -40,10 +37,7 @@ impl Store {
             "keyring.data_key_rotated",
             serde_json::json!({"version": version}),
         )?;
-        self.keyring()?
-            .write()
-            .map_err(|_| StoreError::Corrupt("keyring lock".into()))?
-            .absorb(&record)?;
+        self.keyring_write()?.absorb(&record)?;
         Ok(version)
     }
 
@@ -56,10 +50,7 @@ impl Store {
     ) -> Result<()> {
         self.refresh_keyring()?;
         let record = {
-            let kr = self
-                .keyring()?
-                .read()
-                .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+            let kr = self.keyring_read()?;
             kr.with_new_unlock(new_secret, params, &mut OsRng)?
         };
         let method = match &record.unlock {
@@ -72,10 +63,7 @@ impl Store {
             "keyring.unlock_changed",
             serde_json::json!({"method": method}),
         )?;
-        self.keyring()?
-            .write()
-            .map_err(|_| StoreError::Corrupt("keyring lock".into()))?
-            .absorb(&record)?;
+        self.keyring_write()?.absorb(&record)?;
         Ok(())
     }
 
@@ -86,8 +74,8 @@ impl Store {
         action: &'static str,
         details: serde_json::Value,
     ) -> Result<()> {
-        let text =
-            serde_json::to_string(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let text = serde_json::to_string(&record)
+            .map_err(|e| StoreError::corrupt(format!("the keyring record: {e}")))?;
         let actor = actor.to_owned();
         self.writer()
             .submit(move |ctx| {
@@ -101,11 +89,7 @@ impl Store {
 
     pub fn rewrap_status(&self) -> Result<RewrapProgress> {
         self.refresh_keyring()?;
-        let target = self
-            .keyring()?
-            .read()
-            .map_err(|_| StoreError::Corrupt("keyring lock".into()))?
-            .current_version();
+        let target = self.keyring_read()?.current_version();
         let (remaining, total): (i64, i64) = self.read(|c| {
             Ok(c.query_row(
                 "SELECT (SELECT COUNT(DISTINCT customer_id) FROM customer_fields WHERE key_version < ?1),
@@ -127,11 +111,7 @@ impl Store {
     /// later transaction, once nothing refers to them.
     pub fn rewrap_batch(&self, batch: usize, actor: &str) -> Result<usize> {
         self.refresh_keyring()?;
-        let target = self
-            .keyring()?
-            .read()
-            .map_err(|_| StoreError::Corrupt("keyring lock".into()))?
-            .current_version();
+        let target = self.keyring_read()?.current_version();
         let ids: Vec<String> = self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT DISTINCT customer_id FROM customer_fields WHERE key_version < ?1 ORDER BY customer_id LIMIT ?2",
@@ -143,8 +123,8 @@ impl Store {
         let moving = ids.clone();
         let moved = self
             .writer()
-            .submit(move |ctx| {
-                let kr = store.keyring()?.read().map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+            .submit(move |ctx| -> Result<_> {
+                let kr = store.keyring_read()?;
                 let mut moved = 0usize;
                 for sid in &moving {
                     let id = Uuid::parse_str(sid).map_err(|_| StoreError::Corrupt("customer id".into()))?;
@@ -199,7 +179,7 @@ impl Store {
         let destroy = ids;
         let actor = actor.to_owned();
         self.writer()
-            .submit(move |ctx| {
+            .submit(move |ctx| -> Result<_> {
                 let mut destroyed = 0usize;
                 for sid in &destroy {
                     let versions: Vec<u32> = {

@@ -46,18 +46,28 @@ pub struct ScopeResult {
     pub by_element: BTreeMap<DataElement, u64>,
 }
 
+/// Why a scope could not be computed from the access log.
+#[derive(Debug, thiserror::Error)]
+pub enum ScopeQueryError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] crate::ValidationErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl Store {
     /// Exact scope from the access log. Uses the (principal, time) index for
     /// principals; source addresses are matched within the window.
-    pub fn scope_from_access_log(&self, q: &ScopeQuery) -> Result<ScopeResult> {
+    pub fn scope_from_access_log(&self, q: &ScopeQuery) -> Result<ScopeResult, ScopeQueryError> {
         if q.principals.is_empty() && q.sources.is_empty() {
             let mut e = crate::ValidationErrors::default();
             e.push("principal", "name at least one principal or source address");
-            return Err(StoreError::Invalid(e));
+            return Err(ScopeQueryError::Invalid(e));
         }
-        let principals = serde_json::to_string(&q.principals).unwrap_or_default();
-        let sources = serde_json::to_string(&q.sources).unwrap_or_default();
-        self.read(|c| {
+        let encode = |e: serde_json::Error| StoreError::corrupt(format!("a scope query: {e}"));
+        let principals = serde_json::to_string(&q.principals).map_err(encode)?;
+        let sources = serde_json::to_string(&q.sources).map_err(encode)?;
+        Ok(self.read(|c| {
             // Two indexed arms (principal, source) rather than one OR, so each uses its index.
             let mut stmt = c.prepare_cached(
                 "WITH hits AS (
@@ -98,7 +108,7 @@ impl Store {
                 });
             }
             Ok(ScopeResult { customers, reveals, by_element })
-        })
+        })?)
     }
 }
 
@@ -144,11 +154,14 @@ impl ScopeBasis {
 /// The counts of a scope, as stored in an incident's scope snapshot (`summary`)
 /// and answered by the API. No customer ids and no PII: counts, elements and
 /// jurisdiction codes only.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScopeSummary {
+    /// What was asked: for `access_log` the principals, sources and window; for
+    /// `asset` the system; for `import` the elements and when.
     pub query: serde_json::Value,
     /// `access_log`, `asset` or `import`.
-    pub source: &'static str,
+    pub source: String,
     /// Affected customers, including those whose residency is unknown.
     pub customers: usize,
     pub reveals: u64,
@@ -195,7 +208,7 @@ impl ScopeResult {
         }
         ScopeSummary {
             query: basis.query(),
-            source: basis.source(),
+            source: basis.source().to_owned(),
             customers: self.customers.len(),
             reveals: self.reveals,
             by_element: self.by_element.clone(),
@@ -211,6 +224,7 @@ impl ScopeResult {
 /// One customer of a stored scope snapshot: id, residency and exposed elements;
 /// never a value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScopedCustomer {
     pub id: String,
     pub residency: Option<Residency>,
@@ -219,51 +233,18 @@ pub struct ScopedCustomer {
 
 /// A stored scope snapshot of an incident.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScopeSnapshot {
     pub incident: u64,
     pub version: u32,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub actor: String,
-    pub summary: serde_json::Value,
+    pub summary: ScopeSummary,
     pub customers: Vec<ScopedCustomer>,
 }
 
 impl Store {
-    /// The asset inventory (`assets.json` in the data directory; none yet is empty).
-    pub fn assets(&self) -> Result<Vec<Asset>> {
-        let path = self.dir().root.join("assets.json");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => {
-                return Err(StoreError::Io {
-                    path: path.display().to_string(),
-                    source,
-                })
-            }
-        };
-        serde_json::from_str(&text).map_err(|e| {
-            StoreError::Corrupt(format!(
-                "{}: {}",
-                path.display(),
-                crate::describe_json_error(&e)
-            ))
-        })
-    }
-
-    /// One asset of the inventory by name; an unknown name is refused with the known ones.
-    pub fn asset(&self, name: &str) -> Result<Asset> {
-        let all = self.assets()?;
-        let known: Vec<String> = all.iter().map(|a| a.name.clone()).collect();
-        all.into_iter()
-            .find(|a| a.name == name)
-            .ok_or_else(|| StoreError::UnknownAsset {
-                name: name.to_owned(),
-                known,
-            })
-    }
-
     /// Scope of a compromised system: every vault customer whose data `asset`
     /// held, with residency from the vault and `reveals` 0.
     ///
@@ -278,7 +259,8 @@ impl Store {
     /// and so not in scope.
     pub fn scope_from_asset(&self, asset: &Asset) -> Result<ScopeResult> {
         let codes: Vec<&str> = asset.elements.iter().map(|e| e.code()).collect();
-        let codes = serde_json::to_string(&codes).unwrap_or_default();
+        let codes = serde_json::to_string(&codes)
+            .map_err(|e| StoreError::corrupt(format!("an asset's elements: {e}")))?;
         let mut customers = self.read(|c| {
             // One indexed probe of customer_fields (customer_id, element) per customer.
             let mut stmt = c.prepare_cached(
@@ -336,9 +318,9 @@ impl Store {
         result: &ScopeResult,
         summary: &ScopeSummary,
         actor: &str,
-    ) -> Result<Pending<u32>> {
+    ) -> Result<Pending<u32, crate::IncidentChangeError>> {
         let encode = |what: &str, e: serde_json::Error| {
-            StoreError::Corrupt(format!("the scope {what} could not be encoded: {e}"))
+            StoreError::corrupt(format!("the scope {what} could not be encoded: {e}"))
         };
         let summary = serde_json::to_value(summary).map_err(|e| encode("summary", e))?;
         let customers =

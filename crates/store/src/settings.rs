@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::{Pending, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Settings {
     /// While on, reveals need `vault:break-glass`.
     pub lockdown: bool,
@@ -60,6 +61,15 @@ fn on_off(b: bool) -> &'static str {
     }
 }
 
+/// Why the minimum decryption version was not raised.
+#[derive(Debug, thiserror::Error)]
+pub enum SetMinVersionError {
+    #[error("{remaining} ciphertexts are still sealed below version {version}; run `bulwark keys rewrap` first")]
+    VersionsRemain { remaining: u64, version: u32 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 impl Store {
     pub fn settings(&self) -> Result<Settings> {
         self.read(Settings::load)
@@ -107,17 +117,23 @@ impl Store {
         version: u32,
         force: bool,
         actor: &str,
-    ) -> Pending<()> {
+    ) -> Pending<(), SetMinVersionError> {
         let actor = actor.to_owned();
         self.writer()
             .submit(move |ctx| {
-                let remaining: i64 = ctx.main.query_row(
-                    "SELECT COUNT(*) FROM customer_fields WHERE key_version < ?1",
-                    [version],
-                    |r| r.get(0),
-                )?;
+                let remaining: i64 = ctx
+                    .main
+                    .query_row(
+                        "SELECT COUNT(*) FROM customer_fields WHERE key_version < ?1",
+                        [version],
+                        |r| r.get(0),
+                    )
+                    .map_err(StoreError::from)?;
                 if remaining > 0 && !force {
-                    return Err(StoreError::VersionsRemain(remaining as u64, version));
+                    return Err(SetMinVersionError::VersionsRemain {
+                        remaining: remaining as u64,
+                        version,
+                    });
                 }
                 put(ctx.main, "min_decryption_version", &version.to_string())?;
                 ctx.forget_settings();

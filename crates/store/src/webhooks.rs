@@ -13,6 +13,7 @@ use crate::error::{Result, StoreError};
 use crate::{Store, ValidationErrors};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Webhook {
     pub id: String,
     pub event: String,
@@ -28,6 +29,27 @@ pub struct WebhookTarget {
     pub secret: Zeroizing<Vec<u8>>,
 }
 
+/// Why a webhook could not be registered.
+#[derive(Debug, thiserror::Error)]
+pub enum AddWebhookError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] ValidationErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why calling the store's webhooks for an event did not succeed. Outcomes name
+/// the webhook and the HTTP status or connection error, never the secret.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("no webhook is registered for `{0}` (bulwark webhooks add)")]
+    NoneRegistered(String),
+    #[error("{outcomes}")]
+    Refused { outcomes: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 fn label(id: &str) -> String {
     format!("webhook:{id}")
 }
@@ -39,7 +61,7 @@ impl Store {
         event: &str,
         url: &str,
         actor: &str,
-    ) -> Result<(Webhook, Zeroizing<String>)> {
+    ) -> Result<(Webhook, Zeroizing<String>), AddWebhookError> {
         let mut errors = ValidationErrors::default();
         if event.is_empty()
             || event.len() > 64
@@ -64,13 +86,9 @@ impl Store {
         let id = hex::encode(idb);
         let mut raw = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(&mut raw[..]);
-        let sealed = {
-            let kr = self
-                .keyring()?
-                .read()
-                .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
-            kr.seal_secret(&label(&id), &raw[..], &mut OsRng)
-        };
+        let sealed = self
+            .keyring_read()?
+            .seal_secret(&label(&id), &raw[..], &mut OsRng);
         let secret = Zeroizing::new(hex::encode(&raw[..]));
         let hook = Webhook {
             id: id.clone(),
@@ -82,7 +100,7 @@ impl Store {
         let (h, actor) = (hook.clone(), actor.to_owned());
         let created = self
             .writer()
-            .submit(move |ctx| {
+            .submit(move |ctx| -> Result<i64> {
                 ctx.main.execute(
                     "INSERT INTO webhooks (id, event, url, secret, created_at_ms, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![h.id, h.event, h.url, sealed, ctx.now_ms, actor],
@@ -126,10 +144,7 @@ impl Store {
             let rows = stmt.query_map([event], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })?;
-        let kr = self
-            .keyring()?
-            .read()
-            .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+        let kr = self.keyring_read()?;
         rows.into_iter()
             .map(|(id, url, sealed)| {
                 let secret = kr

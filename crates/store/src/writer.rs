@@ -11,7 +11,7 @@
 //! erasure, a customer whose key is already gone (the erasure is completed at
 //! start-up). Jobs must keep that invariant (see `rewrap`).
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -107,31 +107,36 @@ impl WriteCtx<'_> {
     }
 }
 
-type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+type Completion = Box<dyn FnOnce(Option<&Arc<StoreError>>) + Send>;
 /// A job runs inside the batch transaction, or is told why there is none.
 type Job =
-    Box<dyn FnOnce(std::result::Result<&mut WriteCtx<'_>, &StoreError>) -> Completion + Send>;
+    Box<dyn FnOnce(std::result::Result<&mut WriteCtx<'_>, &Arc<StoreError>>) -> Completion + Send>;
 
 /// Handle to the writer thread; the thread stops when the handle is dropped.
 pub struct Writer {
     tx: mpsc::Sender<Job>,
 }
 
-/// A submitted write; resolves once its batch is durable (or failed).
-pub struct Pending<T>(oneshot::Receiver<Result<T>>);
+/// A submitted write; resolves once its batch is durable (or failed). `E` is
+/// the operation's own error type; infrastructure failures arrive through its
+/// `From<StoreError>`.
+pub struct Pending<T, E = StoreError>(oneshot::Receiver<std::result::Result<T, E>>);
 
-impl<T> Pending<T> {
-    pub async fn wait(self) -> Result<T> {
-        self.0.await.unwrap_or(Err(StoreError::WriterGone))
+impl<T, E: From<StoreError>> Pending<T, E> {
+    pub async fn wait(self) -> std::result::Result<T, E> {
+        self.0
+            .await
+            .unwrap_or_else(|_| Err(E::from(StoreError::WriterGone)))
     }
 
-    pub fn wait_blocking(self) -> Result<T> {
+    pub fn wait_blocking(self) -> std::result::Result<T, E> {
         self.0
             .blocking_recv()
-            .unwrap_or(Err(StoreError::WriterGone))
+            .unwrap_or_else(|_| Err(E::from(StoreError::WriterGone)))
     }
+
     /// An already-decided result (nothing to write).
-    pub fn ready(result: Result<T>) -> Pending<T> {
+    pub fn ready(result: std::result::Result<T, E>) -> Pending<T, E> {
         let (tx, rx) = oneshot::channel();
         let _ = tx.send(result);
         Pending(rx)
@@ -155,23 +160,26 @@ impl Writer {
         let handle = thread::Builder::new()
             .name("bulwark-writer".into())
             .spawn(move || run(main, keys, rx))
-            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
+            .map_err(StoreError::WriterStart)?;
         Ok((Writer { tx }, handle))
     }
 
     /// Queues `job`; it runs in the next batch and is acknowledged after commit.
-    pub fn submit<T, F>(&self, job: F) -> Pending<T>
+    /// A job that fails rolls back alone (its savepoint) and is answered with its
+    /// error; the rest of the batch commits.
+    pub fn submit<T, E, F>(&self, job: F) -> Pending<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut WriteCtx<'_>) -> Result<T> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut WriteCtx<'_>) -> std::result::Result<T, E> + Send + 'static,
     {
         let (done, rx) = oneshot::channel();
         let boxed: Job = Box::new(move |ctx| {
             let ctx = match ctx {
                 Ok(ctx) => ctx,
                 Err(e) => {
-                    let err = StoreError::Unavailable(e.to_string());
-                    return Box::new(move |_: Option<&StoreError>| {
+                    let err = E::from(StoreError::Unavailable(e.clone()));
+                    return Box::new(move |_: Option<&Arc<StoreError>>| {
                         let _ = done.send(Err(err));
                     }) as Completion;
                 }
@@ -182,8 +190,8 @@ impl Writer {
                 .execute_batch("SAVEPOINT job")
                 .and_then(|_| ctx.keys.execute_batch("SAVEPOINT job"));
             if let Err(e) = savepoint {
-                let err = StoreError::from(e);
-                return Box::new(move |_: Option<&StoreError>| {
+                let err = E::from(StoreError::from(e));
+                return Box::new(move |_: Option<&Arc<StoreError>>| {
                     let _ = done.send(Err(err));
                 }) as Completion;
             }
@@ -194,17 +202,15 @@ impl Writer {
                         .execute_batch("RELEASE job")
                         .and_then(|_| ctx.keys.execute_batch("RELEASE job"));
                     match released {
-                        Ok(()) => Box::new(move |commit_err: Option<&StoreError>| {
+                        Ok(()) => Box::new(move |commit_err: Option<&Arc<StoreError>>| {
                             let _ = done.send(match commit_err {
                                 None => Ok(value),
-                                Some(e) => Err(StoreError::Unavailable(format!(
-                                    "commit failed, nothing was written: {e}"
-                                ))),
+                                Some(e) => Err(E::from(StoreError::Unavailable(e.clone()))),
                             });
                         }),
                         Err(e) => {
-                            let err = StoreError::from(e);
-                            Box::new(move |_: Option<&StoreError>| {
+                            let err = E::from(StoreError::from(e));
+                            Box::new(move |_: Option<&Arc<StoreError>>| {
                                 let _ = done.send(Err(err));
                             })
                         }
@@ -216,7 +222,7 @@ impl Writer {
                         .execute_batch("ROLLBACK TO job; RELEASE job")
                         .and_then(|_| ctx.keys.execute_batch("ROLLBACK TO job; RELEASE job"));
                     ctx.head = head_before;
-                    Box::new(move |_: Option<&StoreError>| {
+                    Box::new(move |_: Option<&Arc<StoreError>>| {
                         let _ = done.send(Err(err));
                     })
                 }
@@ -226,7 +232,7 @@ impl Writer {
         match self.tx.send(boxed) {
             Ok(()) => Pending(rx),
             Err(_) => {
-                let _ = fallback_tx.send(Err(StoreError::WriterGone));
+                let _ = fallback_tx.send(Err(E::from(StoreError::WriterGone)));
                 Pending(fallback_rx)
             }
         }
@@ -300,7 +306,7 @@ fn run_batch(
             })
         })
         .and_then(|_| read_head(main));
-    let head = match begun {
+    let head = match begun.map_err(Arc::new) {
         Ok(h) => h,
         Err(e) => {
             let _ = main.execute_batch("ROLLBACK");
@@ -328,7 +334,7 @@ fn run_batch(
     let committed = keys
         .execute_batch("COMMIT")
         .and_then(|_| main.execute_batch("COMMIT"))
-        .map_err(StoreError::from);
+        .map_err(|e| Arc::new(StoreError::from(e)));
     if committed.is_err() {
         let _ = keys.execute_batch("ROLLBACK");
         let _ = main.execute_batch("ROLLBACK");

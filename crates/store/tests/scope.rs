@@ -303,8 +303,8 @@ fn scope_from_asset_is_every_vault_customer_with_the_assets_elements() {
 #[test]
 fn assets_are_found_by_name_and_unknown_names_are_refused_with_the_known_ones() {
     let f = fixture();
-    match f.store.asset("crm") {
-        Err(bulwark_store::StoreError::UnknownAsset { known, .. }) => assert!(known.is_empty()),
+    match f.store.dir().asset("crm") {
+        Err(bulwark_store::AssetLookupError::Unknown { known, .. }) => assert!(known.is_empty()),
         other => panic!("an empty inventory: {other:?}"),
     }
     write_assets(
@@ -314,20 +314,24 @@ fn assets_are_found_by_name_and_unknown_names_are_refused_with_the_known_ones() 
             {"name": "orders-db", "elements": ["postal_address"], "customers": 5, "hosting": "AWS", "owner": "ops"}
         ]),
     );
-    let a = f.store.asset("orders-db").unwrap();
+    let a = f.store.dir().asset("orders-db").unwrap();
     assert_eq!(
         a.elements,
         [DataElement::PostalAddress].into_iter().collect()
     );
-    let e = f.store.asset("crn").unwrap_err();
+    let e = f.store.dir().asset("crn").unwrap_err();
     let msg = e.to_string();
     assert!(
         msg.contains("`crn`") && msg.contains("crm, orders-db"),
         "{msg}"
     );
     std::fs::write(f.dir.join("assets.json"), "{not json").unwrap();
-    assert!(matches!(
-        f.store.asset("crm"),
-        Err(bulwark_store::StoreError::Corrupt(_))
-    ));
+    // A broken inventory is an error naming the file and the line, not an empty one.
+    match f.store.dir().asset("crm") {
+        Err(bulwark_store::AssetLookupError::File(e)) => {
+            let msg = e.to_string();
+            assert!(msg.contains("assets.json:1:"), "{msg}");
+        }
+        other => panic!("a broken inventory: {other:?}"),
+    }
 }

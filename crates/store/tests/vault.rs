@@ -1,7 +1,10 @@
 mod common;
 
 use bulwark_model::DataElement;
-use bulwark_store::{AccessFilter, AccessOutcome, Denial, LookupBy, RevealRequest, StoreError};
+use bulwark_store::{
+    AccessFilter, AccessOutcome, CustomerError, CustomerWriteError, Denial, LookupBy, RevealError,
+    RevealRequest, SetMinVersionError, StoreError,
+};
 use common::*;
 use serde_json::json;
 use uuid::Uuid;
@@ -140,7 +143,7 @@ fn bad_input_names_the_field_and_writes_nothing() {
             .create_customer(&customer(doc), &principal(&["admin"]))
             .err()
             .unwrap();
-        assert!(matches!(err, StoreError::Invalid(_)));
+        assert!(matches!(err, CustomerWriteError::Invalid(_)));
         assert!(err.to_string().contains(field), "{err} should name {field}");
         assert!(
             !err.to_string().contains("4111111111111112"),
@@ -207,7 +210,10 @@ fn tampered_and_swapped_ciphertexts_are_rejected() {
         .store
         .reveal_blocking(reveal_req(&reader, a, &[DataElement::CardNumber]))
         .unwrap_err();
-    assert!(matches!(err, StoreError::Vault(_)), "{err}");
+    assert!(
+        matches!(err, RevealError::Store(StoreError::Vault(_))),
+        "{err}"
+    );
     // Untouched data still opens.
     assert!(f
         .store
@@ -266,7 +272,7 @@ fn scopes_are_enforced_and_every_reveal_and_refusal_is_logged() {
         ))
         .unwrap_err();
     match err {
-        StoreError::Denied(Denial::Scope { refused }) => {
+        RevealError::Denied(Denial::Scope { refused }) => {
             assert_eq!(refused, vec![DataElement::CardNumber])
         }
         other => panic!("expected a scope refusal, got {other}"),
@@ -276,7 +282,7 @@ fn scopes_are_enforced_and_every_reveal_and_refusal_is_logged() {
         matches!(
             f.store
                 .reveal_blocking(reveal_req(&admin, id, &[DataElement::CardNumber])),
-            Err(StoreError::Denied(Denial::Scope { .. }))
+            Err(RevealError::Denied(Denial::Scope { .. }))
         ),
         "admin administers but does not read card numbers"
     );
@@ -284,12 +290,15 @@ fn scopes_are_enforced_and_every_reveal_and_refusal_is_logged() {
     no_purpose.purpose = Some("  ".into());
     assert!(matches!(
         f.store.reveal_blocking(no_purpose),
-        Err(StoreError::Denied(Denial::NoPurpose))
+        Err(RevealError::Denied(Denial::NoPurpose))
     ));
     let missing =
         f.store
             .reveal_blocking(reveal_req(&clerk, Uuid::now_v7(), &[DataElement::Email]));
-    assert!(matches!(missing, Err(StoreError::Denied(Denial::NotFound))));
+    assert!(matches!(
+        missing,
+        Err(RevealError::Denied(Denial::NotFound))
+    ));
 
     let log = f
         .store
@@ -345,7 +354,7 @@ fn lockdown_refuses_all_but_break_glass() {
     assert!(matches!(
         f.store
             .reveal_blocking(reveal_req(&clerk, id, &[DataElement::Email])),
-        Err(StoreError::Denied(Denial::Lockdown))
+        Err(RevealError::Denied(Denial::Lockdown))
     ));
     assert!(f
         .store
@@ -440,7 +449,7 @@ fn erasure_shreds_keys_so_old_backups_cannot_decrypt() {
     assert!(matches!(
         f.store
             .reveal_blocking(reveal_req(&reader, a, &[DataElement::Email])),
-        Err(StoreError::Denied(Denial::NotFound))
+        Err(RevealError::Denied(Denial::NotFound))
     ));
     let keys = sqlite(&f.dir, "keys.db");
     let left: i64 = keys
@@ -459,7 +468,7 @@ fn erasure_shreds_keys_so_old_backups_cannot_decrypt() {
     let s = reopen(&f.dir);
     let r = s.reveal_blocking(reveal_req(&reader, a, &[DataElement::Email]));
     assert!(
-        matches!(r, Err(StoreError::Denied(Denial::NotFound))),
+        matches!(r, Err(RevealError::Denied(Denial::NotFound))),
         "{r:?}"
     );
     assert!(s
@@ -480,7 +489,16 @@ fn rotation_rewrap_and_minimum_version() {
         .set_min_decryption_version(2, false, "operator:test")
         .wait_blocking()
         .unwrap_err();
-    assert!(matches!(err, StoreError::VersionsRemain(5, 2)), "{err}");
+    assert!(
+        matches!(
+            err,
+            SetMinVersionError::VersionsRemain {
+                remaining: 5,
+                version: 2
+            }
+        ),
+        "{err}"
+    );
     let reader = principal(&["vault:reveal:*"]);
     // Reveals keep working during the re-wrap.
     assert_eq!(f.store.rewrap_status().unwrap().customers_remaining, 1);
@@ -557,7 +575,10 @@ fn a_reveal_that_cannot_be_logged_returns_nothing() {
             &[DataElement::Email],
         ))
         .unwrap_err();
-    assert!(matches!(err, StoreError::Sqlite(_)), "{err}");
+    assert!(
+        matches!(err, RevealError::Store(StoreError::Sqlite(_))),
+        "{err}"
+    );
     assert!(!err.to_string().contains("a@example.com"));
     assert_eq!(
         f.store.ledger_len().unwrap(),
@@ -649,7 +670,7 @@ fn start_up_repairs_a_crash_between_the_two_files() {
     assert!(
         matches!(
             s.customer_meta(half_erased),
-            Err(StoreError::CustomerNotFound(_))
+            Err(CustomerError::NotFound(_))
         ),
         "the erasure was completed"
     );

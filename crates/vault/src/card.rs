@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// An opaque reference to a stored card number, safe to keep in the store's own tables.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct CardToken(pub String);
 
@@ -19,6 +20,7 @@ impl CardToken {
 /// What may be displayed without the `card_number` reveal scope (PCI DSS allows
 /// at most the first six/eight and last four digits).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CardDisplay {
     pub token: CardToken,
     pub bin: String,

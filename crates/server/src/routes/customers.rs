@@ -1,18 +1,22 @@
+//! `/v1/customers`: the vault. Reveals and lookups are checked per element,
+//! logged in the access log before anything is returned, and fed to detection.
+
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::Json;
+use axum::response::{IntoResponse, Response};
 use bulwark_model::{DataElement, Scope};
-use bulwark_store::{CustomerPatch, LookupBy, NewCustomer, RevealRequest};
-use serde::Deserialize;
+use bulwark_store::{CustomerMeta, CustomerPatch, LookupBy, NewCustomer, RevealRequest};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::S;
 use crate::auth::Caller;
 use crate::detection::{vault_access_event, VaultAccess};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Created};
+use crate::openapi::{Auth, Conflict, Failure, Invalid, Missing};
 use crate::problem::Problem;
-use crate::AppState;
 
 const PURPOSE_HEADER: &str = "x-bulwark-purpose";
 
@@ -28,34 +32,51 @@ fn parse_id(raw: &str) -> Result<Uuid, Problem> {
     Uuid::parse_str(raw).map_err(|_| Problem::not_found("no such customer"))
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(body).map_err(|e| Problem::malformed_json(&e))
+/// A customer, by id.
+#[derive(Serialize, ToSchema)]
+pub struct CustomerRef {
+    pub id: Uuid,
 }
 
+/// Stores a customer: fields are validated, normalised and sealed per field.
+#[utoipa::path(
+    post, path = "/v1/customers", tag = "vault",
+    description = "Requires scope `vault:write`.",
+    security(("bearer" = [])),
+    request_body = NewCustomer,
+    responses((status = 201, description = "Stored", body = CustomerRef), Invalid, Auth, Conflict, Failure)
+)]
 pub async fn create(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    body: axum::body::Bytes,
-) -> Result<impl IntoResponse, Problem> {
+    ApiJson(new): ApiJson<NewCustomer>,
+) -> Result<Created<CustomerRef>, Problem> {
     caller.require(&s, Scope::VaultWrite)?;
-    let new: NewCustomer = json_body(&body)?;
     let id = s
         .store
         .create_customer(&new, &caller.principal)?
         .wait()
         .await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": id}))))
+    Ok(Created(CustomerRef { id }))
 }
 
+/// Changes a customer: present fields are replaced, `null` fields removed.
+#[utoipa::path(
+    patch, path = "/v1/customers/{id}", tag = "vault",
+    description = "Requires scope `vault:write`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Customer id")),
+    request_body = CustomerPatch,
+    responses((status = 204, description = "Changed"), Invalid, Auth, Missing, Conflict, Failure)
+)]
 pub async fn update(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(patch): ApiJson<CustomerPatch>,
 ) -> Result<StatusCode, Problem> {
     caller.require(&s, Scope::VaultWrite)?;
     let id = parse_id(&id)?;
-    let patch: CustomerPatch = json_body(&body)?;
     s.store
         .update_customer(id, patch, &caller.principal)?
         .wait()
@@ -63,10 +84,18 @@ pub async fn update(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Erases a customer by destroying its keys (crypto-shredding), then its rows.
+#[utoipa::path(
+    delete, path = "/v1/customers/{id}", tag = "vault",
+    description = "Requires scope `vault:write`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Customer id")),
+    responses((status = 204, description = "Erased"), Auth, Missing, Failure)
+)]
 pub async fn erase(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, Problem> {
     caller.require(&s, Scope::VaultWrite)?;
     let id = parse_id(&id)?;
@@ -74,24 +103,56 @@ pub async fn erase(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GetQuery {
+    /// Comma-separated data-element codes to reveal; without it, metadata only.
     fields: Option<String>,
 }
 
+/// Revealed values of one customer; the reveal is in the access log under `access_id`.
+#[derive(Serialize, ToSchema)]
+pub struct RevealedFields {
+    pub id: Uuid,
+    /// Element code → value, for the elements the customer has.
+    pub fields: BTreeMap<String, String>,
+    /// Requested elements this customer does not have.
+    pub absent: Vec<DataElement>,
+    pub access_id: i64,
+}
+
+/// A customer's metadata, or revealed fields when `fields` is given.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CustomerView {
+    Meta(CustomerMeta),
+    Revealed(RevealedFields),
+}
+
 /// Without `fields`: metadata (`vault:read`). With `fields`: a reveal, checked per element.
+#[utoipa::path(
+    get, path = "/v1/customers/{id}", tag = "vault",
+    description = "Without `fields`: metadata, scope `vault:read`. With `fields`: a reveal, scope `vault:reveal:<element>` for each element and a purpose in `X-Bulwark-Purpose`; refusals are logged too.",
+    security(("bearer" = [])),
+    params(
+        ("id" = String, Path, description = "Customer id"),
+        GetQuery,
+        ("X-Bulwark-Purpose" = Option<String>, Header, description = "Why the values are needed (required for a reveal; recorded in the access log)"),
+    ),
+    responses((status = 200, description = "Metadata or revealed fields", body = CustomerView), Invalid, Auth, Missing, Failure)
+)]
 pub async fn get_one(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(id): Path<String>,
-    Query(q): Query<GetQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<GetQuery>,
     headers: HeaderMap,
-) -> Result<impl IntoResponse, Problem> {
+) -> Result<Response, Problem> {
     let id = parse_id(&id)?;
     let Some(fields) = q.fields else {
         caller.require(&s, Scope::VaultRead)?;
         let meta = s.store.customer_meta(id)?;
-        return Ok(Json(serde_json::to_value(meta).unwrap_or_default()));
+        return Ok(ApiJson(CustomerView::Meta(meta)).into_response());
     };
     let mut elements = Vec::new();
     let mut unknown = Vec::new();
@@ -103,14 +164,15 @@ pub async fn get_one(
         }
     }
     if !unknown.is_empty() || elements.is_empty() {
-        return Err(Problem::bad_request(
+        let mut p = Problem::bad_request(
             "bad-fields",
             format!(
                 "`fields` must list data-element codes; unknown: {}",
                 unknown.join(", ")
             ),
-        )
-        .with("unknown_fields", serde_json::json!(unknown)));
+        );
+        p.unknown_fields = Some(unknown);
+        return Err(p);
     }
     for e in &elements {
         if let Some(grant) = caller.principal.scopes.grant_for(Scope::VaultReveal(*e)) {
@@ -150,37 +212,60 @@ pub async fn get_one(
         }
     }
     let revealed = outcome?;
-    let fields: BTreeMap<&str, &str> = revealed
+    let fields: BTreeMap<String, String> = revealed
         .fields
         .iter()
-        .map(|(e, v)| (e.code(), v.as_str()))
+        .map(|(e, v)| (e.code().to_owned(), v.as_str().to_owned()))
         .collect();
-    Ok(Json(serde_json::json!({
-        "id": revealed.customer,
-        "fields": fields,
-        "absent": revealed.absent.iter().map(|e| e.code()).collect::<Vec<_>>(),
-        "access_id": revealed.access_id,
-    })))
+    Ok(ApiJson(CustomerView::Revealed(RevealedFields {
+        id: revealed.customer,
+        fields,
+        absent: revealed.absent.clone(),
+        access_id: revealed.access_id,
+    }))
+    .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FindQuery {
+    /// Exact e-mail address (normalised as stored).
     email: Option<String>,
+    /// Exact phone number (normalised as stored).
     phone: Option<String>,
+    /// The store's own customer id.
     external_id: Option<String>,
+    /// A card token from this vault.
     card_token: Option<String>,
+    /// From a previous page's `next_cursor` (listing only).
     cursor: Option<String>,
+    /// Page size, 1 to 1000 (default 100; listing only).
     limit: Option<usize>,
+}
+
+/// Customer ids: the matches of a search, or a page of the list.
+#[derive(Serialize, ToSchema)]
+pub struct CustomerPage {
+    pub items: Vec<CustomerRef>,
+    /// Pass as `cursor` for the next page; `null` on the last page and for searches.
+    pub next_cursor: Option<Uuid>,
 }
 
 /// `?email=` (or phone, external_id, card_token): exact-match search (`vault:lookup`).
 /// No search parameter: the list of customer ids, cursor-paginated (`vault:read`).
+#[utoipa::path(
+    get, path = "/v1/customers", tag = "vault",
+    description = "With one of `email`, `phone`, `external_id`, `card_token`: an exact-match search through keyed blind indexes, scope `vault:lookup`, logged without the searched value. Without: the list of customer ids, scope `vault:read`.",
+    security(("bearer" = [])),
+    params(FindQuery, ("X-Bulwark-Purpose" = Option<String>, Header, description = "Why (recorded in the access log for searches)")),
+    responses((status = 200, description = "Matching or listed customers", body = CustomerPage), Invalid, Auth, Failure)
+)]
 pub async fn find_or_list(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Query(q): Query<FindQuery>,
+    ApiQuery(q): ApiQuery<FindQuery>,
     headers: HeaderMap,
-) -> Result<impl IntoResponse, Problem> {
+) -> Result<ApiJson<CustomerPage>, Problem> {
     let by: Vec<LookupBy> = [
         q.email.map(LookupBy::Email),
         q.phone.map(LookupBy::Phone),
@@ -224,8 +309,10 @@ pub async fn find_or_list(
                 d.feed_vault(ev);
             }
         }
-        let items: Vec<_> = ids.iter().map(|id| serde_json::json!({"id": id})).collect();
-        return Ok(Json(serde_json::json!({"items": items})));
+        return Ok(ApiJson(CustomerPage {
+            items: ids.into_iter().map(|id| CustomerRef { id }).collect(),
+            next_cursor: None,
+        }));
     }
     caller.require(&s, Scope::VaultRead)?;
     let cursor = match q.cursor.as_deref() {
@@ -241,8 +328,8 @@ pub async fn find_or_list(
     } else {
         None
     };
-    let items: Vec<_> = ids.iter().map(|id| serde_json::json!({"id": id})).collect();
-    Ok(Json(
-        serde_json::json!({"items": items, "next_cursor": next}),
-    ))
+    Ok(ApiJson(CustomerPage {
+        items: ids.into_iter().map(|id| CustomerRef { id }).collect(),
+        next_cursor: next,
+    }))
 }

@@ -1,14 +1,18 @@
-use axum::extract::{Query, State};
+//! `/v1/events`, `/v1/alerts`, `/v1/rules/reload`: live detection.
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use bulwark_detect::{parse_line, LogFormat, Logsource};
 use bulwark_model::Scope;
-use bulwark_store::AlertFilter;
-use serde::Deserialize;
+use bulwark_store::{Alert, AlertFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::S;
 use crate::auth::Caller;
-use crate::detection::{now_ms, to_alerts};
+use crate::detection::{now_ms, to_alerts, RulesLoaded};
+use crate::extract::{ApiJson, ApiQuery, Body};
+use crate::openapi::{Auth, Failure, Invalid, TooLarge};
 use crate::problem::Problem;
 use crate::AppState;
 
@@ -26,21 +30,50 @@ fn detector(s: &AppState) -> Result<std::sync::Arc<crate::detection::Detector>, 
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct IngestQuery {
+    /// Sigma log source of these events, when the events do not say.
     product: Option<String>,
     category: Option<String>,
     service: Option<String>,
 }
 
+/// A line that was not a JSON object, by number.
+#[derive(Serialize, ToSchema)]
+pub struct MalformedLine {
+    pub line: u64,
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Ingested {
+    /// Events analysed.
+    pub accepted: usize,
+    /// Lines skipped, with why.
+    pub malformed: Vec<MalformedLine>,
+    /// Detections raised by these events.
+    pub detections: usize,
+    /// Ids of alerts these detections opened (repeats extend existing alerts).
+    pub new_alerts: Vec<i64>,
+}
+
 /// JSON lines in, detections out. Malformed lines are reported by number and
 /// skipped; the rest are analysed. When the analysers are all busy the caller
 /// gets 503 with Retry-After instead of the server buffering without bound.
+#[utoipa::path(
+    post, path = "/v1/events", tag = "detection",
+    description = "Requires scope `events:write`. One JSON object (ECS field names) per line, at most 8 MiB per request.",
+    security(("bearer" = [])),
+    params(IngestQuery),
+    request_body(content = String, content_type = "application/x-ndjson", description = "JSON lines"),
+    responses((status = 202, description = "Analysed", body = Ingested), Invalid, Auth, TooLarge, Failure)
+)]
 pub async fn ingest(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Query(q): Query<IngestQuery>,
-    body: axum::body::Bytes,
+    ApiQuery(q): ApiQuery<IngestQuery>,
+    Body(body): Body,
 ) -> Result<Response, Problem> {
     caller.require(&s, Scope::EventsWrite)?;
     let d = detector(&s)?;
@@ -80,9 +113,10 @@ pub async fn ingest(
                     Some(ls) => ev.with_logsource(ls.clone()),
                     None => ev,
                 }),
-                Err(m) => {
-                    malformed.push(serde_json::json!({"line": m.line_no, "reason": m.reason}))
-                }
+                Err(m) => malformed.push(MalformedLine {
+                    line: m.line_no,
+                    reason: m.reason,
+                }),
             }
         }
         let detections = d2.process(&events);
@@ -101,24 +135,51 @@ pub async fn ingest(
         )
         .await?
     };
-    let body = serde_json::json!({"accepted": accepted, "malformed": malformed, "detections": found, "new_alerts": new_alerts});
-    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
+    Ok(super::reply(
+        StatusCode::ACCEPTED,
+        &Ingested {
+            accepted,
+            malformed,
+            detections: found,
+            new_alerts,
+        },
+    ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AlertQuery {
+    /// Only alerts at or above: informational, low, medium, high, critical.
     level: Option<String>,
+    /// Only this rule id.
     rule: Option<String>,
+    /// RFC 3339: only alerts seen since.
     since: Option<String>,
+    /// From a previous page's `next_cursor`.
     cursor: Option<i64>,
+    /// Page size, 1 to 1000 (default 100).
     limit: Option<usize>,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct AlertPage {
+    pub items: Vec<Alert>,
+    pub next_cursor: Option<i64>,
+}
+
+/// Alerts raised by live detection, oldest first.
+#[utoipa::path(
+    get, path = "/v1/alerts", tag = "detection",
+    description = "Requires scope `alerts:read`.",
+    security(("bearer" = [])),
+    params(AlertQuery),
+    responses((status = 200, description = "A page of alerts", body = AlertPage), Invalid, Auth, Failure)
+)]
 pub async fn alerts(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Query(q): Query<AlertQuery>,
-) -> Result<impl IntoResponse, Problem> {
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> Result<ApiJson<AlertPage>, Problem> {
     caller.require(&s, Scope::AlertsRead)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let filter = AlertFilter {
@@ -138,19 +199,22 @@ pub async fn alerts(
     } else {
         None
     };
-    Ok(Json(
-        serde_json::json!({"items": items, "next_cursor": next}),
-    ))
+    Ok(ApiJson(AlertPage {
+        items,
+        next_cursor: next,
+    }))
 }
 
-pub async fn reload(
-    State(s): State<AppState>,
-    caller: Caller,
-) -> Result<impl IntoResponse, Problem> {
+/// Re-reads the data directory's rules and swaps them in; correlation state carries over.
+#[utoipa::path(
+    post, path = "/v1/rules/reload", tag = "detection",
+    description = "Requires scope `admin`.",
+    security(("bearer" = [])),
+    responses((status = 200, description = "What loaded", body = RulesLoaded), (status = 422, description = "The rules could not be read; the running set stays", body = Problem, content_type = "application/problem+json"), Auth, Failure)
+)]
+pub async fn reload(s: S, caller: Caller) -> Result<ApiJson<RulesLoaded>, Problem> {
     caller.require(&s, Scope::Admin)?;
     let d = detector(&s)?;
-    let report = super::blocking(move || d.reload())
-        .await?
-        .map_err(|e| Problem::bad_request("rules", e))?;
-    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
+    let report = super::blocking(move || d.reload()).await??;
+    Ok(ApiJson(report))
 }

@@ -1,100 +1,144 @@
-use axum::extract::{Path, Query, State};
+//! `/v1/incidents…`, `/v1/assets`, `/v1/webhooks`: working an incident.
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use bulwark_incident::{render_report, Format, NewIncident, Phase};
+use bulwark_incident::{
+    render_report, ContainmentRecord, Format, Incident, IncidentPatch, NewIncident, Phase,
+    RankedAsset, Role,
+};
 use bulwark_model::Scope;
-use serde::Deserialize;
+use bulwark_store::{Contain, EvidenceItem, IncidentRecord, TaskChange, Webhook};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::S;
 use crate::auth::Caller;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Body, Created};
+use crate::openapi::{Auth, Conflict, Failure, Invalid, Missing, TooLarge};
 use crate::problem::Problem;
-use crate::AppState;
 
-pub(super) fn body<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(b).map_err(|e| Problem::malformed_json(&e))
-}
+/// Evidence files up to this size are taken over the API.
+pub const MAX_EVIDENCE: usize = 256 << 20;
 
+/// An incident number from the path; anything else is no incident of ours.
 pub(super) fn id(raw: &str) -> Result<u64, Problem> {
     raw.parse()
         .map_err(|_| Problem::not_found("no such incident"))
 }
 
 /// Opens an incident; the playbooks for its classification become tasks.
+#[utoipa::path(
+    post, path = "/v1/incidents", tag = "incidents",
+    description = "Requires scope `incidents:write`.",
+    security(("bearer" = [])),
+    request_body = NewIncident,
+    responses((status = 201, description = "Opened", body = IncidentRecord), Invalid, Auth, Conflict, Failure)
+)]
 pub async fn open(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    b: axum::body::Bytes,
-) -> Result<impl IntoResponse, Problem> {
+    ApiJson(new): ApiJson<NewIncident>,
+) -> Result<Created<IncidentRecord>, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
-    let new: NewIncident = body(&b)?;
     let id = s
         .store
         .open_incident(new, (*s.playbooks).clone(), &caller.principal.id)
         .wait()
         .await?;
-    let rec = s.store.incident(id)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::to_value(rec).unwrap_or_default()),
-    ))
+    Ok(Created(s.store.incident(id)?))
 }
 
-pub async fn list(State(s): State<AppState>, caller: Caller) -> Result<impl IntoResponse, Problem> {
+#[derive(Serialize, ToSchema)]
+pub struct IncidentList {
+    pub items: Vec<Incident>,
+}
+
+/// Every incident, oldest first.
+#[utoipa::path(
+    get, path = "/v1/incidents", tag = "incidents",
+    description = "Requires scope `incidents:read`.",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The incidents", body = IncidentList), Auth, Failure)
+)]
+pub async fn list(s: S, caller: Caller) -> Result<ApiJson<IncidentList>, Problem> {
     caller.require(&s, Scope::IncidentsRead)?;
-    Ok(Json(serde_json::json!({"items": s.store.incidents()?})))
+    Ok(ApiJson(IncidentList {
+        items: s.store.incidents()?,
+    }))
 }
 
+/// An incident with its timeline and tasks.
+#[utoipa::path(
+    get, path = "/v1/incidents/{id}", tag = "incidents",
+    description = "Requires scope `incidents:read`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number")),
+    responses((status = 200, description = "The incident", body = IncidentRecord), Auth, Missing, Failure)
+)]
 pub async fn show(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-) -> Result<impl IntoResponse, Problem> {
+    ApiPath(raw): ApiPath<String>,
+) -> Result<ApiJson<IncidentRecord>, Problem> {
     caller.require(&s, Scope::IncidentsRead)?;
-    Ok(Json(
-        serde_json::to_value(s.store.incident(id(&raw)?)?).unwrap_or_default(),
-    ))
+    Ok(ApiJson(s.store.incident(id(&raw)?)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Advance {
     phase: Phase,
+    /// Needed to skip the normal order or to reopen a closed incident.
     #[serde(default)]
     reason: Option<String>,
 }
 
+/// Moves the incident to another phase (or reopens a closed one).
+#[utoipa::path(
+    post, path = "/v1/incidents/{id}/advance", tag = "incidents",
+    description = "Requires scope `incidents:write`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number")),
+    request_body = Advance,
+    responses((status = 200, description = "The incident after the change", body = IncidentRecord), Invalid, Auth, Missing, Conflict, Failure)
+)]
 pub async fn advance(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-    b: axum::body::Bytes,
-) -> Result<impl IntoResponse, Problem> {
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(a): ApiJson<Advance>,
+) -> Result<ApiJson<IncidentRecord>, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
-    let a: Advance = body(&b)?;
     let id = id(&raw)?;
     s.store
         .advance_incident(id, a.phase, a.reason, &caller.principal.id)
         .wait()
         .await?;
-    Ok(Json(
-        serde_json::to_value(s.store.incident(id)?).unwrap_or_default(),
-    ))
+    Ok(ApiJson(s.store.incident(id)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Note {
     text: String,
 }
 
+/// Adds a note to the timeline.
+#[utoipa::path(
+    post, path = "/v1/incidents/{id}/notes", tag = "incidents",
+    description = "Requires scope `incidents:write`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number")),
+    request_body = Note,
+    responses((status = 204, description = "Noted"), Invalid, Auth, Missing, Failure)
+)]
 pub async fn note(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-    b: axum::body::Bytes,
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(n): ApiJson<Note>,
 ) -> Result<StatusCode, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
-    let n: Note = body(&b)?;
     s.store
         .note_incident(id(&raw)?, n.text, &caller.principal.id)
         .wait()
@@ -102,20 +146,31 @@ pub async fn note(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// `md` (default) or `html`.
     format: Option<String>,
 }
 
 /// The post-incident review as Markdown or HTML.
+#[utoipa::path(
+    get, path = "/v1/incidents/{id}/report", tag = "incidents",
+    description = "Requires scope `incidents:read`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number"), ReportQuery),
+    responses(
+        (status = 200, description = "The review", content((String = "text/markdown"), (String = "text/html"))),
+        Invalid, Auth, Missing, Failure
+    )
+)]
 pub async fn report(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-    Query(q): Query<ReportQuery>,
+    ApiPath(raw): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<Response, Problem> {
     caller.require(&s, Scope::IncidentsRead)?;
-    let rec = s.store.incident(id(&raw)?)?;
     let (format, ct) = match q.format.as_deref() {
         None | Some("md") => (Format::Markdown, "text/markdown; charset=utf-8"),
         Some("html") => (Format::Html, "text/html; charset=utf-8"),
@@ -126,129 +181,188 @@ pub async fn report(
             ))
         }
     };
+    let rec = s.store.incident(id(&raw)?)?;
     let text = render_report(&rec.incident, &rec.timeline, &rec.tasks, None, None, format)
-        .map_err(|e| {
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "render",
-                "Report could not be rendered",
-            )
-            .detail(e.to_string())
-        })?;
+        .map_err(|e| Problem::internal(&e))?;
     let mut res = text.into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     Ok(res)
 }
 
-/// `{"action": "done", "note": …}`, `{"action": "skip", "reason": …}` or `{"action": "reopen", "reason": …}`.
+/// Marks a task done, skips it (with a reason) or opens it again (with a reason).
+#[utoipa::path(
+    post, path = "/v1/incidents/{id}/tasks/{key}", tag = "incidents",
+    description = "Requires scope `incidents:write`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number"), ("key" = String, Path, description = "Task key")),
+    request_body = TaskChange,
+    responses((status = 200, description = "The incident after the change", body = IncidentRecord), Invalid, Auth, Missing, Conflict, Failure)
+)]
 pub async fn task(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path((raw, key)): Path<(String, String)>,
-    b: axum::body::Bytes,
-) -> Result<impl IntoResponse, Problem> {
+    ApiPath((raw, key)): ApiPath<(String, String)>,
+    ApiJson(change): ApiJson<TaskChange>,
+) -> Result<ApiJson<IncidentRecord>, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
-    let change: bulwark_store::TaskChange = body(&b)?;
     let id = id(&raw)?;
     s.store
         .update_task(id, key, change, &caller.principal.id)
         .wait()
         .await?;
-    Ok(Json(
-        serde_json::to_value(s.store.incident(id)?).unwrap_or_default(),
-    ))
+    Ok(ApiJson(s.store.incident(id)?))
 }
 
 /// Runs a containment action (it really acts) and records it on the incident.
-/// Needs `incidents:write` and the grant the action itself needs.
+#[utoipa::path(
+    post, path = "/v1/incidents/{id}/containment", tag = "incidents",
+    description = "Requires scope `incidents:write` and the grant the action needs (`admin` to revoke a key or rotate the data key, `vault:lockdown` for a lockdown). Failures are recorded on the timeline too.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number")),
+    request_body = Contain,
+    responses(
+        (status = 200, description = "Done, and recorded", body = ContainmentRecord),
+        (status = 502, description = "The store's webhook did not take the call (recorded)", body = Problem, content_type = "application/problem+json"),
+        Invalid, Auth, Missing, Conflict, Failure
+    )
+)]
 pub async fn contain(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-    b: axum::body::Bytes,
-) -> Result<impl IntoResponse, Problem> {
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(c): ApiJson<Contain>,
+) -> Result<ApiJson<ContainmentRecord>, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
-    let c: bulwark_store::Contain = body(&b)?;
     caller.require(&s, c.action.required_scope())?;
     let id = id(&raw)?;
     let store = s.store.clone();
     let actor = caller.principal.id.clone();
-    let payload =
-        serde_json::json!({"incident": id, "reason": c.reason, "undo": c.undo, "by": actor});
+    let payload = WebhookCall {
+        incident: id,
+        reason: c.reason.clone(),
+        undo: c.undo,
+        by: actor.clone(),
+        event: String::new(),
+    };
     let record = super::blocking(move || {
         let deliver = |event: &str| {
-            let mut p = payload.clone();
-            p["event"] = serde_json::json!(event);
-            crate::webhook::deliver(&store, event, &p)
+            let call = WebhookCall {
+                event: event.to_owned(),
+                ..payload.clone()
+            };
+            crate::webhook::deliver(&store, event, &call)
         };
         store.contain_blocking(id, c, &actor, &deliver)
     })
     .await??;
-    Ok(Json(serde_json::to_value(record).unwrap_or_default()))
+    Ok(ApiJson(record))
 }
 
-#[derive(Deserialize)]
+/// What a containment webhook receives.
+#[derive(Clone, Serialize)]
+pub struct WebhookCall {
+    pub incident: u64,
+    pub reason: String,
+    pub undo: bool,
+    pub by: String,
+    pub event: String,
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
+    /// The store's event, e.g. `checkout.pause` (a-z, 0-9, `.`, `_`, `-`).
     event: String,
+    /// Where to POST it (http or https).
     url: String,
 }
 
-/// Registers a store webhook; the signing secret is in this answer only.
+/// A new webhook with, this once, its signing secret.
+#[derive(Serialize, ToSchema)]
+pub struct IssuedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    /// Hex HMAC-SHA256 key for `Bulwark-Signature`; shown only here.
+    pub secret: String,
+}
+
+/// Registers a store webhook that containment can call.
+#[utoipa::path(
+    post, path = "/v1/webhooks", tag = "incidents",
+    description = "Requires scope `admin`.",
+    security(("bearer" = [])),
+    request_body = NewWebhook,
+    responses((status = 201, description = "Registered", body = IssuedWebhook), Invalid, Auth, Failure)
+)]
 pub async fn add_webhook(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    b: axum::body::Bytes,
-) -> Result<impl IntoResponse, Problem> {
+    ApiJson(w): ApiJson<NewWebhook>,
+) -> Result<Created<IssuedWebhook>, Problem> {
     caller.require(&s, Scope::Admin)?;
-    let w: NewWebhook = body(&b)?;
     let store = s.store.clone();
     let actor = caller.principal.id.clone();
     let (hook, secret) =
         super::blocking(move || store.add_webhook(&w.event, &w.url, &actor)).await??;
-    let mut v = serde_json::to_value(hook).unwrap_or_default();
-    v["secret"] = serde_json::json!(secret.as_str());
-    Ok((StatusCode::CREATED, Json(v)))
+    Ok(Created(IssuedWebhook {
+        webhook: hook,
+        secret: secret.as_str().to_owned(),
+    }))
 }
 
-pub async fn list_webhooks(
-    State(s): State<AppState>,
-    caller: Caller,
-) -> Result<impl IntoResponse, Problem> {
+#[derive(Serialize, ToSchema)]
+pub struct WebhookList {
+    pub items: Vec<Webhook>,
+}
+
+/// The registered webhooks (secrets are never shown again).
+#[utoipa::path(
+    get, path = "/v1/webhooks", tag = "incidents",
+    description = "Requires scope `admin`.",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The webhooks", body = WebhookList), Auth, Failure)
+)]
+pub async fn list_webhooks(s: S, caller: Caller) -> Result<ApiJson<WebhookList>, Problem> {
     caller.require(&s, Scope::Admin)?;
-    Ok(Json(serde_json::json!({"items": s.store.list_webhooks()?})))
+    Ok(ApiJson(WebhookList {
+        items: s.store.list_webhooks()?,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EvidenceQuery {
+    /// The file's name (kept as evidence metadata; unsafe characters become `_`).
     name: String,
     description: Option<String>,
+    /// Where it came from (host, path, tool).
     source: Option<String>,
 }
 
-/// Uploads one evidence file (the raw body; `?name=` names it) into the locker.
+/// Uploads one evidence file (the raw body) into the write-once locker.
+#[utoipa::path(
+    post, path = "/v1/incidents/{id}/evidence", tag = "incidents",
+    description = "Requires scope `incidents:write`. The body is the file, at most 256 MiB.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number"), EvidenceQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, description = "Collected", body = EvidenceItem), Invalid, Auth, Missing, TooLarge, Failure)
+)]
 pub async fn add_evidence(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-    Query(q): Query<EvidenceQuery>,
-    b: axum::body::Bytes,
-) -> Result<impl IntoResponse, Problem> {
+    ApiPath(raw): ApiPath<String>,
+    ApiQuery(q): ApiQuery<EvidenceQuery>,
+    Body(b): Body,
+) -> Result<Created<EvidenceItem>, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
     let id = id(&raw)?;
     let store = s.store.clone();
     let actor = caller.principal.id.clone();
-    let item = super::blocking(move || -> Result<bulwark_store::EvidenceItem, Problem> {
+    let item = super::blocking(move || -> Result<EvidenceItem, Problem> {
         // Staged under the data directory, then stored by hash; the staging copy goes away.
-        let staging = store
-            .dir()
-            .root
-            .join("evidence")
-            .join(".incoming")
-            .join(uuid::Uuid::new_v4().to_string());
-        std::fs::create_dir_all(&staging)
-            .map_err(|e| Problem::bad_request("evidence", e.to_string()))?;
+        let staging = store.dir().evidence_staging()?;
         let name: String = q
             .name
             .chars()
@@ -261,67 +375,101 @@ pub async fn add_evidence(
             })
             .take(128)
             .collect();
-        let path = staging.join(if name.is_empty() {
-            "evidence".into()
+        let path = staging.join(if name.is_empty() || name.starts_with('.') {
+            format!("evidence{name}")
         } else {
             name
         });
-        std::fs::write(&path, &b).map_err(|e| Problem::bad_request("evidence", e.to_string()))?;
-        let out = store.add_evidence(id, &path, q.description, q.source, &actor);
+        let written = std::fs::write(&path, &b);
+        let out = match written {
+            Ok(()) => store
+                .add_evidence(id, &path, q.description, q.source, &actor)
+                .map_err(Problem::from),
+            Err(e) => Err(Problem::internal(&format!(
+                "staging evidence in {}: {e}",
+                staging.display()
+            ))),
+        };
         let _ = std::fs::remove_dir_all(&staging);
-        out.map_err(Problem::from)
+        out
     })
     .await??;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::to_value(item).unwrap_or_default()),
-    ))
+    Ok(Created(item))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct EvidenceList {
+    pub items: Vec<EvidenceItem>,
+}
+
+/// The incident's evidence, in collection order.
+#[utoipa::path(
+    get, path = "/v1/incidents/{id}/evidence", tag = "incidents",
+    description = "Requires scope `incidents:read`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number")),
+    responses((status = 200, description = "The evidence", body = EvidenceList), Auth, Missing, Failure)
+)]
 pub async fn list_evidence(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-) -> Result<impl IntoResponse, Problem> {
+    ApiPath(raw): ApiPath<String>,
+) -> Result<ApiJson<EvidenceList>, Problem> {
     caller.require(&s, Scope::IncidentsRead)?;
-    Ok(Json(
-        serde_json::json!({"items": s.store.evidence(id(&raw)?)?}),
-    ))
+    let id = id(&raw)?;
+    Ok(ApiJson(EvidenceList {
+        items: s.store.evidence(id)?,
+    }))
 }
 
+/// Changes title, severity, times, owner, root cause, review…; tasks are rescheduled.
+#[utoipa::path(
+    patch, path = "/v1/incidents/{id}", tag = "incidents",
+    description = "Requires scope `incidents:write`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number")),
+    request_body = IncidentPatch,
+    responses((status = 200, description = "The incident after the change", body = IncidentRecord), Invalid, Auth, Missing, Conflict, Failure)
+)]
 pub async fn update(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-    b: axum::body::Bytes,
-) -> Result<impl IntoResponse, Problem> {
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(patch): ApiJson<IncidentPatch>,
+) -> Result<ApiJson<IncidentRecord>, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
-    let patch: bulwark_incident::IncidentPatch = body(&b)?;
     let id = id(&raw)?;
     s.store
         .update_incident(id, patch, &caller.principal.id)
         .wait()
         .await?;
-    Ok(Json(
-        serde_json::to_value(s.store.incident(id)?).unwrap_or_default(),
-    ))
+    Ok(ApiJson(s.store.incident(id)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Assign {
-    role: bulwark_incident::Role,
+    role: Role,
+    /// A team member (see `team.json`).
     person: String,
 }
 
+/// Puts a person in a role for this incident.
+#[utoipa::path(
+    post, path = "/v1/incidents/{id}/team", tag = "incidents",
+    description = "Requires scope `incidents:write`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number")),
+    request_body = Assign,
+    responses((status = 204, description = "Assigned"), Invalid, Auth, Missing, Conflict, Failure)
+)]
 pub async fn assign(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-    b: axum::body::Bytes,
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(a): ApiJson<Assign>,
 ) -> Result<StatusCode, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
-    let a: Assign = body(&b)?;
     s.store
         .assign_incident(id(&raw)?, a.role, a.person, &caller.principal.id)
         .wait()
@@ -329,42 +477,51 @@ pub async fn assign(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The critical-asset inventory (`assets.json` in the data directory), ranked by
-/// sensitivity × customers.
-pub async fn assets(
-    State(s): State<AppState>,
-    caller: Caller,
-) -> Result<impl IntoResponse, Problem> {
+#[derive(Serialize, ToSchema)]
+pub struct AssetList {
+    /// Most at risk first (sensitivity × customers).
+    pub items: Vec<RankedAsset>,
+}
+
+/// The critical-asset inventory (`assets.json` in the data directory), ranked.
+#[utoipa::path(
+    get, path = "/v1/assets", tag = "incidents",
+    description = "Requires scope `incidents:read`.",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The ranked inventory", body = AssetList), Auth, Failure)
+)]
+pub async fn assets(s: S, caller: Caller) -> Result<ApiJson<AssetList>, Problem> {
     caller.require(&s, Scope::IncidentsRead)?;
-    let path = s.store.dir().root.join("assets.json");
-    let assets: Vec<bulwark_incident::Asset> = match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| {
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "assets",
-                "The asset inventory is not valid",
-            )
-            .detail(format!(
-                "assets.json: {}",
-                bulwark_store::describe_json_error(&e)
-            ))
-        })?,
-        Err(_) => Vec::new(),
-    };
-    Ok(Json(
-        serde_json::json!({"items": bulwark_incident::rank_assets(&assets)}),
-    ))
+    let assets = s.store.dir().assets()?;
+    Ok(ApiJson(AssetList {
+        items: bulwark_incident::rank_assets(&assets),
+    }))
+}
+
+/// A published update and where customers read it.
+#[derive(Serialize, ToSchema)]
+pub struct Published {
+    pub id: i64,
+    /// The public page, e.g. `/updates/7-checkout-skimmer`.
+    pub page: String,
 }
 
 /// Publishes an update on the incident's public page.
+#[utoipa::path(
+    post, path = "/v1/incidents/{id}/updates", tag = "incidents",
+    description = "Requires scope `incidents:write`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number")),
+    request_body = Note,
+    responses((status = 201, description = "Published", body = Published), Invalid, Auth, Missing, Failure)
+)]
 pub async fn publish(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-    b: axum::body::Bytes,
-) -> Result<impl IntoResponse, Problem> {
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(n): ApiJson<Note>,
+) -> Result<Created<Published>, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
-    let n: Note = body(&b)?;
     let id = id(&raw)?;
     let uid = s
         .store
@@ -372,8 +529,8 @@ pub async fn publish(
         .wait()
         .await?;
     let slug = s.store.incident(id)?.incident.slug;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"id": uid, "page": format!("/updates/{slug}")})),
-    ))
+    Ok(Created(Published {
+        id: uid,
+        page: format!("/updates/{slug}"),
+    }))
 }

@@ -1,4 +1,6 @@
-//! The route table. Every /v1 handler takes a [`Caller`](crate::auth::Caller) and checks a scope.
+//! The route table. Every /v1 handler takes a [`Caller`](crate::auth::Caller)
+//! and checks a scope; every handler is annotated with `#[utoipa::path]` and
+//! registered through `routes!`, which puts it in the OpenAPI document too.
 
 mod audit;
 mod customers;
@@ -9,83 +11,81 @@ mod scope;
 mod updates;
 mod vault;
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
+use crate::extract::ApiJson;
+use crate::openapi::{ApiDoc, Auth, Failure};
 use crate::problem::Problem;
 use crate::AppState;
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/updates/{slug}", get(updates::page))
-        .route("/v1/openapi.json", get(openapi))
-        .route(
-            "/v1/customers",
-            post(customers::create).get(customers::find_or_list),
+/// The API document, built once with the router.
+#[derive(Clone)]
+pub(crate) struct Document(Arc<utoipa::openapi::OpenApi>);
+
+/// The router and the OpenAPI document generated from it.
+pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi as _;
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(openapi_document))
+        .routes(routes!(updates::page))
+        .routes(routes!(customers::create, customers::find_or_list))
+        .routes(routes!(
+            customers::get_one,
+            customers::update,
+            customers::erase
+        ))
+        .routes(routes!(keys::create, keys::list))
+        .routes(routes!(keys::review))
+        .routes(routes!(keys::revoke))
+        .routes(routes!(audit::access_log))
+        .routes(routes!(audit::verify))
+        .routes(routes!(audit::checkpoint, audit::latest_checkpoint))
+        .routes(routes!(vault::set_lockdown, vault::lockdown_status))
+        .routes(routes!(events::ingest).layer(DefaultBodyLimit::max(events::MAX_BODY)))
+        .routes(routes!(events::alerts))
+        .routes(routes!(events::reload))
+        .routes(routes!(incidents::open, incidents::list))
+        .routes(routes!(incidents::assets))
+        .routes(routes!(incidents::add_webhook, incidents::list_webhooks))
+        .routes(routes!(incidents::show, incidents::update))
+        .routes(routes!(incidents::assign))
+        .routes(routes!(incidents::advance))
+        .routes(routes!(incidents::note))
+        .routes(routes!(incidents::publish))
+        .routes(routes!(incidents::contain))
+        .routes(
+            routes!(incidents::add_evidence, incidents::list_evidence)
+                .layer(DefaultBodyLimit::max(incidents::MAX_EVIDENCE)),
         )
-        .route(
-            "/v1/customers/{id}",
-            get(customers::get_one)
-                .patch(customers::update)
-                .delete(customers::erase),
-        )
-        .route("/v1/keys", post(keys::create).get(keys::list))
-        .route("/v1/keys/review", get(keys::review))
-        .route("/v1/keys/{id}", axum::routing::delete(keys::revoke))
-        .route("/v1/access-log", get(audit::access_log))
-        .route("/v1/ledger/verify", get(audit::verify))
-        .route(
-            "/v1/ledger/checkpoints",
-            post(audit::checkpoint).get(audit::latest_checkpoint),
-        )
-        .route(
-            "/v1/vault/lockdown",
-            post(vault::set_lockdown).get(vault::lockdown_status),
-        )
-        .route(
-            "/v1/events",
-            post(events::ingest).layer(axum::extract::DefaultBodyLimit::max(events::MAX_BODY)),
-        )
-        .route("/v1/alerts", get(events::alerts))
-        .route("/v1/rules/reload", post(events::reload))
-        .route("/v1/incidents", post(incidents::open).get(incidents::list))
-        .route("/v1/assets", get(incidents::assets))
-        .route(
-            "/v1/webhooks",
-            post(incidents::add_webhook).get(incidents::list_webhooks),
-        )
-        .route(
-            "/v1/incidents/{id}",
-            get(incidents::show).patch(incidents::update),
-        )
-        .route("/v1/incidents/{id}/team", post(incidents::assign))
-        .route("/v1/incidents/{id}/advance", post(incidents::advance))
-        .route("/v1/incidents/{id}/notes", post(incidents::note))
-        .route("/v1/incidents/{id}/updates", post(incidents::publish))
-        .route("/v1/incidents/{id}/containment", post(incidents::contain))
-        .route(
-            "/v1/incidents/{id}/evidence",
-            post(incidents::add_evidence)
-                .get(incidents::list_evidence)
-                .layer(axum::extract::DefaultBodyLimit::max(256 << 20)),
-        )
-        .route("/v1/incidents/{id}/tasks/{key}", post(incidents::task))
-        .route("/v1/incidents/{id}/report", get(incidents::report))
-        .route(
-            "/v1/incidents/{id}/scope",
-            get(scope::latest).post(scope::compute),
-        )
+        .routes(routes!(incidents::task))
+        .routes(routes!(incidents::report))
+        .routes(routes!(scope::latest, scope::compute))
+        .split_for_parts();
+    let mut doc = doc;
+    crate::openapi::mark_public(&mut doc);
+    let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::Extension(Document(Arc::new(doc.clone()))))
         .layer(middleware::from_fn(log_request))
-        .with_state(state)
+        .with_state(state);
+    (router, doc)
+}
+
+pub fn router(state: AppState) -> Router {
+    router_and_document(state).0
 }
 
 /// One line per request: method, route template (never the raw path or query,
@@ -110,12 +110,30 @@ async fn log_request(req: Request, next: Next) -> Response {
     res
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "ok"}))
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` while the server answers.
+    status: &'static str,
 }
 
-async fn openapi(_caller: Caller) -> impl IntoResponse {
-    Json(crate::openapi::document())
+/// Liveness: answers while the server runs. No authentication.
+#[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, body = Health)))]
+async fn healthz() -> ApiJson<Health> {
+    ApiJson(Health { status: "ok" })
+}
+
+/// This document.
+#[utoipa::path(
+    get, path = "/v1/openapi.json", tag = "public",
+    description = "The OpenAPI 3.1 document of this API. Requires any valid API key.",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object), Auth, Failure)
+)]
+async fn openapi_document(
+    _caller: Caller,
+    axum::Extension(doc): axum::Extension<Document>,
+) -> Response {
+    reply(axum::http::StatusCode::OK, doc.0.as_ref())
 }
 
 async fn method_not_allowed() -> Problem {
@@ -136,16 +154,12 @@ async fn not_found() -> Problem {
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Problem> {
-    tokio::task::spawn_blocking(f).await.map_err(|_| {
-        Problem::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        )
-    })
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Problem::internal(&e))
 }
 
-/// Parses `?cursor=` style values, naming the parameter when they are wrong.
+/// Parses RFC 3339 times in parameters, naming the parameter when they are wrong.
 pub(crate) fn parse_time(name: &str, v: &str) -> Result<i64, Problem> {
     time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
         .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
@@ -155,4 +169,72 @@ pub(crate) fn parse_time(name: &str, v: &str) -> Result<i64, Problem> {
                 format!("`{name}` must be an RFC 3339 time"),
             )
         })
+}
+
+/// An answer as JSON with a status. Serialisation of our own types cannot fail
+/// in practice; if it ever does, the caller gets a 500 problem, never `200 null`.
+pub(crate) fn reply<T: Serialize>(status: axum::http::StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => {
+            Problem::internal(&format!("a response could not be serialised: {e}")).into_response()
+        }
+    }
+}
+
+/// `State` re-exported for the handlers.
+pub(crate) type S = State<AppState>;
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use http_body_util::BodyExt;
+    use serde::ser::Error as _;
+
+    use crate::extract::{ApiJson, Created};
+
+    /// A value whose serialisation fails, as a bug or a poisoned value would.
+    struct Unserialisable;
+
+    impl serde::Serialize for Unserialisable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(S::Error::custom("refused"))
+        }
+    }
+
+    async fn answer(res: axum::response::Response) -> (StatusCode, String, serde_json::Value) {
+        let status = res.status();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, ct, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_response_that_cannot_be_serialised_is_a_500_problem_not_200_null() {
+        for res in [
+            ApiJson(Unserialisable).into_response(),
+            Created(Unserialisable).into_response(),
+            super::reply(StatusCode::ACCEPTED, &Unserialisable),
+        ] {
+            let (status, ct, body) = answer(res).await;
+            assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(ct, "application/problem+json");
+            assert_eq!(body["type"], "urn:bulwark:problem:internal");
+            assert_eq!(body["status"], 500);
+        }
+    }
 }

@@ -3,39 +3,53 @@
 //! versioned snapshots. Answers carry customer ids, residency, element codes and
 //! counts; never a PII value.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::Json;
 use bulwark_model::Scope;
-use bulwark_store::{ScopeBasis, ScopeQuery};
-use serde::Deserialize;
+use bulwark_store::{ScopeBasis, ScopeQuery, ScopeSnapshot, ScopeSummary};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::incidents::{body, id};
+use super::incidents::id;
+use super::S;
 use crate::auth::Caller;
+use crate::extract::{ApiJson, ApiPath, Created};
+use crate::openapi::{Auth, Failure, Invalid, Missing};
 use crate::problem::Problem;
-use crate::AppState;
 
 /// `{"principals": […], "sources": […], "since": …, "until": …}` (the access
 /// log) or `{"asset": "name"}` (a compromised system from the inventory), with
 /// `encrypted` / `key_compromised` either way.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewScope {
+    /// Principals whose reveals count (`key:<id>`, `operator:<name>`).
     #[serde(default)]
     principals: Vec<String>,
+    /// Source addresses whose reveals count.
     #[serde(default)]
     sources: Vec<String>,
+    /// RFC 3339; required with `principals` or `sources`.
     #[serde(default)]
     since: Option<String>,
+    /// RFC 3339; default now.
     #[serde(default)]
     until: Option<String>,
+    /// A compromised system from the asset inventory, instead of the access log.
     #[serde(default)]
     asset: Option<String>,
+    /// The exposed data was encrypted (safe harbours may apply).
     #[serde(default)]
     encrypted: bool,
+    /// …and its key was compromised too.
     #[serde(default)]
     key_compromised: bool,
+}
+
+/// A scope snapshot just saved.
+#[derive(Serialize, ToSchema)]
+pub struct ScopeSaved {
+    pub incident: u64,
+    pub version: u32,
+    pub summary: ScopeSummary,
 }
 
 enum Basis {
@@ -87,18 +101,25 @@ impl NewScope {
 }
 
 /// Computes the incident's scope now and saves it as its next snapshot.
+#[utoipa::path(
+    post, path = "/v1/incidents/{id}/scope", tag = "incidents",
+    description = "Requires scopes `incidents:write` and `audit:read` (scope from the access log is audit data). Answers carry counts, element and jurisdiction codes; never a value.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number")),
+    request_body = NewScope,
+    responses((status = 201, description = "Saved as the next snapshot", body = ScopeSaved), Invalid, Auth, Missing, Failure)
+)]
 pub async fn compute(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-    b: axum::body::Bytes,
-) -> Result<impl IntoResponse, Problem> {
+    ApiPath(raw): ApiPath<String>,
+    ApiJson(req): ApiJson<NewScope>,
+) -> Result<Created<ScopeSaved>, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
     // Scope from the access log says which customers a principal read: that is
     // audit data, so computing it needs the audit grant too.
     caller.require(&s, Scope::AuditRead)?;
     let id = id(&raw)?;
-    let req: NewScope = body(&b)?;
     let (encrypted, key_compromised) = (req.encrypted, req.key_compromised);
     let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
     let basis = req.basis(now_ms)?;
@@ -113,7 +134,7 @@ pub async fn compute(
                 (ScopeBasis::AccessLog(q), r)
             }
             Basis::Asset(name) => {
-                let asset = store.asset(&name)?;
+                let asset = store.dir().asset(&name)?;
                 let r = store.scope_from_asset(&asset)?;
                 (ScopeBasis::Asset(asset), r)
             }
@@ -125,18 +146,26 @@ pub async fn compute(
         Ok((version, summary))
     })
     .await??;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"incident": id, "version": version, "summary": summary})),
-    ))
+    Ok(Created(ScopeSaved {
+        incident: id,
+        version,
+        summary,
+    }))
 }
 
 /// The incident's newest scope snapshot.
+#[utoipa::path(
+    get, path = "/v1/incidents/{id}/scope", tag = "incidents",
+    description = "Requires scope `incidents:read`.",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Incident number")),
+    responses((status = 200, description = "The newest snapshot", body = ScopeSnapshot), Auth, Missing, Failure)
+)]
 pub async fn latest(
-    State(s): State<AppState>,
+    s: S,
     caller: Caller,
-    Path(raw): Path<String>,
-) -> Result<impl IntoResponse, Problem> {
+    ApiPath(raw): ApiPath<String>,
+) -> Result<ApiJson<ScopeSnapshot>, Problem> {
     caller.require(&s, Scope::IncidentsRead)?;
     let id = id(&raw)?;
     let store = s.store.clone();
@@ -152,5 +181,5 @@ pub async fn latest(
         }
     })
     .await??;
-    Ok(Json(snapshot))
+    Ok(ApiJson(snapshot))
 }

@@ -1,12 +1,13 @@
 //! The public updates page: what customers read during an incident. No
 //! authentication (it is public by design), plain accessible HTML, newest first.
 
-use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::S;
+use crate::extract::ApiPath;
+use crate::openapi::{Failure, Missing};
 use crate::problem::Problem;
-use crate::AppState;
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -33,10 +34,13 @@ fn when(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-pub async fn page(
-    State(s): State<AppState>,
-    Path(slug): Path<String>,
-) -> Result<Response, Problem> {
+/// The incident's public updates page, newest first. No authentication.
+#[utoipa::path(
+    get, path = "/updates/{slug}", tag = "public",
+    params(("slug" = String, Path, description = "The incident's slug, e.g. `7-checkout-skimmer`")),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String), Missing, Failure)
+)]
+pub async fn page(s: S, ApiPath(slug): ApiPath<String>) -> Result<Response, Problem> {
     let Some(bulwark_store::PublicPage { title, updates }) = s.store.public_updates(&slug)? else {
         return Err(Problem::not_found("no such page"));
     };

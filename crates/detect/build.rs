@@ -1,4 +1,5 @@
-//! Embeds the rule packs of `rules/` so `bulwark hunt` works with no files around.
+//! Embeds the rule packs of `rules/` (see `src/packs.rs`), so the engine ships its
+//! defaults the way `law` ships the catalogue and `incident` the playbooks.
 //! Generated at build time from the directory, so a new rule file needs no code change.
 
 use std::fmt::Write as _;
