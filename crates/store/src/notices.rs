@@ -460,11 +460,7 @@ impl Store {
                         shapes.stencils.get(stencil_id.unwrap_or(0) as usize)
                     {
                         // The letter as it will be sent: every stand-in must have been replaced.
-                        let filled = s.fill(name, code.as_deref());
-                        if [&filled.subject, &filled.text, &filled.html]
-                            .iter()
-                            .any(|t| t.contains(['\u{E010}', '\u{E012}']))
-                        {
+                        if s.fill(name, code.as_deref()).is_err() {
                             return Err(StoreError::Notice(format!(
                             "a {jurisdiction} letter kept a stand-in after filling; refusing the render"
                         )));

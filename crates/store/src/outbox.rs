@@ -183,6 +183,7 @@ impl Store {
                 let stencil = self.stencil(inc, version, stencil)?;
                 bulwark_notice::Stencil::from_letter(stencil)
                     .fill(personal.name.as_deref(), personal.code.as_deref())
+                    .map_err(|e| StoreError::Corrupt(format!("notice {id}: {e}")))?
             }
         };
         Ok(Some(Claimed {
