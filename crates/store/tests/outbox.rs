@@ -7,8 +7,10 @@ mod common;
 
 use bulwark_incident::{Classification, NewIncident, PlaybookSet, Role, Severity};
 use bulwark_law::{evaluate, Catalogue, Scenario};
-use bulwark_notice::{NoticeFacts, TemplateSet};
-use bulwark_store::{Channels, RenderNotices, SendOutcome};
+use bulwark_notice::{NoticeFacts, TemplateSet, VersionState};
+use bulwark_store::{
+    ApproveNoticesError, Channels, RenderNotices, RenderNoticesError, SendOutcome,
+};
 use common::*;
 use serde_json::json;
 
@@ -153,4 +155,160 @@ fn unknown_letters_are_never_resent_without_an_operator() {
         .outbox_claim("email", Some(incident), i64::MAX)
         .unwrap_err();
     assert!(!err.to_string().contains("example.test"), "{err}");
+}
+
+/// `n` US-CA customers with a name and an e-mail, their scope saved and an
+/// incident with `lee` in the legal role. Returns the incident.
+fn incident_with_customers(f: &Fixture, n: usize) -> u64 {
+    let who = principal(&["vault:reveal:*", "vault:write", "admin"]);
+    let mut customers = Vec::new();
+    for i in 0..n {
+        let id = f
+            .store
+            .create_customer(
+                &customer(
+                    json!({"residency": {"country": "US", "subdivision": "US-CA"},
+                    "fields": {"name": format!("Person{i}"), "email": format!("person{i}@example.test")}}),
+                ),
+                &who,
+            )
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        customers.push(
+            json!({"id": id.to_string(), "residency": {"country": "US", "subdivision": "US-CA"},
+                   "elements": ["name", "email"], "reveals": 1}),
+        );
+    }
+    let aware = time::macros::datetime!(2026-10-21 09:00 UTC);
+    let incident = f
+        .store
+        .open_incident(
+            NewIncident::new(
+                "t",
+                Severity::Sev2,
+                Classification::CredentialTheft,
+                aware,
+                aware,
+            ),
+            PlaybookSet::builtin().unwrap(),
+            "operator:test",
+        )
+        .wait_blocking()
+        .unwrap();
+    f.store
+        .save_scope_snapshot(incident, json!({}), json!(customers), "operator:test")
+        .wait_blocking()
+        .unwrap();
+    f.store
+        .assign_incident(incident, Role::Legal, "lee".into(), "operator:test")
+        .wait_blocking()
+        .unwrap();
+    incident
+}
+
+fn render(f: &Fixture, incident: u64) -> Result<bulwark_store::RenderReport, RenderNoticesError> {
+    let scenario: Scenario = serde_json::from_value(json!({"aware_at": "2026-10-21T09:00:00Z", "encrypted": false,
+        "key_compromised": false, "affected": [{"jurisdiction": "US-CA", "elements": ["name", "email"], "count": 3}]}))
+    .unwrap();
+    f.store.render_notices(&RenderNotices {
+        incident,
+        facts: NoticeFacts::from_toml(FACTS).unwrap(),
+        templates: TemplateSet::builtin(),
+        evaluation: evaluate(&Catalogue::builtin().unwrap(), &scenario).unwrap(),
+        notice_date: "2026-11-02".into(),
+        channels: Channels::Email,
+        actor: principal(&["vault:reveal:*", "admin"]),
+        reissue: false,
+    })
+}
+
+/// The ledger's entries with this action: (actor, details).
+fn ledgered(f: &Fixture, action: &str) -> Vec<(String, serde_json::Value)> {
+    let db = sqlite(&f.dir, "bulwark.db");
+    let mut stmt = db
+        .prepare("SELECT actor, details FROM ledger WHERE action = ?1 ORDER BY seq")
+        .unwrap();
+    stmt.query_map([action], |r| {
+        let details: String = r.get(1)?;
+        Ok((r.get(0)?, serde_json::from_str(&details).unwrap()))
+    })
+    .unwrap()
+    .collect::<rusqlite::Result<_>>()
+    .unwrap()
+}
+
+#[test]
+fn render_and_approval_errors_name_their_cause() {
+    let f = fixture();
+    let incident = incident_with_customers(&f, 1);
+    let aware = time::macros::datetime!(2026-10-21 09:00 UTC);
+    let bare = f
+        .store
+        .open_incident(
+            NewIncident::new(
+                "no scope",
+                Severity::Sev2,
+                Classification::CredentialTheft,
+                aware,
+                aware,
+            ),
+            PlaybookSet::builtin().unwrap(),
+            "operator:test",
+        )
+        .wait_blocking()
+        .unwrap();
+    assert!(matches!(
+        render(&f, bare),
+        Err(RenderNoticesError::NoScope { incident }) if incident == bare
+    ));
+    assert!(matches!(
+        render(&f, 404),
+        Err(RenderNoticesError::NotFound { incident: 404 })
+    ));
+    assert!(matches!(
+        f.store.approve_notices(bare, 1, "lee", "operator:test"),
+        Err(ApproveNoticesError::NoLegalRole { .. })
+    ));
+    let err = f
+        .store
+        .approve_notices(incident, 1, "mallory", "operator:test")
+        .unwrap_err();
+    assert!(matches!(err, ApproveNoticesError::NotLegal { .. }));
+    assert!(!err.to_string().contains("mallory"), "{err}");
+    assert!(matches!(
+        f.store.approve_notices(incident, 1, "lee", "operator:test"),
+        Err(ApproveNoticesError::NoSuchVersion { version: 1, .. })
+    ));
+    let v1 = render(&f, incident).unwrap().version;
+    let v2 = render(&f, incident).unwrap().version;
+    assert!(matches!(
+        f.store
+            .approve_notices(incident, v1, "lee", "operator:test"),
+        Err(ApproveNoticesError::NotADraft {
+            state: VersionState::Superseded,
+            ..
+        })
+    ));
+    let superseded = ledgered(&f, "notices.superseded");
+    assert_eq!(superseded.len(), 1);
+    assert_eq!(superseded[0].1["version"], json!(v1));
+    assert_eq!(superseded[0].1["letters"], json!(1));
+    f.store
+        .approve_notices(incident, v2, "lee", "operator:test")
+        .unwrap();
+    assert!(matches!(
+        f.store
+            .approve_notices(incident, v2, "lee", "operator:test"),
+        Err(ApproveNoticesError::NotADraft {
+            state: VersionState::Approved,
+            ..
+        })
+    ));
+    let versions = f.store.notice_versions(incident).unwrap();
+    let states: Vec<VersionState> = versions.iter().map(|v| v.state).collect();
+    assert_eq!(states, [VersionState::Superseded, VersionState::Approved]);
+    let counts = f.store.outbox_counts(incident).unwrap();
+    assert_eq!(counts.get("superseded"), Some(&1));
+    assert_eq!(counts.get("queued"), Some(&1));
 }
