@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use bulwark_law::evaluate;
 use bulwark_notice::{letter_pdf, mail_merge, DraftContext, NoticeFacts, Renderer};
-use bulwark_store::{Channels, RenderNotices, SendOutcome, Store};
+use bulwark_store::{ApproveNoticesError, Channels, RenderNotices, SendOutcome, Store};
 use clap::{Args, Subcommand, ValueEnum};
 use lettre::message::{header::MessageId, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -157,7 +157,13 @@ pub fn notices(c: NoticesCmd) -> anyhow::Result<ExitCode> {
             let store = Store::open(&dir.data_dir, None)?;
             let op = operator();
             let approver = approver.unwrap_or_else(|| op.name.clone());
-            store.approve_notices(incident, version, &approver, &op.id)?;
+            match store.approve_notices(incident, version, &approver, &op.id) {
+                // The store's message leaves the person out; the operator typed it.
+                Err(ApproveNoticesError::NotLegal { incident }) => bail!(
+                    "`{approver}` does not hold the legal role on incident {incident}; legal approval is required"
+                ),
+                r => r?,
+            }
             println!("notice version {version} of incident {incident} approved by {approver}; `bulwark notices send` delivers it");
             Ok(ExitCode::SUCCESS)
         }

@@ -113,6 +113,20 @@ const NAME_B: &str = "\u{E011}NAME\u{E011}";
 const CODE_A: &str = "\u{E012}code\u{E012}";
 const CODE_B: &str = "\u{E013}CODE\u{E013}";
 
+fn is_stand_in(c: char) -> bool {
+    ('\u{E010}'..='\u{E013}').contains(&c)
+}
+
+/// A filled letter still holds a stand-in: the templates changed a stand-in
+/// (e.g. a filter applied to the name) so that filling did not find it. The
+/// letter must not be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the letter's {part} kept a stand-in after filling")]
+pub struct StandInError {
+    /// `subject`, `text` or `html`.
+    pub part: &'static str,
+}
+
 /// A checked letter with stand-ins for the name and the enrolment code,
 /// pre-split so that filling it is one copy per part.
 #[derive(Debug, Clone)]
@@ -179,20 +193,34 @@ fn join(src: &str, parts: &[Part], name: &str, code: &str) -> String {
 
 impl Stencil {
     /// This customer's letter. `name` and `code` must be present exactly when
-    /// they were for the shape.
-    pub fn fill(&self, name: Option<&str>, code: Option<&str>) -> RenderedLetter {
+    /// they were for the shape. Refuses a letter in which a stand-in survived.
+    pub fn fill(
+        &self,
+        name: Option<&str>,
+        code: Option<&str>,
+    ) -> Result<RenderedLetter, StandInError> {
         let name = name.map(strip_markers).unwrap_or_default();
         let code = code.map(strip_markers).unwrap_or_default();
         let html_name = minijinja::HtmlEscape(&name).to_string();
         let html_code = minijinja::HtmlEscape(&code).to_string();
         let l = &self.letter;
-        RenderedLetter {
+        let filled = RenderedLetter {
             subject: join(&l.subject, &self.parts[0], &name, &code),
             text: join(&l.text, &self.parts[1], &name, &code),
             html: join(&l.html, &self.parts[2], &html_name, &html_code),
             language: l.language.clone(),
             template: l.template.clone(),
+        };
+        for (part, t) in [
+            ("subject", &filled.subject),
+            ("text", &filled.text),
+            ("html", &filled.html),
+        ] {
+            if t.contains(is_stand_in) {
+                return Err(StandInError { part });
+            }
         }
+        Ok(filled)
     }
 
     /// The stencil itself (stand-ins in place): identical for every letter of
@@ -443,6 +471,15 @@ pub struct Prepared<'r> {
 impl Prepared<'_> {
     pub fn rules_for(&self, jurisdiction: &str) -> &LetterRules {
         self.rules.get(jurisdiction).unwrap_or(&self.empty)
+    }
+
+    /// Whether a letter to this customer carries an enrolment code: the offer
+    /// covers them, or a law owes them a remedy (which only the offer can give).
+    pub fn wants_code(&self, jurisdiction: &str, elements: &[DataElement]) -> bool {
+        let rules = self.rules_for(jurisdiction);
+        self.facts.remedy.as_ref().is_some_and(|o| {
+            o.offered_to(elements) || rules.remedies.iter().any(|m| m.applies(elements))
+        })
     }
 
     /// The remedy this customer gets: the store's offer when it covers them,
@@ -734,5 +771,47 @@ fn bad_markers(name: &str, message: String) -> NoticeError {
     NoticeError::Template {
         name: name.to_owned(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn letter(text: &str) -> RenderedLetter {
+        RenderedLetter {
+            subject: "Notice".into(),
+            text: text.into(),
+            html: "<p>Notice</p>".into(),
+            language: "en".into(),
+            template: "en/body.txt.j2".into(),
+        }
+    }
+
+    #[test]
+    fn filling_replaces_the_stand_ins() {
+        let s = Stencil::from_letter(letter(&format!("Dear {NAME_A}, your code: {CODE_A}.")));
+        let l = s.fill(Some("Ann \u{E010}Lee"), Some("C-1")).unwrap();
+        assert_eq!(l.text, "Dear Ann Lee, your code: C-1.");
+    }
+
+    #[test]
+    fn a_stand_in_that_survives_filling_is_an_error() {
+        // A template that changed the stand-in (here: upper-cased it) leaves one
+        // that filling does not find.
+        let s = Stencil::from_letter(letter(&format!("Dear {NAME_B},")));
+        assert_eq!(
+            s.fill(Some("Ann"), None),
+            Err(StandInError { part: "text" })
+        );
+        let mut l = letter("Dear reader");
+        l.html = format!("<p>{}</p>", CODE_A.to_uppercase());
+        let s = Stencil::from_letter(l);
+        let e = s.fill(None, Some("C-1")).unwrap_err();
+        assert_eq!(e, StandInError { part: "html" });
+        assert_eq!(
+            e.to_string(),
+            "the letter's html kept a stand-in after filling"
+        );
     }
 }

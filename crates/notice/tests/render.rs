@@ -377,7 +377,7 @@ fn a_stencil_filled_per_customer_equals_the_letter_rendered_for_them() {
                 ..shape.clone()
             })
             .unwrap();
-        assert_eq!(stencil.fill(Some(name), Some(code)), direct);
+        assert_eq!(stencil.fill(Some(name), Some(code)).unwrap(), direct);
     }
     // A template that looks at the name cannot be stencilled.
     let set = TemplateSet::builtin().with_overrides([(

@@ -189,7 +189,6 @@ impl From<StoreError> for Problem {
             | StoreError::AlreadyExists(_)
             | StoreError::SchemaVersion { .. }
             | StoreError::WriterStart(_)
-            | StoreError::Notice(_)
             | StoreError::Corrupt(_) => Problem::internal(&e),
         }
     }

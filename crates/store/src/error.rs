@@ -38,9 +38,6 @@ pub enum StoreError {
     WriterStart(#[source] std::io::Error),
     #[error("the writer has stopped; the server is shutting down")]
     WriterGone,
-    /// Notice rendering and delivery; being replaced by the notice operations' own errors.
-    #[error("notices: {0}")]
-    Notice(String),
     /// Stored data that does not have the shape this binary wrote; names what.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -93,4 +90,7 @@ storage_causes!(
     crate::AlertQueryError,
     crate::AddWebhookError,
     crate::WebhookError,
+    crate::RenderNoticesError,
+    crate::ApproveNoticesError,
+    crate::OutboxError,
 );

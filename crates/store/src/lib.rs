@@ -21,6 +21,7 @@ mod incidents;
 mod init;
 mod key_cache;
 mod ledger_ops;
+mod notice_error;
 mod notices;
 #[cfg(feature = "openapi")]
 mod openapi;
@@ -63,6 +64,7 @@ pub use incidents::{
 };
 pub use init::{init, InitOutcome};
 pub use ledger_ops::{LedgerStatus, VerifyLedgerError};
+pub use notice_error::{ApproveNoticesError, OutboxError, RenderNoticesError};
 pub use notices::{Channels, NoticeVersion, RefusalGroup, RenderNotices, RenderReport};
 pub use outbox::{Claimed, OutboxStatus, SendOutcome};
 pub use rotation::RewrapProgress;

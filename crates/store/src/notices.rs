@@ -1,17 +1,21 @@
 //! Rendering an incident's notices into the outbox: the newest scope snapshot
 //! says who and which elements; names and addresses are revealed through the
-//! access log with the notification as purpose; every letter is checked against
-//! its jurisdiction's laws ([`bulwark_notice`]) and only letters that pass are
-//! queued. Each render is a new notice version that sends nothing until the
-//! legal role approves it (`outbox.rs`).
+//! access log with the notification as purpose; [`bulwark_notice::Planner`]
+//! decides every letter (channel, stencil, code, or refusal against its
+//! jurisdiction's laws) and only letters that pass are sealed and queued. Each
+//! render is a new notice version that sends nothing until the legal role
+//! approves it (`outbox.rs`). This module only reveals, seals, inserts and
+//! writes the ledger.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use bulwark_incident::Role;
 use bulwark_law::Evaluation;
 use bulwark_model::{DataElement, Residency};
 use bulwark_notice::{
-    letter_rules, Letter, LetterError, NoticeFacts, Renderer, Stencil, TemplateSet,
+    letter_rules, Addressee, Body, CodePool, DeliveryEvent, DeliveryState, NoticeFacts,
+    PlannedStencil, Planner, RenderedLetter, Renderer, RowSpec, TemplateSet, VersionEvent,
+    VersionState,
 };
 use rand::rngs::OsRng;
 use rusqlite::{params, OptionalExtension};
@@ -19,20 +23,14 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+pub use bulwark_notice::{Channels, RefusalGroup};
+
 use crate::error::{Result, StoreError};
-use crate::{Principal, Store};
+use crate::notice_error::{ApproveNoticesError, RenderNoticesError};
+use crate::{Principal, Revealed, Store};
 
-/// Customers revealed, rendered and inserted per step; bounds memory.
+/// Customers revealed, planned and inserted per step; bounds memory.
 const BATCH: usize = 8192;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channels {
-    /// E-mail; a printed letter for customers without an e-mail address.
-    Email,
-    Print,
-    Both,
-}
 
 #[derive(Debug, Clone)]
 pub struct RenderNotices {
@@ -48,15 +46,6 @@ pub struct RenderNotices {
     /// Letter customers who already have a notice in an approved version again
     /// (a corrected notice). Default: only customers not yet notified.
     pub reissue: bool,
-}
-
-/// Letters refused for the same reasons in one jurisdiction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefusalGroup {
-    pub jurisdiction: String,
-    pub laws: Vec<String>,
-    pub problems: Vec<String>,
-    pub count: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -91,23 +80,33 @@ pub struct NoticeVersion {
     pub scope_version: u32,
     pub notice_date: String,
     pub digest: String,
-    /// `rendering`, `draft`, `approved` or `superseded`.
-    pub state: String,
+    pub state: VersionState,
     pub approved_by: Option<String>,
     pub approved_ms: Option<i64>,
     pub report: RenderReport,
 }
 
-/// The sealed personal part of one outbox row.
-#[derive(Serialize, Deserialize)]
+/// The sealed personal part of one outbox row, as opened.
+#[derive(Deserialize)]
 pub(crate) struct Personal {
     pub name: Option<String>,
     pub email: Option<String>,
     pub address: Option<String>,
     pub code: Option<String>,
     /// The whole letter, for templates that could not be stencilled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub letter: Option<bulwark_notice::RenderedLetter>,
+    #[serde(default)]
+    pub letter: Option<RenderedLetter>,
+}
+
+/// [`Personal`] as sealed, borrowed from the revealed batch.
+#[derive(Serialize)]
+struct PersonalRef<'a> {
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+    address: Option<&'a str>,
+    code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    letter: Option<&'a RenderedLetter>,
 }
 
 pub(crate) fn seal_label(incident: u64, version: u32, customer: &str, channel: &str) -> String {
@@ -121,6 +120,15 @@ struct SnapshotCustomer {
     elements: Vec<DataElement>,
 }
 
+/// A customer to reveal and plan.
+struct Todo {
+    uuid: Uuid,
+    id: String,
+    jurisdiction: String,
+    elements: Vec<DataElement>,
+}
+
+/// One sealed outbox row.
 struct Row {
     customer: String,
     channel: &'static str,
@@ -130,23 +138,26 @@ struct Row {
     code: Option<String>,
 }
 
-fn notice_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Notice(e.to_string())
-}
+/// The outbox's `stencil` column for a letter stored whole.
+const NO_STENCIL: i64 = -1;
 
-/// Stencils by letter shape.
-#[derive(Default)]
-struct Shapes {
-    ids: HashMap<(String, Vec<DataElement>, bool, bool), i64>,
-    stencils: Vec<(i64, String, Stencil)>,
-    refused: HashMap<(String, Vec<DataElement>, bool, bool), bulwark_notice::Refusal>,
-    /// Shapes whose templates look at the name: rendered per letter.
-    per_letter: HashSet<(String, Vec<DataElement>, bool, bool)>,
+/// Names and addresses, the only elements a letter needs.
+const WANTED: [DataElement; 3] = [
+    DataElement::Name,
+    DataElement::Email,
+    DataElement::PostalAddress,
+];
+
+fn encode<T: Serialize>(what: &'static str, v: &T) -> Result<String, RenderNoticesError> {
+    serde_json::to_string(v).map_err(|source| RenderNoticesError::Encode { what, source })
 }
 
 impl Store {
     /// The newest scope snapshot's customers: (version, customers).
-    fn scope_customers(&self, incident: u64) -> Result<(u32, Vec<SnapshotCustomer>)> {
+    fn scope_customers(
+        &self,
+        incident: u64,
+    ) -> Result<(u32, Vec<SnapshotCustomer>), RenderNoticesError> {
         let row: Option<(u32, String)> = self.read(|c| {
             Ok(c.query_row(
                 "SELECT version, customers FROM scope_snapshots WHERE incident_id = ?1 ORDER BY version DESC LIMIT 1",
@@ -155,11 +166,7 @@ impl Store {
             )
             .optional()?)
         })?;
-        let (v, text) = row.ok_or_else(|| {
-            StoreError::Notice(format!(
-                "incident {incident} has no scope snapshot yet; run `bulwark scope --incident {incident} …` first"
-            ))
-        })?;
+        let (v, text) = row.ok_or(RenderNoticesError::NoScope { incident })?;
         let customers: Vec<SnapshotCustomer> = serde_json::from_str(&text)
             .map_err(|_| StoreError::Corrupt("scope snapshot".into()))?;
         Ok((v, customers))
@@ -196,8 +203,8 @@ impl Store {
             .wait_blocking()
     }
 
-    /// Codes already assigned (customer → code) and the unassigned ones.
-    fn remedy_pool(&self, incident: u64) -> Result<(HashMap<String, String>, Vec<String>)> {
+    /// Codes already assigned (customer → code) and the free ones, in code order.
+    fn remedy_pool(&self, incident: u64) -> Result<CodePool> {
         self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT code, customer_id FROM remedy_codes WHERE incident_id = ?1 ORDER BY code",
@@ -214,16 +221,40 @@ impl Store {
                     None => free.push(code),
                 }
             }
-            free.reverse();
-            Ok((assigned, free))
+            Ok(CodePool::new(assigned, free))
+        })
+    }
+
+    /// Customers with a letter in an approved version that is still on its way
+    /// or delivered.
+    fn already_notified(&self, incident: u64) -> Result<HashSet<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT DISTINCT o.customer_id FROM outbox o JOIN notice_versions v
+                   ON v.incident_id = o.incident_id AND v.version = o.version
+                 WHERE o.incident_id = ?1 AND v.state = ?2 AND o.state NOT IN (?3, ?4, ?5)",
+            )?;
+            let ids = stmt
+                .query_map(
+                    params![
+                        incident as i64,
+                        VersionState::Approved.as_str(),
+                        DeliveryState::Superseded.as_str(),
+                        DeliveryState::Failed.as_str(),
+                        DeliveryState::Bounced.as_str(),
+                    ],
+                    |r| r.get::<_, String>(0),
+                )?
+                .collect::<rusqlite::Result<HashSet<_>>>()?;
+            Ok(ids)
         })
     }
 
     /// Renders the incident's notices as a new version in state `draft`.
-    pub fn render_notices(&self, req: &RenderNotices) -> Result<RenderReport> {
-        let incident = self.incident(req.incident).map_err(notice_err)?;
+    pub fn render_notices(&self, req: &RenderNotices) -> Result<RenderReport, RenderNoticesError> {
+        let incident = self.incident(req.incident)?;
         let (scope_version, customers) = self.scope_customers(req.incident)?;
-        let renderer = Renderer::new(&req.templates).map_err(notice_err)?;
+        let renderer = Renderer::new(&req.templates)?;
         let rules = letter_rules(&req.evaluation);
         let mut facts = req.facts.clone();
         facts.affected_count = Some(customers.len() as u64);
@@ -231,54 +262,86 @@ impl Store {
             facts.discovered = Some(incident.incident.discovered_at.date().to_string());
         }
         let prepared = renderer.prepare(&facts, &req.notice_date, &rules);
-        let already: HashSet<String> = if req.reissue {
+        let already = if req.reissue {
             HashSet::new()
         } else {
-            self.read(|c| {
-                let mut stmt = c.prepare(
-                    "SELECT DISTINCT o.customer_id FROM outbox o JOIN notice_versions v
-                       ON v.incident_id = o.incident_id AND v.version = o.version
-                     WHERE o.incident_id = ?1 AND v.state = 'approved'
-                       AND o.state NOT IN ('superseded', 'failed', 'bounced')",
-                )?;
-                let ids = stmt
-                    .query_map([req.incident as i64], |r| r.get::<_, String>(0))?
-                    .collect::<rusqlite::Result<HashSet<_>>>()?;
-                Ok(ids)
-            })?
+            self.already_notified(req.incident)?
         };
-        let (mut assigned, mut free) = self.remedy_pool(req.incident)?;
-        let digest = req.templates.digest();
-        let templates_json = serde_json::to_string(req.templates.files()).map_err(notice_err)?;
-        let facts_json = serde_json::to_string(&facts).map_err(notice_err)?;
         let mut report = RenderReport {
             incident: req.incident,
             scope_version,
             customers: customers.len() as u64,
-            digest: digest.clone(),
+            digest: req.templates.digest(),
             ..RenderReport::default()
         };
-        // The version row first, as `rendering`: a crash mid-render leaves a
-        // version that can never be approved and is cleared by the next render.
+        let mut todo = Vec::new();
+        for c in customers {
+            if already.contains(&c.id) {
+                report.already_notified += 1;
+                continue;
+            }
+            let (Some(res), Ok(uuid)) = (&c.residency, Uuid::parse_str(&c.id)) else {
+                report.erased += 1;
+                continue;
+            };
+            todo.push(Todo {
+                uuid,
+                id: uuid.to_string(),
+                jurisdiction: bulwark_law::jurisdiction_of(res),
+                elements: c.elements,
+            });
+        }
+        let pool = self.remedy_pool(req.incident)?;
+        report.version = self.begin_version(req, scope_version, &facts)?;
+        let mut planner = Planner::new(&prepared, req.channels, pool);
+        report.erased += self.reveal_plan_insert(req, report.version, &todo, &mut planner)?;
+        let plan = planner.finish();
+        report.queued_email = plan.counts.email;
+        report.queued_print = plan.counts.print;
+        report.no_contact = plan.counts.no_contact;
+        report.refused_total = plan.counts.refused;
+        report.refused = plan.refused;
+        report.stencils = plan.stencils.len() as u64;
+        self.finish_version(req, &report, plan.stencils)?;
+        Ok(report)
+    }
+
+    /// The version row first, as `rendering`: a crash mid-render leaves a
+    /// version that can never be approved and is cleared by the next render.
+    fn begin_version(
+        &self,
+        req: &RenderNotices,
+        scope_version: u32,
+        facts: &NoticeFacts,
+    ) -> Result<u32, RenderNoticesError> {
+        let templates_json = encode("notice templates", req.templates.files())?;
+        let facts_json = encode("notice facts", facts)?;
+        let digest = req.templates.digest();
+        let (stale_from, stale_to) = (
+            VersionState::Rendering,
+            VersionState::Rendering.transition(VersionEvent::Supersede)?,
+        );
         let actor = req.actor.id.clone();
         let notice_date = req.notice_date.clone();
         let id = req.incident;
-        let version: u32 = self
+        let version = self
             .writer()
-            .submit(move |ctx| -> Result<_> {
+            .submit(move |ctx| -> crate::error::Result<_> {
                 let stale: Vec<u32> = {
                     let mut s = ctx.main.prepare(
-                        "SELECT version FROM notice_versions WHERE incident_id = ?1 AND state = 'rendering'",
+                        "SELECT version FROM notice_versions WHERE incident_id = ?1 AND state = ?2",
                     )?;
-                    let v = s.query_map([id as i64], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                    let v = s
+                        .query_map(params![id as i64, stale_from.as_str()], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
                     v
                 };
                 for v in stale {
                     ctx.main.execute("DELETE FROM outbox WHERE incident_id = ?1 AND version = ?2", params![id as i64, v])?;
                     ctx.main.execute("DELETE FROM notice_stencils WHERE incident_id = ?1 AND version = ?2", params![id as i64, v])?;
                     ctx.main.execute(
-                        "UPDATE notice_versions SET state = 'superseded' WHERE incident_id = ?1 AND version = ?2",
-                        params![id as i64, v],
+                        "UPDATE notice_versions SET state = ?3 WHERE incident_id = ?1 AND version = ?2 AND state = ?4",
+                        params![id as i64, v, stale_to.as_str(), stale_from.as_str()],
                     )?;
                 }
                 let version: u32 = ctx.main.query_row(
@@ -288,53 +351,39 @@ impl Store {
                 )?;
                 ctx.main.execute(
                     "INSERT INTO notice_versions (incident_id, version, created_ms, created_by, scope_version, notice_date, facts, templates, digest, state, report)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'rendering', '{}')",
-                    params![id as i64, version, ctx.now_ms, actor, scope_version, notice_date, facts_json, templates_json, digest],
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, '{}')",
+                    params![id as i64, version, ctx.now_ms, actor, scope_version, notice_date, facts_json, templates_json, digest, VersionState::Rendering.as_str()],
                 )?;
                 Ok(version)
             })
             .wait_blocking()?;
-        report.version = version;
+        Ok(version)
+    }
 
+    /// Three stages: one thread decrypts the next batch while the writer makes
+    /// the current batch's access-log rows durable and this thread plans and
+    /// seals the batch before. Plaintext is used only after its access-log
+    /// commit (the `Pending` resolves then). Returns how many customers were
+    /// erased since the scope was taken.
+    fn reveal_plan_insert(
+        &self,
+        req: &RenderNotices,
+        version: u32,
+        todo: &[Todo],
+        planner: &mut Planner<'_, '_>,
+    ) -> Result<u64, RenderNoticesError> {
         let purpose = format!("breach notification: incident {}", req.incident);
-        let wanted = [
-            DataElement::Name,
-            DataElement::Email,
-            DataElement::PostalAddress,
-        ];
-        let mut shapes = Shapes::default();
-        let mut refused: BTreeMap<(String, Vec<String>, Vec<String>), u64> = BTreeMap::new();
         let keyring = self.keyring()?;
-        let mut todo: Vec<(Uuid, String, Vec<DataElement>)> = Vec::new();
-        for c in &customers {
-            if already.contains(&c.id) {
-                report.already_notified += 1;
-                continue;
-            }
-            let (Some(res), Ok(uuid)) = (&c.residency, Uuid::parse_str(&c.id)) else {
-                report.erased += 1;
-                continue;
-            };
-            todo.push((uuid, bulwark_law::jurisdiction_of(res), c.elements.clone()));
-        }
+        let mut erased = 0;
         let mut inserts = Vec::new();
-        // Three stages: one thread decrypts the next batch while the writer makes
-        // the current batch's access-log rows durable and this thread checks,
-        // fills and seals the batch before. Plaintext is used only after its
-        // access-log commit (the `Pending` resolves then).
-        let (todo_ref, purpose_ref, wanted_ref, actor) = (&todo, &purpose, &wanted, &req.actor);
-        std::thread::scope(|scope| -> Result<()> {
-            type Stage = Result<(
-                crate::Pending<Vec<crate::Revealed>, crate::RevealError>,
-                Vec<Uuid>,
-            )>;
+        let (purpose, actor) = (&purpose, &req.actor);
+        std::thread::scope(|scope| -> Result<(), RenderNoticesError> {
+            type Stage = Result<(crate::PendingReveals, Vec<Uuid>), crate::RevealError>;
             let (tx, rx) = std::sync::mpsc::sync_channel::<Stage>(1);
             scope.spawn(move || {
-                for chunk in todo_ref.chunks(BATCH) {
-                    let ids: Vec<Uuid> = chunk.iter().map(|c| c.0).collect();
-                    let r = self
-                        .reveal_batch(actor, purpose_ref, &ids, wanted_ref)
-                        .map_err(notice_err);
+                for chunk in todo.chunks(BATCH) {
+                    let ids: Vec<Uuid> = chunk.iter().map(|c| c.uuid).collect();
+                    let r = self.reveal_batch(actor, purpose, &ids, &WANTED);
                     let stop = r.is_err();
                     if tx.send(r).is_err() || stop {
                         break;
@@ -342,180 +391,18 @@ impl Store {
                 }
             });
             for chunk in todo.chunks(BATCH) {
-                let (pending, missing) = rx
-                    .recv()
-                    .map_err(|_| StoreError::Corrupt("the reveal stage stopped".into()))??;
-                let revealed = pending.wait_blocking().map_err(notice_err)?;
-                report.erased += missing.len() as u64;
-                let by_id: HashMap<Uuid, &crate::Revealed> =
-                    revealed.iter().map(|r| (r.customer, r)).collect();
-                let mut rows = Vec::with_capacity(chunk.len());
-                let kr = keyring
-                    .read()
-                    .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
-                for (uuid, jurisdiction, elements) in chunk {
-                    let Some(r) = by_id.get(uuid) else { continue };
-                    let field = |e: DataElement| r.fields.get(&e).map(|v| v.as_str());
-                    let (name, email, address) = (
-                        field(DataElement::Name),
-                        field(DataElement::Email),
-                        field(DataElement::PostalAddress),
-                    );
-                    let channels: Vec<&'static str> =
-                        match (req.channels, email.is_some(), address.is_some()) {
-                            (Channels::Email, true, _) => vec!["email"],
-                            (Channels::Email, false, true) | (Channels::Print, _, true) => {
-                                vec!["print"]
-                            }
-                            (Channels::Both, e, a) => {
-                                let mut v = Vec::new();
-                                if e {
-                                    v.push("email");
-                                }
-                                if a {
-                                    v.push("print");
-                                }
-                                v
-                            }
-                            _ => vec![],
-                        };
-                    if channels.is_empty() {
-                        report.no_contact += 1;
-                        continue;
-                    }
-                    let cust = uuid.to_string();
-                    let rules_here = prepared.rules_for(jurisdiction);
-                    let wants_code = facts.remedy.as_ref().is_some_and(|o| {
-                        o.offered_to(elements)
-                            || rules_here.remedies.iter().any(|m| m.applies(elements))
-                    });
-                    let code = if wants_code {
-                        assigned.get(&cust).cloned().or_else(|| free.pop())
-                    } else {
-                        None
-                    };
-                    let shape_key = (
-                        jurisdiction.clone(),
-                        elements.clone(),
-                        name.is_some(),
-                        code.is_some() || wants_code,
-                    );
-                    let letter = Letter {
-                        name,
-                        jurisdiction,
-                        elements,
-                        enrolment_code: code.as_deref(),
-                    };
-                    // Per-shape stencil, rendered and checked once.
-                    let stencil_id = if let Some(id) = shapes.ids.get(&shape_key) {
-                        Some(*id)
-                    } else if shapes.refused.contains_key(&shape_key)
-                        || shapes.per_letter.contains(&shape_key)
-                        || code.is_none() && wants_code
-                    {
-                        None
-                    } else {
-                        let shape = Letter {
-                            name: name.map(|_| ""),
-                            enrolment_code: code.as_ref().map(|_| ""),
-                            ..letter.clone()
-                        };
-                        match prepared.stencil(&shape) {
-                            Ok(Some(s)) => {
-                                let id = shapes.stencils.len() as i64;
-                                shapes.stencils.push((id, jurisdiction.clone(), s));
-                                shapes.ids.insert(shape_key.clone(), id);
-                                Some(id)
-                            }
-                            Ok(None) => {
-                                shapes.per_letter.insert(shape_key.clone());
-                                None
-                            }
-                            Err(LetterError::Refused(r)) => {
-                                shapes.refused.insert(shape_key.clone(), r);
-                                None
-                            }
-                            Err(LetterError::Template(e)) => return Err(notice_err(e)),
-                        }
-                    };
-                    let mut whole = None;
-                    if stencil_id.is_none() {
-                        let refusal = match shapes.refused.get(&shape_key) {
-                            Some(r) => Some(r.clone()),
-                            None => match prepared.letter(&letter) {
-                                Ok(l) => {
-                                    whole = Some(l);
-                                    None
-                                }
-                                Err(LetterError::Refused(r)) => Some(r),
-                                Err(LetterError::Template(e)) => return Err(notice_err(e)),
-                            },
-                        };
-                        if let Some(r) = refusal {
-                            *refused
-                                .entry((r.jurisdiction.clone(), r.laws.clone(), r.problems.clone()))
-                                .or_default() += 1;
-                            report.refused_total += 1;
-                            if let Some(c) = code.filter(|c| assigned.get(&cust) != Some(c)) {
-                                free.push(c);
-                            }
-                            continue;
-                        }
-                    } else if let Some((_, _, s)) =
-                        shapes.stencils.get(stencil_id.unwrap_or(0) as usize)
-                    {
-                        // The letter as it will be sent: every stand-in must have been replaced.
-                        let filled = s.fill(name, code.as_deref());
-                        if [&filled.subject, &filled.text, &filled.html]
-                            .iter()
-                            .any(|t| t.contains(['\u{E010}', '\u{E012}']))
-                        {
-                            return Err(StoreError::Notice(format!(
-                            "a {jurisdiction} letter kept a stand-in after filling; refusing the render"
-                        )));
-                        }
-                    }
-                    if let Some(c) = &code {
-                        assigned.insert(cust.clone(), c.clone());
-                    }
-                    for channel in channels {
-                        let personal = Personal {
-                            name: name.map(str::to_owned),
-                            email: if channel == "email" {
-                                email.map(str::to_owned)
-                            } else {
-                                None
-                            },
-                            address: if channel == "print" {
-                                address.map(str::to_owned)
-                            } else {
-                                None
-                            },
-                            code: code.clone(),
-                            letter: whole.clone(),
-                        };
-                        let plain =
-                            Zeroizing::new(serde_json::to_vec(&personal).map_err(notice_err)?);
-                        let sealed = kr.seal_secret(
-                            &seal_label(req.incident, version, &cust, channel),
-                            &plain,
-                            &mut OsRng,
-                        );
-                        match channel {
-                            "email" => report.queued_email += 1,
-                            _ => report.queued_print += 1,
-                        }
-                        rows.push(Row {
-                            customer: cust.clone(),
-                            channel,
-                            stencil: stencil_id.unwrap_or(-1),
-                            jurisdiction: jurisdiction.clone(),
-                            personal: sealed,
-                            code: code.clone(),
-                        });
-                    }
-                }
-                drop(kr);
+                let (pending, missing) =
+                    rx.recv().map_err(|_| RenderNoticesError::RevealStopped)??;
+                let revealed = pending.wait_blocking()?;
+                erased += missing.len() as u64;
+                let batch = addressees(chunk, &revealed);
+                let specs = planner.plan(&batch)?;
+                let rows = {
+                    let kr = keyring
+                        .read()
+                        .map_err(|_| StoreError::Corrupt("keyring lock".into()))?;
+                    seal_rows(&kr, req.incident, version, &specs)?
+                };
                 // Not awaited here: the writer inserts this batch while the next
                 // one is read and decrypted.
                 inserts.push(self.insert_outbox_rows(req.incident, version, rows));
@@ -523,50 +410,130 @@ impl Store {
             Ok(())
         })?;
         for p in inserts {
-            p.wait_blocking()?;
+            p.wait_blocking()??;
         }
-        report.stencils = shapes.stencils.len() as u64;
-        report.refused = refused
-            .into_iter()
-            .map(|((jurisdiction, laws, problems), count)| RefusalGroup {
-                jurisdiction,
-                laws,
-                problems,
-                count,
-            })
-            .collect();
-        let stencils: Vec<(i64, String, bulwark_notice::RenderedLetter)> = shapes
-            .stencils
-            .into_iter()
-            .map(|(id, j, s)| (id, j, s.letter().clone()))
-            .collect();
-        let report_json = serde_json::to_string(&report).map_err(notice_err)?;
+        Ok(erased)
+    }
+
+    /// Inserts a batch's rows and takes their codes, or nothing if a code went
+    /// to another customer meanwhile.
+    fn insert_outbox_rows(
+        &self,
+        incident: u64,
+        version: u32,
+        rows: Vec<Row>,
+    ) -> crate::Pending<Result<(), RenderNoticesError>> {
+        let queued = DeliveryState::Queued.as_str();
+        self.writer().submit(move |ctx| {
+            ctx.main.execute_batch("SAVEPOINT outbox_rows")?;
+            let taken_by_other = (|| -> Result<bool> {
+                let mut ins = ctx.main.prepare_cached(
+                    "INSERT INTO outbox (incident_id, version, customer_id, channel, stencil, jurisdiction, personal, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?;
+                let mut take = ctx.main.prepare_cached(
+                    "UPDATE remedy_codes SET customer_id = ?3 WHERE incident_id = ?1 AND code = ?2
+                       AND (customer_id IS NULL OR customer_id = ?3)",
+                )?;
+                for r in &rows {
+                    ins.execute(params![incident as i64, version, r.customer, r.channel, r.stencil, r.jurisdiction, r.personal, queued])?;
+                    if let Some(c) = &r.code {
+                        if take.execute(params![incident as i64, c, r.customer])? != 1 {
+                            return Ok(true);
+                        }
+                    }
+                }
+                Ok(false)
+            })()?;
+            if taken_by_other {
+                ctx.main
+                    .execute_batch("ROLLBACK TO outbox_rows; RELEASE outbox_rows")?;
+                return Ok(Err(RenderNoticesError::CodeTaken));
+            }
+            ctx.main.execute_batch("RELEASE outbox_rows")?;
+            Ok(Ok(()))
+        })
+    }
+
+    /// Stores the stencils, supersedes the drafts this version replaces and
+    /// makes it a draft awaiting approval.
+    fn finish_version(
+        &self,
+        req: &RenderNotices,
+        report: &RenderReport,
+        stencils: Vec<PlannedStencil>,
+    ) -> Result<(), RenderNoticesError> {
+        let (draft_from, draft_to) = (
+            VersionState::Draft,
+            VersionState::Draft.transition(VersionEvent::Supersede)?,
+        );
+        let letter_moves = DeliveryState::moves(DeliveryEvent::Superseded);
+        let report_json = encode("render report", report)?;
+        let summary =
+            serde_json::to_value(report).map_err(|source| RenderNoticesError::Encode {
+                what: "render report",
+                source,
+            })?;
+        let (id, version) = (req.incident, report.version);
         let actor = req.actor.id.clone();
-        let summary = serde_json::to_value(&report).map_err(notice_err)?;
         self.writer()
-            .submit(move |ctx| -> Result<_> {
+            .submit(move |ctx| -> crate::error::Result<_> {
+                // A render that took very long may have been cleared as stale by
+                // another: then it must not come back as a draft.
+                let state: String = ctx.main.query_row(
+                    "SELECT state FROM notice_versions WHERE incident_id = ?1 AND version = ?2",
+                    params![id as i64, version],
+                    |r| r.get(0),
+                )?;
+                let from = VersionState::parse(&state).ok_or_else(|| {
+                    StoreError::Corrupt(format!("notice version {version} has an unknown state"))
+                })?;
+                let to = match from.transition(VersionEvent::Rendered) {
+                    Ok(to) => to,
+                    Err(e) => return Ok(Err(RenderNoticesError::Lifecycle(e))),
+                };
                 {
                     let mut stmt = ctx.main.prepare_cached(
                         "INSERT INTO notice_stencils (incident_id, version, stencil, jurisdiction, language, template, subject, text, html)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     )?;
-                    for (sid, j, l) in &stencils {
-                        stmt.execute(params![id as i64, version, sid, j, l.language, l.template, l.subject, l.text, l.html])?;
+                    for s in &stencils {
+                        let l = &s.letter;
+                        stmt.execute(params![id as i64, version, i64::from(s.id.0), s.jurisdiction, l.language, l.template, l.subject, l.text, l.html])?;
                     }
                 }
                 // Drafts of earlier versions are replaced by this one.
+                let drafts: Vec<u32> = {
+                    let mut s = ctx.main.prepare(
+                        "SELECT version FROM notice_versions WHERE incident_id = ?1 AND state = ?2",
+                    )?;
+                    let v = s
+                        .query_map(params![id as i64, draft_from.as_str()], |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    v
+                };
+                for old in drafts {
+                    let mut letters = 0;
+                    for (from, to) in &letter_moves {
+                        letters += ctx.main.execute(
+                            "UPDATE outbox SET state = ?3 WHERE incident_id = ?1 AND version = ?2 AND state = ?4",
+                            params![id as i64, old, to.as_str(), from.as_str()],
+                        )?;
+                    }
+                    ctx.main.execute(
+                        "UPDATE notice_versions SET state = ?3 WHERE incident_id = ?1 AND version = ?2 AND state = ?4",
+                        params![id as i64, old, draft_to.as_str(), draft_from.as_str()],
+                    )?;
+                    ctx.ledger(
+                        &actor,
+                        "notices.superseded",
+                        &id.to_string(),
+                        serde_json::json!({"version": old, "by_version": version, "letters": letters}),
+                    )?;
+                }
                 ctx.main.execute(
-                    "UPDATE outbox SET state = 'superseded' WHERE incident_id = ?1 AND version IN
-                       (SELECT version FROM notice_versions WHERE incident_id = ?1 AND state = 'draft')",
-                    [id as i64],
-                )?;
-                ctx.main.execute(
-                    "UPDATE notice_versions SET state = 'superseded' WHERE incident_id = ?1 AND state = 'draft'",
-                    [id as i64],
-                )?;
-                ctx.main.execute(
-                    "UPDATE notice_versions SET state = 'draft', report = ?3 WHERE incident_id = ?1 AND version = ?2",
-                    params![id as i64, version, report_json],
+                    "UPDATE notice_versions SET state = ?3, report = ?4 WHERE incident_id = ?1 AND version = ?2",
+                    params![id as i64, version, to.as_str(), report_json],
                 )?;
                 ctx.ledger(&actor, "notices.rendered", &id.to_string(), summary.clone())?;
                 let entry = bulwark_incident::TimelineEntry::new(
@@ -581,40 +548,9 @@ impl Store {
                     summary,
                 );
                 crate::incidents::append_timeline(ctx, id, &entry)?;
-                Ok(())
+                Ok(Ok(()))
             })
-            .wait_blocking()?;
-        Ok(report)
-    }
-
-    fn insert_outbox_rows(
-        &self,
-        incident: u64,
-        version: u32,
-        rows: Vec<Row>,
-    ) -> crate::Pending<()> {
-        self.writer()
-            .submit(move |ctx| {
-                let mut ins = ctx.main.prepare_cached(
-                    "INSERT INTO outbox (incident_id, version, customer_id, channel, stencil, jurisdiction, personal, state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued')",
-                )?;
-                let mut take = ctx.main.prepare_cached(
-                    "UPDATE remedy_codes SET customer_id = ?3 WHERE incident_id = ?1 AND code = ?2
-                       AND (customer_id IS NULL OR customer_id = ?3)",
-                )?;
-                for r in &rows {
-                    ins.execute(params![incident as i64, version, r.customer, r.channel, r.stencil, r.jurisdiction, r.personal])?;
-                    if let Some(c) = &r.code {
-                        if take.execute(params![incident as i64, c, r.customer])? != 1 {
-                            return Err(StoreError::Notice(
-                                "an enrolment code was taken by a concurrent render; render again".into(),
-                            ));
-                        }
-                    }
-                }
-                Ok(())
-            })
+            .wait_blocking()?
     }
 
     pub fn notice_versions(&self, incident: u64) -> Result<Vec<NoticeVersion>> {
@@ -623,23 +559,30 @@ impl Store {
                 "SELECT version, created_ms, created_by, scope_version, notice_date, digest, state, approved_by, approved_ms, report
                  FROM notice_versions WHERE incident_id = ?1 ORDER BY version",
             )?;
-            let rows = stmt.query_map([incident as i64], |r| {
+            let mut rows = stmt.query([incident as i64])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let version: u32 = r.get(0)?;
+                let state: String = r.get(6)?;
+                let state = VersionState::parse(&state).ok_or_else(|| {
+                    StoreError::Corrupt(format!("notice version {version} has an unknown state"))
+                })?;
                 let report: String = r.get(9)?;
-                Ok(NoticeVersion {
+                out.push(NoticeVersion {
                     incident,
-                    version: r.get(0)?,
+                    version,
                     created_ms: r.get(1)?,
                     created_by: r.get(2)?,
                     scope_version: r.get(3)?,
                     notice_date: r.get(4)?,
                     digest: r.get(5)?,
-                    state: r.get(6)?,
+                    state,
                     approved_by: r.get(7)?,
                     approved_ms: r.get(8)?,
                     report: serde_json::from_str(&report).unwrap_or_default(),
-                })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                });
+            }
+            Ok(out)
         })
     }
 
@@ -652,8 +595,8 @@ impl Store {
         version: u32,
         approver: &str,
         actor: &str,
-    ) -> Result<()> {
-        let record = self.incident(incident).map_err(notice_err)?;
+    ) -> Result<(), ApproveNoticesError> {
+        let record = self.incident(incident)?;
         let legal: Vec<&str> = record
             .incident
             .team
@@ -661,17 +604,16 @@ impl Store {
             .filter(|a| a.role == Role::Legal)
             .map(|a| a.person.as_str())
             .collect();
+        if legal.is_empty() {
+            return Err(ApproveNoticesError::NoLegalRole { incident });
+        }
         if !legal.contains(&approver) {
-            return Err(StoreError::Notice(if legal.is_empty() {
-                format!("incident {incident} has nobody in the legal role; assign one with `bulwark incident assign {incident} legal <person>`")
-            } else {
-                format!("`{approver}` does not hold the legal role on incident {incident}; legal approval is required")
-            }));
+            return Err(ApproveNoticesError::NotLegal { incident });
         }
         let approver = approver.to_owned();
         let actor = actor.to_owned();
         self.writer()
-            .submit(move |ctx| {
+            .submit(move |ctx| -> crate::error::Result<_> {
                 let state: Option<String> = ctx
                     .main
                     .query_row(
@@ -680,14 +622,18 @@ impl Store {
                         |r| r.get(0),
                     )
                     .optional()?;
-                match state.as_deref() {
-                    None => return Err(StoreError::Notice(format!("incident {incident} has no notice version {version}"))),
-                    Some("draft") => {}
-                    Some(s) => return Err(StoreError::Notice(format!("notice version {version} is {s}; only a draft can be approved"))),
-                }
+                let Some(state) = state else {
+                    return Ok(Err(ApproveNoticesError::NoSuchVersion { incident, version }));
+                };
+                let from = VersionState::parse(&state).ok_or_else(|| {
+                    StoreError::Corrupt(format!("notice version {version} has an unknown state"))
+                })?;
+                let Ok(to) = from.transition(VersionEvent::Approve) else {
+                    return Ok(Err(ApproveNoticesError::NotADraft { version, state: from }));
+                };
                 ctx.main.execute(
-                    "UPDATE notice_versions SET state = 'approved', approved_by = ?3, approved_ms = ?4 WHERE incident_id = ?1 AND version = ?2",
-                    params![incident as i64, version, approver, ctx.now_ms],
+                    "UPDATE notice_versions SET state = ?3, approved_by = ?4, approved_ms = ?5 WHERE incident_id = ?1 AND version = ?2",
+                    params![incident as i64, version, to.as_str(), approver, ctx.now_ms],
                 )?;
                 ctx.ledger(&actor, "notices.approved", &incident.to_string(), serde_json::json!({"version": version, "approved_by": approver}))?;
                 let entry = bulwark_incident::TimelineEntry::new(
@@ -699,8 +645,73 @@ impl Store {
                     serde_json::json!({"version": version, "approved_by": approver}),
                 );
                 crate::incidents::append_timeline(ctx, incident, &entry)?;
-                Ok(())
+                Ok(Ok(()))
             })
-            .wait_blocking()
+            .wait_blocking()?
     }
+}
+
+/// The batch's customers as revealed, in the batch's order; erased ones are
+/// left out.
+fn addressees<'a>(chunk: &'a [Todo], revealed: &'a [Revealed]) -> Vec<Addressee<'a>> {
+    let by_id: HashMap<Uuid, &Revealed> = revealed.iter().map(|r| (r.customer, r)).collect();
+    chunk
+        .iter()
+        .filter_map(|t| {
+            let r = by_id.get(&t.uuid)?;
+            let field = |e: DataElement| r.fields.get(&e).map(|v| v.as_str());
+            Some(Addressee {
+                customer: &t.id,
+                jurisdiction: &t.jurisdiction,
+                elements: &t.elements,
+                name: field(DataElement::Name),
+                email: field(DataElement::Email),
+                address: field(DataElement::PostalAddress),
+            })
+        })
+        .collect()
+}
+
+/// Each row's personal values sealed under a key bound to the row's identity.
+fn seal_rows(
+    kr: &bulwark_vault::Keyring,
+    incident: u64,
+    version: u32,
+    specs: &[RowSpec<'_>],
+) -> Result<Vec<Row>, RenderNoticesError> {
+    let mut rows = Vec::with_capacity(specs.len());
+    for s in specs {
+        let (stencil, letter) = match &s.body {
+            Body::Stencil(id) => (i64::from(id.0), None),
+            Body::Letter(l) => (NO_STENCIL, Some(l)),
+        };
+        let personal = PersonalRef {
+            name: s.personal.name,
+            email: s.personal.email,
+            address: s.personal.address,
+            code: s.code.as_deref(),
+            letter,
+        };
+        let plain = Zeroizing::new(serde_json::to_vec(&personal).map_err(|source| {
+            RenderNoticesError::Encode {
+                what: "outbox row",
+                source,
+            }
+        })?);
+        let channel = s.channel.as_str();
+        let sealed = kr.seal_secret(
+            &seal_label(incident, version, s.customer, channel),
+            &plain,
+            &mut OsRng,
+        );
+        rows.push(Row {
+            customer: s.customer.to_owned(),
+            channel,
+            stencil,
+            jurisdiction: s.jurisdiction.to_owned(),
+            personal: sealed,
+            code: s.code.clone(),
+        });
+    }
+    Ok(rows)
 }

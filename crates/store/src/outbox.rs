@@ -1,25 +1,26 @@
-//! The outbox's state machine. A letter is sent at most once and, barring the
-//! one ambiguous case below, exactly once:
+//! The outbox: letters of approved versions claimed, delivered and recorded.
+//! A letter is sent at most once and, barring the one ambiguous case below,
+//! exactly once. The lifecycle is [`bulwark_notice::DeliveryState`]: every
+//! change here is asked of its `transition` inside the writer job, against the
+//! row's state as the job reads it, and written to the ledger in the same job.
 //!
-//! `queued` → `sending` (committed before the SMTP transaction starts) → `sent`
-//! (committed after the server accepted it), or `retry` (transient failure,
-//! with back-off) → … → `failed` after the last attempt, or `bounced`
-//! (permanent refusal, or a bounce recorded later).
-//!
-//! A row found in `sending` when a sender starts was in flight when the
-//! previous sender died: the server may or may not have accepted it. It
-//! becomes `unknown` and is not sent again automatically; an operator checks
-//! the mail server's log and releases it (`notices send --retry-unknown`).
-//! Only approved versions are ever claimed.
+//! `queued` → `sending` is committed before the SMTP transaction starts and
+//! `sent` after the server accepted it. A row found in `sending` when a sender
+//! starts was in flight when the previous sender died: the server may or may
+//! not have accepted it. It becomes `unknown` and is not sent again
+//! automatically; an operator checks the mail server's log and releases it
+//! (`notices send --retry-unknown`). Only approved versions are ever claimed.
 
 use std::collections::{BTreeMap, HashMap};
 
-use rusqlite::{params, OptionalExtension};
+use bulwark_notice::{DeliveryEvent, DeliveryState, VersionState};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::error::{Result, StoreError};
+use crate::notice_error::OutboxError;
 use crate::notices::{seal_label, Personal};
-use crate::Store;
+use crate::{Store, WriteCtx};
 
 /// One letter claimed for delivery, personal values opened.
 #[derive(Debug)]
@@ -76,38 +77,163 @@ pub struct OutboxStatus {
     pub failures: Vec<(i64, String, String, String)>,
 }
 
+/// What the ledger records of a letter: no personal value.
+struct LetterRef {
+    id: i64,
+    incident: u64,
+    version: u32,
+    channel: String,
+    jurisdiction: String,
+    attempts: u32,
+    state: DeliveryState,
+}
+
+const LETTER_COLUMNS: &str = "id, incident_id, version, channel, jurisdiction, attempts, state";
+
+fn letter_ref(r: &rusqlite::Row<'_>) -> rusqlite::Result<(LetterRef, String)> {
+    Ok((
+        LetterRef {
+            id: r.get(0)?,
+            incident: r.get::<_, i64>(1)? as u64,
+            version: r.get(2)?,
+            channel: r.get(3)?,
+            jurisdiction: r.get(4)?,
+            attempts: r.get(5)?,
+            state: DeliveryState::Queued,
+        },
+        r.get(6)?,
+    ))
+}
+
+fn parse_state(id: i64, state: &str) -> Result<DeliveryState> {
+    DeliveryState::parse(state)
+        .ok_or_else(|| StoreError::Corrupt(format!("notice {id} has an unknown state")))
+}
+
+fn load_letter(main: &Connection, id: i64) -> Result<Option<LetterRef>> {
+    let row = main
+        .query_row(
+            &format!("SELECT {LETTER_COLUMNS} FROM outbox WHERE id = ?1"),
+            [id],
+            letter_ref,
+        )
+        .optional()?;
+    row.map(|(mut l, state)| {
+        l.state = parse_state(l.id, &state)?;
+        Ok(l)
+    })
+    .transpose()
+}
+
+/// Letters in `state`, optionally of one incident.
+fn letters_in(
+    main: &Connection,
+    state: DeliveryState,
+    incident: Option<u64>,
+) -> Result<Vec<LetterRef>> {
+    let mut stmt = main.prepare(&format!(
+        "SELECT {LETTER_COLUMNS} FROM outbox WHERE state = ?1 AND (?2 IS NULL OR incident_id = ?2) ORDER BY id"
+    ))?;
+    let rows = stmt.query_map(
+        params![state.as_str(), incident.map(|i| i as i64)],
+        letter_ref,
+    )?;
+    rows.map(|r| {
+        let (mut l, _) = r?;
+        l.state = state;
+        Ok(l)
+    })
+    .collect::<Result<Vec<_>>>()
+}
+
+/// The ledger entry for one letter's change from `l.state` to `to`.
+fn ledger_change(
+    ctx: &mut WriteCtx<'_>,
+    actor: &str,
+    action: &str,
+    l: &LetterRef,
+    to: DeliveryState,
+    mut extra: serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let mut details = serde_json::json!({
+        "outbox_id": l.id,
+        "incident": l.incident,
+        "version": l.version,
+        "channel": l.channel,
+        "jurisdiction": l.jurisdiction,
+        "attempt": l.attempts,
+        "from": l.state,
+        "state": to,
+    });
+    if let Some(d) = details.as_object_mut() {
+        d.append(&mut extra);
+    }
+    ctx.ledger(actor, action, &l.incident.to_string(), details)?;
+    Ok(())
+}
+
+/// `'queued', 'retry'`: the states an event leaves, for a `state IN (…)`.
+/// The names are the lifecycle's own identifiers, never input.
+fn sql_states(moves: &[(DeliveryState, DeliveryState)]) -> String {
+    moves
+        .iter()
+        .map(|(from, _)| format!("'{}'", from.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Who records the sender's own changes (no operator is asked for them).
+const SENDER: &str = "system";
+
 impl Store {
     /// Marks letters left in flight by a dead sender as `unknown`. Call once
     /// when a sender starts, while holding the sender lock.
-    pub fn outbox_recover(&self) -> Result<usize> {
-        self.writer()
-            .submit(|ctx| {
-                let n = ctx.main.execute(
-                    "UPDATE outbox SET state = 'unknown', last_error = 'sender stopped during delivery; check the mail server log' WHERE state = 'sending'",
-                    [],
-                )?;
-                if n > 0 {
-                    ctx.ledger("system", "notices.unknown", "outbox", serde_json::json!({"count": n}))?;
+    pub fn outbox_recover(&self) -> Result<usize, OutboxError> {
+        let moves = DeliveryState::moves(DeliveryEvent::SenderLost);
+        let n = self
+            .writer()
+            .submit(move |ctx| -> crate::error::Result<_> {
+                let mut n = 0;
+                for &(from, to) in &moves {
+                    for l in letters_in(ctx.main, from, None)? {
+                        ctx.main.execute(
+                            "UPDATE outbox SET state = ?2, last_error = 'sender stopped during delivery; check the mail server log' WHERE id = ?1 AND state = ?3",
+                            params![l.id, to.as_str(), from.as_str()],
+                        )?;
+                        ledger_change(ctx, SENDER, "notices.unknown", &l, to, Default::default())?;
+                        n += 1;
+                    }
                 }
                 Ok(n)
             })
-            .wait_blocking()
+            .wait_blocking()?;
+        Ok(n)
     }
 
     /// Releases `unknown` letters of an incident for another attempt (after the
     /// operator checked they were not delivered).
-    pub fn outbox_retry_unknown(&self, incident: u64, actor: &str) -> Result<usize> {
+    pub fn outbox_retry_unknown(&self, incident: u64, actor: &str) -> Result<usize, OutboxError> {
         let actor = actor.to_owned();
-        self.writer()
-            .submit(move |ctx| {
-                let n = ctx.main.execute(
-                    "UPDATE outbox SET state = 'retry', next_ms = 0 WHERE incident_id = ?1 AND state = 'unknown'",
-                    [incident as i64],
-                )?;
+        let moves = DeliveryState::moves(DeliveryEvent::Released);
+        let n = self
+            .writer()
+            .submit(move |ctx| -> crate::error::Result<_> {
+                let mut n = 0;
+                for &(from, to) in &moves {
+                    for l in letters_in(ctx.main, from, Some(incident))? {
+                        ctx.main.execute(
+                            "UPDATE outbox SET state = ?2, next_ms = 0 WHERE id = ?1 AND state = ?3",
+                            params![l.id, to.as_str(), from.as_str()],
+                        )?;
+                        ledger_change(ctx, &actor, "notices.released", &l, to, Default::default())?;
+                        n += 1;
+                    }
+                }
                 ctx.ledger(&actor, "notices.retry_unknown", &incident.to_string(), serde_json::json!({"count": n}))?;
                 Ok(n)
             })
-            .wait_blocking()
+            .wait_blocking()?;
+        Ok(n)
     }
 
     /// Claims the next due letter of an approved version on `channel`
@@ -117,43 +243,55 @@ impl Store {
         channel: &str,
         incident: Option<u64>,
         now_ms: i64,
-    ) -> Result<Option<Claimed>> {
+    ) -> Result<Option<Claimed>, OutboxError> {
         let channel_owned = channel.to_owned();
+        let claimable = sql_states(&DeliveryState::moves(DeliveryEvent::Claim));
         let row: Option<RawRow> = self
             .writer()
             .submit(move |ctx| -> Result<_> {
                 let row = ctx
                     .main
                     .query_row(
-                        "SELECT o.id, o.incident_id, o.version, o.customer_id, o.stencil, o.jurisdiction, o.personal, o.attempts
-                         FROM outbox o JOIN notice_versions v ON v.incident_id = o.incident_id AND v.version = o.version
-                         WHERE o.state IN ('queued', 'retry') AND o.next_ms <= ?1 AND o.channel = ?2
-                           AND v.state = 'approved' AND (?3 IS NULL OR o.incident_id = ?3)
-                         ORDER BY o.id LIMIT 1",
-                        params![now_ms, channel_owned, incident.map(|i| i as i64)],
+                        &format!(
+                            "SELECT o.id, o.incident_id, o.version, o.customer_id, o.stencil, o.jurisdiction, o.personal, o.attempts, o.state
+                             FROM outbox o JOIN notice_versions v ON v.incident_id = o.incident_id AND v.version = o.version
+                             WHERE o.state IN ({claimable}) AND o.next_ms <= ?1 AND o.channel = ?2
+                               AND v.state = ?4 AND (?3 IS NULL OR o.incident_id = ?3)
+                             ORDER BY o.id LIMIT 1"
+                        ),
+                        params![now_ms, channel_owned, incident.map(|i| i as i64), VersionState::Approved.as_str()],
                         |r| {
-                            Ok(RawRow {
-                                id: r.get(0)?,
-                                incident: r.get::<_, i64>(1)? as u64,
-                                version: r.get(2)?,
-                                customer: r.get(3)?,
-                                stencil: r.get(4)?,
-                                jurisdiction: r.get(5)?,
-                                sealed: r.get(6)?,
-                                attempts: r.get(7)?,
-                            })
+                            Ok((
+                                RawRow {
+                                    id: r.get(0)?,
+                                    incident: r.get::<_, i64>(1)? as u64,
+                                    version: r.get(2)?,
+                                    customer: r.get(3)?,
+                                    stencil: r.get(4)?,
+                                    jurisdiction: r.get(5)?,
+                                    sealed: r.get(6)?,
+                                    attempts: r.get(7)?,
+                                },
+                                r.get::<_, String>(8)?,
+                            ))
                         },
                     )
                     .optional()?;
-                if let Some(r) = &row {
-                    ctx.main.execute(
-                        "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1",
-                        [r.id],
-                    )?;
-                }
-                Ok(row)
+                let Some((row, state)) = row else {
+                    return Ok(Ok(None));
+                };
+                let from = parse_state(row.id, &state)?;
+                let to = match from.transition(DeliveryEvent::Claim) {
+                    Ok(to) => to,
+                    Err(source) => return Ok(Err(OutboxError::Transition { id: row.id, source })),
+                };
+                ctx.main.execute(
+                    "UPDATE outbox SET state = ?2, attempts = attempts + 1 WHERE id = ?1 AND state = ?3",
+                    params![row.id, to.as_str(), from.as_str()],
+                )?;
+                Ok(Ok(Some(row)))
             })
-            .wait_blocking()?;
+            .wait_blocking()??;
         let Some(RawRow {
             id,
             incident: inc,
@@ -169,7 +307,9 @@ impl Store {
         };
         let personal = {
             let kr = self.keyring_read()?;
-            let plain = kr.open_secret(&seal_label(inc, version, &customer, channel), &sealed)?;
+            let plain = kr
+                .open_secret(&seal_label(inc, version, &customer, channel), &sealed)
+                .map_err(StoreError::from)?;
             let p: Personal = serde_json::from_slice(&plain)
                 .map_err(|_| StoreError::Corrupt("outbox row".into()))?;
             p
@@ -180,6 +320,7 @@ impl Store {
                 let stencil = self.stencil(inc, version, stencil)?;
                 bulwark_notice::Stencil::from_letter(stencil)
                     .fill(personal.name.as_deref(), personal.code.as_deref())
+                    .map_err(|source| OutboxError::Letter { id, source })?
             }
         };
         Ok(Some(Claimed {
@@ -222,52 +363,90 @@ impl Store {
         })
     }
 
-    /// Records what happened to a claimed letter. Durable on return.
+    /// Records what happened to a claimed letter. Durable on return. A letter
+    /// that is not `sending` (another sender or an operator changed it) is
+    /// refused and left as it is.
     pub fn outbox_mark(
         &self,
         id: i64,
         outcome: SendOutcome,
         message_id: Option<String>,
-    ) -> Result<()> {
+    ) -> Result<(), OutboxError> {
         self.writer()
-            .submit(move |ctx| {
-                let (state, error, next): (&str, Option<String>, i64) = match outcome {
-                    SendOutcome::Sent => ("sent", None, 0),
-                    SendOutcome::Printed => ("printed", None, 0),
-                    SendOutcome::Retry { error, next_ms } => ("retry", Some(error), next_ms),
-                    SendOutcome::Failed { error } => ("failed", Some(error), 0),
-                    SendOutcome::Bounced { error } => ("bounced", Some(error), 0),
+            .submit(move |ctx| -> crate::error::Result<_> {
+                let Some(l) = load_letter(ctx.main, id)? else {
+                    return Ok(Err(OutboxError::NoSuchNotice { incident: None, id }));
                 };
-                let sent = matches!(state, "sent" | "printed").then_some(ctx.now_ms);
+                let (event, error, next): (DeliveryEvent, Option<String>, i64) = match outcome {
+                    SendOutcome::Sent => (DeliveryEvent::Accepted, None, 0),
+                    SendOutcome::Printed => (DeliveryEvent::Printed, None, 0),
+                    SendOutcome::Retry { error, next_ms } => (DeliveryEvent::Deferred, Some(error), next_ms),
+                    SendOutcome::Failed { error } => (DeliveryEvent::GaveUp, Some(error), 0),
+                    SendOutcome::Bounced { error } => (DeliveryEvent::Refused, Some(error), 0),
+                };
+                let to = match l.state.transition(event) {
+                    Ok(to) => to,
+                    Err(source) => return Ok(Err(OutboxError::Transition { id, source })),
+                };
+                let sent = matches!(to, DeliveryState::Sent | DeliveryState::Printed).then_some(ctx.now_ms);
                 ctx.main.execute(
-                    "UPDATE outbox SET state = ?2, last_error = ?3, next_ms = ?4, sent_ms = coalesce(?5, sent_ms), message_id = coalesce(?6, message_id) WHERE id = ?1",
-                    params![id, state, error, next, sent, message_id],
+                    "UPDATE outbox SET state = ?2, last_error = ?3, next_ms = ?4, sent_ms = coalesce(?5, sent_ms), message_id = coalesce(?6, message_id) WHERE id = ?1 AND state = ?7",
+                    params![id, to.as_str(), error, next, sent, message_id, l.state.as_str()],
                 )?;
-                Ok(())
+                // The server's reply stays out of the ledger: it may quote the recipient.
+                let mut extra = serde_json::Map::new();
+                if to == DeliveryState::Retry {
+                    extra.insert("next_ms".into(), next.into());
+                }
+                let action = format!("notices.{to}");
+                ledger_change(ctx, SENDER, &action, &l, to, extra)?;
+                Ok(Ok(()))
             })
-            .wait_blocking()
+            .wait_blocking()?
     }
 
     /// Records a bounce reported after delivery (a DSN), by outbox id.
-    pub fn outbox_bounce(&self, incident: u64, id: i64, reason: &str, actor: &str) -> Result<()> {
+    pub fn outbox_bounce(
+        &self,
+        incident: u64,
+        id: i64,
+        reason: &str,
+        actor: &str,
+    ) -> Result<(), OutboxError> {
         let reason = reason.to_owned();
         let actor = actor.to_owned();
         self.writer()
-            .submit(move |ctx| {
-                let n = ctx.main.execute(
-                    "UPDATE outbox SET state = 'bounced', last_error = ?3 WHERE incident_id = ?1 AND id = ?2 AND state IN ('sent', 'unknown', 'retry', 'queued')",
-                    params![incident as i64, id, reason],
+            .submit(move |ctx| -> crate::error::Result<_> {
+                let Some(l) = load_letter(ctx.main, id)?.filter(|l| l.incident == incident) else {
+                    return Ok(Err(OutboxError::NoSuchNotice {
+                        incident: Some(incident),
+                        id,
+                    }));
+                };
+                let to = match l.state.transition(DeliveryEvent::BounceReported) {
+                    Ok(to) => to,
+                    Err(source) => return Ok(Err(OutboxError::Transition { id, source })),
+                };
+                ctx.main.execute(
+                    "UPDATE outbox SET state = ?2, last_error = ?3 WHERE id = ?1 AND state = ?4",
+                    params![id, to.as_str(), reason, l.state.as_str()],
                 )?;
-                if n == 0 {
-                    return Err(StoreError::Notice(format!("incident {incident} has no deliverable notice {id}")));
-                }
-                ctx.ledger(&actor, "notices.bounce", &incident.to_string(), serde_json::json!({"outbox_id": id}))?;
-                Ok(())
+                // The reason stays out of the ledger: a DSN may quote the recipient.
+                let mut extra = serde_json::Map::new();
+                extra.insert("reported".into(), true.into());
+                ledger_change(ctx, &actor, "notices.bounced", &l, to, extra)?;
+                Ok(Ok(()))
             })
-            .wait_blocking()
+            .wait_blocking()?
     }
 
     pub fn outbox_status(&self, incident: u64) -> Result<OutboxStatus> {
+        let failing = [
+            DeliveryState::Retry,
+            DeliveryState::Failed,
+            DeliveryState::Bounced,
+            DeliveryState::Unknown,
+        ];
         self.read(|c| {
             let mut out = OutboxStatus::default();
             let mut stmt = c.prepare(
@@ -282,10 +461,19 @@ impl Store {
             }
             let mut stmt = c.prepare(
                 "SELECT id, jurisdiction, state, coalesce(last_error, '') FROM outbox
-                 WHERE incident_id = ?1 AND state IN ('retry', 'failed', 'bounced', 'unknown') ORDER BY id DESC LIMIT 20",
+                 WHERE incident_id = ?1 AND state IN (?2, ?3, ?4, ?5) ORDER BY id DESC LIMIT 20",
             )?;
             out.failures = stmt
-                .query_map([incident as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .query_map(
+                    params![
+                        incident as i64,
+                        failing[0].as_str(),
+                        failing[1].as_str(),
+                        failing[2].as_str(),
+                        failing[3].as_str()
+                    ],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(out)
         })
