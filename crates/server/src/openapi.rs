@@ -132,3 +132,56 @@ pub(crate) fn mark_public(doc: &mut utoipa::openapi::OpenApi) {
         }
     }
 }
+
+/// A raw request body (a file, or JSON lines): bytes as sent.
+pub struct RawBytes;
+
+impl utoipa::PartialSchema for RawBytes {
+    fn schema() -> RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RawBytes {}
+
+/// The document as JSON. utoipa 5.5 writes a link's `operationId`,
+/// `operationRef` and `requestBody` in snake case; they are renamed here to the
+/// names the OpenAPI specification gives them.
+pub(crate) fn to_json(
+    doc: &utoipa::openapi::OpenApi,
+) -> Result<serde_json::Value, serde_json::Error> {
+    let mut v = serde_json::to_value(doc)?;
+    fix_links(&mut v);
+    Ok(v)
+}
+
+fn fix_links(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if let Some(serde_json::Value::Object(links)) = m.get_mut("links") {
+                for link in links.values_mut() {
+                    if let serde_json::Value::Object(l) = link {
+                        for (from, to) in [
+                            ("operation_id", "operationId"),
+                            ("operation_ref", "operationRef"),
+                            ("request_body", "requestBody"),
+                        ] {
+                            if let Some(x) = l.remove(from) {
+                                l.insert(to.to_owned(), x);
+                            }
+                        }
+                    }
+                }
+            }
+            for x in m.values_mut() {
+                fix_links(x);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(fix_links),
+        _ => {}
+    }
+}

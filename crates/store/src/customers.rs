@@ -35,7 +35,7 @@ pub struct NewCustomer {
     pub external_id: Option<String>,
     pub residency: Residency,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Fields))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Fields, inline))]
     pub fields: BTreeMap<String, serde_json::Value>,
 }
 
@@ -48,9 +48,10 @@ pub struct CustomerPatch {
     pub external_id: Option<String>,
     #[serde(default)]
     pub residency: Option<Residency>,
-    /// Present fields are replaced, `null` ones removed.
+    // No doc comment here: a description beside the schema's `$ref` trips
+    // schemathesis; the schema itself describes the fields.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::PatchFields))]
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::PatchFields, inline))]
     pub fields: BTreeMap<String, serde_json::Value>,
 }
 

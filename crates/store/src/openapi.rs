@@ -2,27 +2,32 @@
 //! shape (documents keyed by data-element code).
 
 use bulwark_model::DataElement;
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::{RefOr, Schema};
 
 fn fields(nullable: bool) -> RefOr<Schema> {
-    let mut o = ObjectBuilder::new()
-        .description(Some(
-            "Values keyed by data-element code; each is validated and normalised for its element.",
-        ))
-        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
-    for e in DataElement::ALL {
-        let value = if nullable {
-            ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::from_iter([
-                Type::String,
-                Type::Null,
-            ]))
+    // Keys constrained by `propertyNames` rather than listed as `properties`:
+    // the same contract (known element codes, string values), and no property
+    // a tool could mistake for required.
+    let codes: Vec<&str> = DataElement::ALL.iter().map(|e| e.code()).collect();
+    let names = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes));
+    let value = if nullable {
+        ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+    } else {
+        ObjectBuilder::new().schema_type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(if nullable {
+            "Values keyed by data-element code, each validated and normalised for its element; a value replaces the stored one, `null` removes it."
         } else {
-            ObjectBuilder::new().schema_type(Type::String)
-        };
-        o = o.property(e.code(), value);
-    }
-    o.into()
+            "Values keyed by data-element code; each is validated and normalised for its element."
+        }))
+        .property_names(Some(names))
+        .additional_properties(Some(AdditionalProperties::RefOr(RefOr::T(value.into()))))
+        .into()
 }
 
 /// A new customer's fields.

@@ -39,7 +39,7 @@ pub struct AccessPage {
 
 /// Every reveal, lookup and refusal, oldest first.
 #[utoipa::path(
-    get, path = "/v1/access-log", tag = "audit",
+    get, path = "/v1/access-log", operation_id = "access_log", tag = "audit",
     description = "Requires scope `audit:read`.",
     security(("bearer" = [])),
     params(AccessQuery),
@@ -88,11 +88,11 @@ pub async fn access_log(
     }))
 }
 
-/// The outcome of a verification: intact with its status, or the first problem.
+/// The outcome of a verification: intact with its `status` (what was checked),
+/// or not intact with the first `problem`.
 #[derive(Serialize, ToSchema)]
 pub struct Verification {
     pub intact: bool,
-    /// When intact: what was checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<LedgerStatus>,
     /// When not intact: the first bad entry or checkpoint.
@@ -102,7 +102,7 @@ pub struct Verification {
 
 /// Replays the whole ledger: every hash, every link, every stored checkpoint.
 #[utoipa::path(
-    get, path = "/v1/ledger/verify", tag = "audit",
+    get, path = "/v1/ledger/verify", operation_id = "verify_ledger", tag = "audit",
     description = "Requires scope `audit:read`. A tampered ledger is `200` with `intact: false` and the first problem.",
     security(("bearer" = [])),
     responses((status = 200, description = "The verification", body = Verification), Auth, Failure)
@@ -136,7 +136,7 @@ pub async fn verify(s: S, caller: Caller) -> Result<ApiJson<Verification>, Probl
 
 /// Signs the current ledger head into a checkpoint (keep a copy off the machine).
 #[utoipa::path(
-    post, path = "/v1/ledger/checkpoints", tag = "audit",
+    post, path = "/v1/ledger/checkpoints", operation_id = "create_checkpoint", tag = "audit",
     description = "Requires scope `audit:read`.",
     security(("bearer" = [])),
     responses((status = 201, description = "The signed checkpoint", body = Checkpoint), Auth, Failure)
@@ -149,7 +149,7 @@ pub async fn checkpoint(s: S, caller: Caller) -> Result<Created<Checkpoint>, Pro
 
 /// The newest signed checkpoint.
 #[utoipa::path(
-    get, path = "/v1/ledger/checkpoints", tag = "audit",
+    get, path = "/v1/ledger/checkpoints", operation_id = "latest_checkpoint", tag = "audit",
     description = "Requires scope `audit:read`.",
     security(("bearer" = [])),
     responses((status = 200, description = "The newest checkpoint", body = Checkpoint), Auth, Missing, Failure)

@@ -40,11 +40,11 @@ pub struct CustomerRef {
 
 /// Stores a customer: fields are validated, normalised and sealed per field.
 #[utoipa::path(
-    post, path = "/v1/customers", tag = "vault",
+    post, path = "/v1/customers", operation_id = "create_customer", tag = "vault",
     description = "Requires scope `vault:write`.",
     security(("bearer" = [])),
     request_body = NewCustomer,
-    responses((status = 201, description = "Stored", body = CustomerRef), Invalid, Auth, Conflict, Failure)
+    responses((status = 201, description = "Stored", body = CustomerRef, links(("get_customer" = (operation_id = "get_customer", parameters(("id" = "$response.body#/id")))), ("update_customer" = (operation_id = "update_customer", parameters(("id" = "$response.body#/id")))), ("erase_customer" = (operation_id = "erase_customer", parameters(("id" = "$response.body#/id")))))), Invalid, Auth, Conflict, Failure)
 )]
 pub async fn create(
     s: S,
@@ -62,7 +62,7 @@ pub async fn create(
 
 /// Changes a customer: present fields are replaced, `null` fields removed.
 #[utoipa::path(
-    patch, path = "/v1/customers/{id}", tag = "vault",
+    patch, path = "/v1/customers/{id}", operation_id = "update_customer", tag = "vault",
     description = "Requires scope `vault:write`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Customer id")),
@@ -86,7 +86,7 @@ pub async fn update(
 
 /// Erases a customer by destroying its keys (crypto-shredding), then its rows.
 #[utoipa::path(
-    delete, path = "/v1/customers/{id}", tag = "vault",
+    delete, path = "/v1/customers/{id}", operation_id = "erase_customer", tag = "vault",
     description = "Requires scope `vault:write`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Customer id")),
@@ -131,7 +131,7 @@ pub enum CustomerView {
 
 /// Without `fields`: metadata (`vault:read`). With `fields`: a reveal, checked per element.
 #[utoipa::path(
-    get, path = "/v1/customers/{id}", tag = "vault",
+    get, path = "/v1/customers/{id}", operation_id = "get_customer", tag = "vault",
     description = "Without `fields`: metadata, scope `vault:read`. With `fields`: a reveal, scope `vault:reveal:<element>` for each element and a purpose in `X-Bulwark-Purpose`; refusals are logged too.",
     security(("bearer" = [])),
     params(
@@ -254,7 +254,7 @@ pub struct CustomerPage {
 /// `?email=` (or phone, external_id, card_token): exact-match search (`vault:lookup`).
 /// No search parameter: the list of customer ids, cursor-paginated (`vault:read`).
 #[utoipa::path(
-    get, path = "/v1/customers", tag = "vault",
+    get, path = "/v1/customers", operation_id = "find_customers", tag = "vault",
     description = "With one of `email`, `phone`, `external_id`, `card_token`: an exact-match search through keyed blind indexes, scope `vault:lookup`, logged without the searched value. Without: the list of customer ids, scope `vault:read`.",
     security(("bearer" = [])),
     params(FindQuery, ("X-Bulwark-Purpose" = Option<String>, Header, description = "Why (recorded in the access log for searches)")),

@@ -12,7 +12,7 @@ use super::S;
 use crate::auth::Caller;
 use crate::detection::{now_ms, to_alerts, RulesLoaded};
 use crate::extract::{ApiJson, ApiQuery, Body};
-use crate::openapi::{Auth, Failure, Invalid, TooLarge};
+use crate::openapi::{Auth, Failure, Invalid, RawBytes, TooLarge};
 use crate::problem::Problem;
 use crate::AppState;
 
@@ -62,11 +62,11 @@ pub struct Ingested {
 /// skipped; the rest are analysed. When the analysers are all busy the caller
 /// gets 503 with Retry-After instead of the server buffering without bound.
 #[utoipa::path(
-    post, path = "/v1/events", tag = "detection",
+    post, path = "/v1/events", operation_id = "ingest_events", tag = "detection",
     description = "Requires scope `events:write`. One JSON object (ECS field names) per line, at most 8 MiB per request.",
     security(("bearer" = [])),
     params(IngestQuery),
-    request_body(content = String, content_type = "application/x-ndjson", description = "JSON lines"),
+    request_body(content = RawBytes, content_type = "application/x-ndjson", description = "JSON lines: one JSON object per line, UTF-8"),
     responses((status = 202, description = "Analysed", body = Ingested), Invalid, Auth, TooLarge, Failure)
 )]
 pub async fn ingest(
@@ -85,6 +85,12 @@ pub async fn ingest(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         return Ok(res);
     };
+    if body.is_empty() {
+        return Err(Problem::bad_request(
+            "empty-body",
+            "the body holds no events: send one JSON object per line",
+        ));
+    }
     let text = std::str::from_utf8(&body)
         .map_err(|e| {
             Problem::bad_request(
@@ -169,7 +175,7 @@ pub struct AlertPage {
 
 /// Alerts raised by live detection, oldest first.
 #[utoipa::path(
-    get, path = "/v1/alerts", tag = "detection",
+    get, path = "/v1/alerts", operation_id = "list_alerts", tag = "detection",
     description = "Requires scope `alerts:read`.",
     security(("bearer" = [])),
     params(AlertQuery),
@@ -207,7 +213,7 @@ pub async fn alerts(
 
 /// Re-reads the data directory's rules and swaps them in; correlation state carries over.
 #[utoipa::path(
-    post, path = "/v1/rules/reload", tag = "detection",
+    post, path = "/v1/rules/reload", operation_id = "reload_rules", tag = "detection",
     description = "Requires scope `admin`.",
     security(("bearer" = [])),
     responses((status = 200, description = "What loaded", body = RulesLoaded), (status = 422, description = "The rules could not be read; the running set stays", body = Problem, content_type = "application/problem+json"), Auth, Failure)

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::S;
 use crate::auth::Caller;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Body, Created};
-use crate::openapi::{Auth, Conflict, Failure, Invalid, Missing, TooLarge};
+use crate::openapi::{Auth, Conflict, Failure, Invalid, Missing, RawBytes, TooLarge};
 use crate::problem::Problem;
 
 /// Evidence files up to this size are taken over the API.
@@ -28,11 +28,11 @@ pub(super) fn id(raw: &str) -> Result<u64, Problem> {
 
 /// Opens an incident; the playbooks for its classification become tasks.
 #[utoipa::path(
-    post, path = "/v1/incidents", tag = "incidents",
+    post, path = "/v1/incidents", operation_id = "open_incident", tag = "incidents",
     description = "Requires scope `incidents:write`.",
     security(("bearer" = [])),
     request_body = NewIncident,
-    responses((status = 201, description = "Opened", body = IncidentRecord), Invalid, Auth, Conflict, Failure)
+    responses((status = 201, description = "Opened", body = IncidentRecord, links(("show_incident" = (operation_id = "show_incident", parameters(("id" = "$response.body#/incident/id")))), ("update_incident" = (operation_id = "update_incident", parameters(("id" = "$response.body#/incident/id")))), ("advance_incident" = (operation_id = "advance_incident", parameters(("id" = "$response.body#/incident/id")))), ("note_incident" = (operation_id = "note_incident", parameters(("id" = "$response.body#/incident/id")))), ("incident_report" = (operation_id = "incident_report", parameters(("id" = "$response.body#/incident/id")))), ("assign_incident" = (operation_id = "assign_incident", parameters(("id" = "$response.body#/incident/id")))), ("publish_update" = (operation_id = "publish_update", parameters(("id" = "$response.body#/incident/id")))), ("contain_incident" = (operation_id = "contain_incident", parameters(("id" = "$response.body#/incident/id")))), ("add_evidence" = (operation_id = "add_evidence", parameters(("id" = "$response.body#/incident/id")))), ("list_evidence" = (operation_id = "list_evidence", parameters(("id" = "$response.body#/incident/id")))), ("latest_scope" = (operation_id = "latest_scope", parameters(("id" = "$response.body#/incident/id")))), ("compute_scope" = (operation_id = "compute_scope", parameters(("id" = "$response.body#/incident/id")))), ("change_task" = (operation_id = "change_task", parameters(("id" = "$response.body#/incident/id"), ("key" = "$response.body#/tasks/0/key")))))), Invalid, Auth, Conflict, Failure)
 )]
 pub async fn open(
     s: S,
@@ -55,7 +55,7 @@ pub struct IncidentList {
 
 /// Every incident, oldest first.
 #[utoipa::path(
-    get, path = "/v1/incidents", tag = "incidents",
+    get, path = "/v1/incidents", operation_id = "list_incidents", tag = "incidents",
     description = "Requires scope `incidents:read`.",
     security(("bearer" = [])),
     responses((status = 200, description = "The incidents", body = IncidentList), Auth, Failure)
@@ -69,7 +69,7 @@ pub async fn list(s: S, caller: Caller) -> Result<ApiJson<IncidentList>, Problem
 
 /// An incident with its timeline and tasks.
 #[utoipa::path(
-    get, path = "/v1/incidents/{id}", tag = "incidents",
+    get, path = "/v1/incidents/{id}", operation_id = "show_incident", tag = "incidents",
     description = "Requires scope `incidents:read`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number")),
@@ -95,7 +95,7 @@ pub struct Advance {
 
 /// Moves the incident to another phase (or reopens a closed one).
 #[utoipa::path(
-    post, path = "/v1/incidents/{id}/advance", tag = "incidents",
+    post, path = "/v1/incidents/{id}/advance", operation_id = "advance_incident", tag = "incidents",
     description = "Requires scope `incidents:write`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number")),
@@ -125,7 +125,7 @@ pub struct Note {
 
 /// Adds a note to the timeline.
 #[utoipa::path(
-    post, path = "/v1/incidents/{id}/notes", tag = "incidents",
+    post, path = "/v1/incidents/{id}/notes", operation_id = "note_incident", tag = "incidents",
     description = "Requires scope `incidents:write`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number")),
@@ -155,7 +155,7 @@ pub struct ReportQuery {
 
 /// The post-incident review as Markdown or HTML.
 #[utoipa::path(
-    get, path = "/v1/incidents/{id}/report", tag = "incidents",
+    get, path = "/v1/incidents/{id}/report", operation_id = "incident_report", tag = "incidents",
     description = "Requires scope `incidents:read`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number"), ReportQuery),
@@ -192,7 +192,7 @@ pub async fn report(
 
 /// Marks a task done, skips it (with a reason) or opens it again (with a reason).
 #[utoipa::path(
-    post, path = "/v1/incidents/{id}/tasks/{key}", tag = "incidents",
+    post, path = "/v1/incidents/{id}/tasks/{key}", operation_id = "change_task", tag = "incidents",
     description = "Requires scope `incidents:write`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number"), ("key" = String, Path, description = "Task key")),
@@ -216,7 +216,7 @@ pub async fn task(
 
 /// Runs a containment action (it really acts) and records it on the incident.
 #[utoipa::path(
-    post, path = "/v1/incidents/{id}/containment", tag = "incidents",
+    post, path = "/v1/incidents/{id}/containment", operation_id = "contain_incident", tag = "incidents",
     description = "Requires scope `incidents:write` and the grant the action needs (`admin` to revoke a key or rotate the data key, `vault:lockdown` for a lockdown). Failures are recorded on the timeline too.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number")),
@@ -289,7 +289,7 @@ pub struct IssuedWebhook {
 
 /// Registers a store webhook that containment can call.
 #[utoipa::path(
-    post, path = "/v1/webhooks", tag = "incidents",
+    post, path = "/v1/webhooks", operation_id = "add_webhook", tag = "incidents",
     description = "Requires scope `admin`.",
     security(("bearer" = [])),
     request_body = NewWebhook,
@@ -318,7 +318,7 @@ pub struct WebhookList {
 
 /// The registered webhooks (secrets are never shown again).
 #[utoipa::path(
-    get, path = "/v1/webhooks", tag = "incidents",
+    get, path = "/v1/webhooks", operation_id = "list_webhooks", tag = "incidents",
     description = "Requires scope `admin`.",
     security(("bearer" = [])),
     responses((status = 200, description = "The webhooks", body = WebhookList), Auth, Failure)
@@ -342,11 +342,11 @@ pub struct EvidenceQuery {
 
 /// Uploads one evidence file (the raw body) into the write-once locker.
 #[utoipa::path(
-    post, path = "/v1/incidents/{id}/evidence", tag = "incidents",
+    post, path = "/v1/incidents/{id}/evidence", operation_id = "add_evidence", tag = "incidents",
     description = "Requires scope `incidents:write`. The body is the file, at most 256 MiB.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number"), EvidenceQuery),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = RawBytes, content_type = "application/octet-stream", description = "The evidence file"),
     responses((status = 201, description = "Collected", body = EvidenceItem), Invalid, Auth, Missing, TooLarge, Failure)
 )]
 pub async fn add_evidence(
@@ -404,7 +404,7 @@ pub struct EvidenceList {
 
 /// The incident's evidence, in collection order.
 #[utoipa::path(
-    get, path = "/v1/incidents/{id}/evidence", tag = "incidents",
+    get, path = "/v1/incidents/{id}/evidence", operation_id = "list_evidence", tag = "incidents",
     description = "Requires scope `incidents:read`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number")),
@@ -424,7 +424,7 @@ pub async fn list_evidence(
 
 /// Changes title, severity, times, owner, root cause, review…; tasks are rescheduled.
 #[utoipa::path(
-    patch, path = "/v1/incidents/{id}", tag = "incidents",
+    patch, path = "/v1/incidents/{id}", operation_id = "update_incident", tag = "incidents",
     description = "Requires scope `incidents:write`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number")),
@@ -456,7 +456,7 @@ pub struct Assign {
 
 /// Puts a person in a role for this incident.
 #[utoipa::path(
-    post, path = "/v1/incidents/{id}/team", tag = "incidents",
+    post, path = "/v1/incidents/{id}/team", operation_id = "assign_incident", tag = "incidents",
     description = "Requires scope `incidents:write`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number")),
@@ -485,7 +485,7 @@ pub struct AssetList {
 
 /// The critical-asset inventory (`assets.json` in the data directory), ranked.
 #[utoipa::path(
-    get, path = "/v1/assets", tag = "incidents",
+    get, path = "/v1/assets", operation_id = "list_assets", tag = "incidents",
     description = "Requires scope `incidents:read`.",
     security(("bearer" = [])),
     responses((status = 200, description = "The ranked inventory", body = AssetList), Auth, Failure)
@@ -508,7 +508,7 @@ pub struct Published {
 
 /// Publishes an update on the incident's public page.
 #[utoipa::path(
-    post, path = "/v1/incidents/{id}/updates", tag = "incidents",
+    post, path = "/v1/incidents/{id}/updates", operation_id = "publish_update", tag = "incidents",
     description = "Requires scope `incidents:write`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number")),

@@ -35,11 +35,11 @@ pub struct IssuedKey {
 
 /// Issues a key. The answer holds the only copy of its secret.
 #[utoipa::path(
-    post, path = "/v1/keys", tag = "keys",
+    post, path = "/v1/keys", operation_id = "create_key", tag = "keys",
     description = "Requires scope `admin`.",
     security(("bearer" = [])),
     request_body = CreateKey,
-    responses((status = 201, description = "Issued", body = IssuedKey), Invalid, Auth, Failure)
+    responses((status = 201, description = "Issued", body = IssuedKey, links(("revoke_key" = (operation_id = "revoke_key", parameters(("id" = "$response.body#/id")))))), Invalid, Auth, Failure)
 )]
 pub async fn create(
     s: S,
@@ -84,7 +84,7 @@ pub struct KeyList {
 
 /// Every key, revoked ones included (secrets are never shown again).
 #[utoipa::path(
-    get, path = "/v1/keys", tag = "keys",
+    get, path = "/v1/keys", operation_id = "list_keys", tag = "keys",
     description = "Requires scope `admin`.",
     security(("bearer" = [])),
     responses((status = 200, description = "The keys", body = KeyList), Auth, Failure)
@@ -98,7 +98,7 @@ pub async fn list(s: S, caller: Caller) -> Result<ApiJson<KeyList>, Problem> {
 
 /// Revokes a key; its very next request fails.
 #[utoipa::path(
-    delete, path = "/v1/keys/{id}", tag = "keys",
+    delete, path = "/v1/keys/{id}", operation_id = "revoke_key", tag = "keys",
     description = "Requires scope `admin`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Key id (the part after `bwk_`), with or without `key:`")),
@@ -131,7 +131,7 @@ pub struct KeyReviewList {
 
 /// The access review: idle keys, and grants never exercised.
 #[utoipa::path(
-    get, path = "/v1/keys/review", tag = "keys",
+    get, path = "/v1/keys/review", operation_id = "review_keys", tag = "keys",
     description = "Requires scope `admin`.",
     security(("bearer" = [])),
     params(ReviewQuery),

@@ -29,9 +29,10 @@ use crate::openapi::{ApiDoc, Auth, Failure};
 use crate::problem::Problem;
 use crate::AppState;
 
-/// The API document, built once with the router.
+/// The API document as JSON, built once with the router (`None` if it could
+/// not be serialised, answered as a 500 problem).
 #[derive(Clone)]
-pub(crate) struct Document(Arc<utoipa::openapi::OpenApi>);
+pub(crate) struct Document(Arc<Option<serde_json::Value>>);
 
 /// The router and the OpenAPI document generated from it.
 pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
@@ -75,10 +76,17 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .split_for_parts();
     let mut doc = doc;
     crate::openapi::mark_public(&mut doc);
+    let json = match crate::openapi::to_json(&doc) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            tracing::error!(error = %e, "the OpenAPI document could not be serialised");
+            None
+        }
+    };
     let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::Extension(Document(Arc::new(doc.clone()))))
+        .layer(axum::Extension(Document(Arc::new(json))))
         .layer(middleware::from_fn(log_request))
         .with_state(state);
     (router, doc)
@@ -117,14 +125,14 @@ pub struct Health {
 }
 
 /// Liveness: answers while the server runs. No authentication.
-#[utoipa::path(get, path = "/healthz", tag = "public", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", operation_id = "healthz", tag = "public", responses((status = 200, body = Health)))]
 async fn healthz() -> ApiJson<Health> {
     ApiJson(Health { status: "ok" })
 }
 
 /// This document.
 #[utoipa::path(
-    get, path = "/v1/openapi.json", tag = "public",
+    get, path = "/v1/openapi.json", operation_id = "openapi_document", tag = "public",
     description = "The OpenAPI 3.1 document of this API. Requires any valid API key.",
     security(("bearer" = [])),
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object), Auth, Failure)
@@ -133,7 +141,10 @@ async fn openapi_document(
     _caller: Caller,
     axum::Extension(doc): axum::Extension<Document>,
 ) -> Response {
-    reply(axum::http::StatusCode::OK, doc.0.as_ref())
+    match doc.0.as_ref() {
+        Some(v) => reply(axum::http::StatusCode::OK, v),
+        None => Problem::internal(&"the OpenAPI document is not available").into_response(),
+    }
 }
 
 async fn method_not_allowed() -> Problem {

@@ -102,7 +102,7 @@ impl NewScope {
 
 /// Computes the incident's scope now and saves it as its next snapshot.
 #[utoipa::path(
-    post, path = "/v1/incidents/{id}/scope", tag = "incidents",
+    post, path = "/v1/incidents/{id}/scope", operation_id = "compute_scope", tag = "incidents",
     description = "Requires scopes `incidents:write` and `audit:read` (scope from the access log is audit data). Answers carry counts, element and jurisdiction codes; never a value.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number")),
@@ -155,7 +155,7 @@ pub async fn compute(
 
 /// The incident's newest scope snapshot.
 #[utoipa::path(
-    get, path = "/v1/incidents/{id}/scope", tag = "incidents",
+    get, path = "/v1/incidents/{id}/scope", operation_id = "latest_scope", tag = "incidents",
     description = "Requires scope `incidents:read`.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number")),

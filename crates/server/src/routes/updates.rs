@@ -36,7 +36,7 @@ fn when(ms: i64) -> String {
 
 /// The incident's public updates page, newest first. No authentication.
 #[utoipa::path(
-    get, path = "/updates/{slug}", tag = "public",
+    get, path = "/updates/{slug}", operation_id = "public_updates_page", tag = "public",
     params(("slug" = String, Path, description = "The incident's slug, e.g. `7-checkout-skimmer`")),
     responses((status = 200, description = "The page", content_type = "text/html", body = String), Missing, Failure)
 )]

@@ -29,7 +29,7 @@ pub struct LockdownState {
 
 /// Containment: while on, only `vault:break-glass` keys can reveal.
 #[utoipa::path(
-    post, path = "/v1/vault/lockdown", tag = "vault",
+    post, path = "/v1/vault/lockdown", operation_id = "set_lockdown", tag = "vault",
     description = "Requires scope `vault:lockdown`.",
     security(("bearer" = [])),
     request_body = Lockdown,
@@ -54,7 +54,7 @@ pub async fn set_lockdown(
 
 /// Whether the vault is locked down.
 #[utoipa::path(
-    get, path = "/v1/vault/lockdown", tag = "vault",
+    get, path = "/v1/vault/lockdown", operation_id = "lockdown_status", tag = "vault",
     description = "Requires scope `vault:read`.",
     security(("bearer" = [])),
     responses((status = 200, description = "The lockdown state", body = LockdownState), Auth, Failure)
