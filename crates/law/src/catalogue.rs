@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use bulwark_model::DataElement;
+use bulwark_model::{DataElement, Pos};
 
-use crate::error::{CatalogueError, Position};
+use crate::error::CatalogueError;
 use crate::schema::Law;
 
 /// A set of data elements as a bit mask, for fast combination matching.
@@ -84,20 +84,11 @@ pub struct Catalogue {
     pub(crate) everywhere: Vec<usize>,
 }
 
-/// Converts a byte offset into a 1-based line and column.
-pub(crate) fn position_of(text: &str, offset: usize) -> Position {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or("");
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Position { line, column }
-}
-
 /// Parses one law file; errors carry the file and position.
 pub fn parse_law(path: &str, text: &str) -> Result<Law, CatalogueError> {
     toml::from_str::<Law>(text).map_err(|e| CatalogueError::Parse {
         path: path.to_owned(),
-        position: e.span().map(|s| position_of(text, s.start)),
+        position: e.span().map(|s| Pos::of_offset(text, s.start)),
         message: e.message().trim().to_owned(),
     })
 }
@@ -221,17 +212,4 @@ fn validate(path: &str, law: &Law) -> Result<(), CatalogueError> {
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_are_one_based() {
-        let t = "a\nbc\nd";
-        assert_eq!(position_of(t, 0), Position { line: 1, column: 1 });
-        assert_eq!(position_of(t, 3), Position { line: 2, column: 2 });
-        assert_eq!(position_of(t, 5), Position { line: 3, column: 1 });
-    }
 }

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use bulwark_model::{is_country, is_subdivision};
+use bulwark_model::{is_country, is_subdivision, Pos};
 
-use crate::catalogue::{parse_law, position_of};
-use crate::error::{CatalogueError, Position};
+use crate::catalogue::parse_law;
+use crate::error::CatalogueError;
 use crate::schema::{Anchor, Law, Recipient, TimeUnit};
 
 pub use bulwark_model::{Diagnostic, Severity};
@@ -21,7 +21,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     /// Reports at the first occurrence of `needle` in the file, if any.
     fn at(&mut self, needle: &str, severity: Severity, message: String) {
-        let pos = self.text.find(needle).map(|o| position_of(self.text, o));
+        let pos = self.text.find(needle).map(|o| Pos::of_offset(self.text, o));
         self.push(pos, severity, message);
     }
 
@@ -39,18 +39,13 @@ impl Ctx<'_> {
                 line.strip_prefix(key)
                     .is_some_and(|rest| rest.trim_start().starts_with('='))
             })
-            .map(|(o, _)| position_of(self.text, o));
+            .map(|(o, _)| Pos::of_offset(self.text, o));
         self.push(pos, severity, message);
     }
 
-    fn push(&mut self, pos: Option<Position>, severity: Severity, message: String) {
-        self.out.push(Diagnostic {
-            path: self.path.to_owned(),
-            line: pos.map(|p| p.line),
-            column: pos.map(|p| p.column),
-            severity,
-            message,
-        });
+    fn push(&mut self, pos: Option<Pos>, severity: Severity, message: String) {
+        self.out
+            .push(Diagnostic::new(self.path, pos, severity, message));
     }
 }
 

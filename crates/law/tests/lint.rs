@@ -1,6 +1,7 @@
 //! The shipped catalogue lints clean; broken files get precise messages.
 
 use bulwark_law::{lint, Catalogue, CatalogueError, Severity, BUILTIN_FILES};
+use bulwark_model::Pos;
 
 #[test]
 fn shipped_catalogue_is_clean() {
@@ -52,8 +53,7 @@ fn unknown_element_is_reported_with_position() {
     assert_eq!(found.len(), 1, "{found:?}");
     let d = &found[0];
     assert_eq!(d.severity, Severity::Error);
-    assert_eq!(d.line, Some(line));
-    assert_eq!(d.column, Some(12));
+    assert_eq!(d.pos, Some(Pos::new(line, 12)));
     assert!(d.message.contains("unknown variant `ssn`"), "{}", d.message);
     assert!(
         d.to_string().starts_with(&format!(
@@ -93,12 +93,15 @@ fn semantic_errors_are_reported() {
         "{typo_found:?}"
     );
     let zz = found.iter().find(|d| d.message.contains("US-ZZ")).unwrap();
-    assert_eq!(zz.line, Some(line_of(&broken, "US-ZZ")));
+    assert_eq!(zz.pos.map(|p| p.line), Some(line_of(&broken, "US-ZZ")));
     let cit = found
         .iter()
         .find(|d| d.message.contains("missing citation"))
         .unwrap();
-    assert_eq!(cit.line, Some(line_of(&broken, "citation = ")));
+    assert_eq!(
+        cit.pos.map(|p| p.line),
+        Some(line_of(&broken, "citation = "))
+    );
     // Wrong file name and duplicate ids.
     let tx = texas();
     let found = lint(&[
@@ -133,7 +136,7 @@ fn unknown_field_is_rejected() {
         found[0]
     );
     assert_eq!(
-        found[0].line,
+        found[0].pos.map(|p| p.line),
         Some(line_of(&broken, "encryption_safe_harbor"))
     );
 }
