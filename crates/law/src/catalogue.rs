@@ -8,6 +8,7 @@ use bulwark_model::{DataElement, Pos};
 
 use crate::error::CatalogueError;
 use crate::schema::Law;
+use crate::spans::{Seg, Spans};
 
 /// A set of data elements as a bit mask, for fast combination matching.
 pub(crate) type ElementMask = u32;
@@ -109,7 +110,7 @@ impl Catalogue {
                     other: other.path.clone(),
                 });
             }
-            validate(path, &law)?;
+            validate(path, text, &law)?;
             cat.laws.push(CompiledLaw::new(law, path.to_owned()));
         }
         cat.reindex();
@@ -192,22 +193,32 @@ impl Catalogue {
 }
 
 /// Checks the rules serde cannot express and that the engine relies on.
-fn validate(path: &str, law: &Law) -> Result<(), CatalogueError> {
-    let invalid = |message: String| CatalogueError::Invalid {
+fn validate(path: &str, text: &str, law: &Law) -> Result<(), CatalogueError> {
+    // Positions are looked up only on failure: a clean file is parsed once.
+    let invalid = |at: &[Seg<'_>], message: String| CatalogueError::Invalid {
         path: path.to_owned(),
+        position: Spans::parse(text).ok().map(|s| s.pos(at)),
         message,
     };
     for (i, rule) in law.obligations.iter().enumerate() {
         if let Some(t) = &rule.threshold {
             if t.more_than.is_some() && t.at_least.is_some() {
-                return Err(invalid(format!(
-                    "obligations[{i}].threshold: give either more_than or at_least, not both"
-                )));
+                return Err(invalid(
+                    &[
+                        Seg::Key("obligations"),
+                        Seg::Index(i),
+                        Seg::Key("threshold"),
+                    ],
+                    format!(
+                        "obligations[{i}].threshold: give either more_than or at_least, not both"
+                    ),
+                ));
             }
         }
     }
-    if law.covered.combinations.iter().any(Vec::is_empty) {
+    if let Some(k) = law.covered.combinations.iter().position(Vec::is_empty) {
         return Err(invalid(
+            &[Seg::Key("covered"), Seg::Key("combinations"), Seg::Index(k)],
             "covered.combinations: an empty combination would cover every record".into(),
         ));
     }

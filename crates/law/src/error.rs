@@ -18,8 +18,12 @@ pub enum CatalogueError {
         id: String,
         other: String,
     },
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    #[error("{path}{}: {message}", position.map(|p| format!(":{p}")).unwrap_or_default())]
+    Invalid {
+        path: String,
+        position: Option<Pos>,
+        message: String,
+    },
 }
 
 /// Why a scenario could not be evaluated.

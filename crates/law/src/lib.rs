@@ -39,6 +39,7 @@ mod obligations;
 mod report;
 mod scenario;
 pub mod schema;
+mod spans;
 mod wording;
 
 pub use builtin::FILES as BUILTIN_FILES;
