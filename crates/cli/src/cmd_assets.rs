@@ -219,7 +219,7 @@ pub fn investigate(a: InvestigateArgs) -> anyhow::Result<ExitCode> {
             );
             println!(
                 "duration   {}   events {}",
-                bulwark_incident::format_duration(d.duration),
+                bulwark_model::format_duration(d.duration),
                 d.events
             );
             for (k, n) in &d.by_kind {

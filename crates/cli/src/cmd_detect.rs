@@ -138,7 +138,7 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
     let (set, reports) = RuleSet::load(&sources, CompileOptions::ecs());
     let rejected: Vec<&LintReport> = reports.iter().filter(|r| !r.is_loaded()).collect();
     for r in &rejected {
-        eprintln!("warning: rule not loaded: {r}");
+        eprintln!("{r} (rule not loaded)");
     }
     let mut engine = set.compile();
     eprintln!(
@@ -362,8 +362,14 @@ pub fn rules(c: RulesCmd) -> anyhow::Result<ExitCode> {
     for r in &reports {
         if json {
             println!("{}", serde_json::to_string(r)?);
-        } else {
+            continue;
+        }
+        // A rejection prints as its own diagnostic; warnings follow as theirs.
+        if r.is_loaded() {
             println!("{r}");
+        }
+        for d in r.diagnostics() {
+            println!("{d}");
         }
     }
     let bad = reports.iter().filter(|r| !r.is_loaded()).count();

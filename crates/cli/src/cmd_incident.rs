@@ -211,14 +211,7 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
                 affected_systems: systems,
                 alerts: Vec::new(),
                 owner,
-                card_data: els.iter().any(|e| {
-                    matches!(
-                        e,
-                        DataElement::CardNumber
-                            | DataElement::CardExpiry
-                            | DataElement::CardSecurityCode
-                    )
-                }),
+                card_data: els.iter().any(|e| e.is_card()),
                 elements: els,
                 jurisdictions: jurisdictions.into_iter().collect(),
             };

@@ -149,23 +149,19 @@ pub fn operator() -> bulwark_store::Principal {
     bulwark_store::Principal::local_operator(&user)
 }
 
-/// Parses RFC 3339 or a look-back such as `90m`, `24h`, `7d`.
+/// Parses RFC 3339 or a look-back such as `90m`, `24h`, `7d`, `1w` (the
+/// duration syntax playbooks use, `bulwark_model::duration`).
 pub fn parse_when(v: &str) -> anyhow::Result<i64> {
     if let Ok(t) = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339) {
         return Ok((t.unix_timestamp_nanos() / 1_000_000) as i64);
     }
-    let (num, unit) = v.split_at(v.len().saturating_sub(1));
-    let n: i64 = num.parse().map_err(|_| {
-        anyhow::anyhow!("`{v}` is neither an RFC 3339 time nor a look-back like 24h or 7d")
-    })?;
-    let ms = match unit {
-        "m" => n * 60_000,
-        "h" => n * 3_600_000,
-        "d" => n * 86_400_000,
-        _ => anyhow::bail!("`{v}`: use m, h or d for a look-back"),
-    };
+    let back =
+        bulwark_model::parse_duration(v, bulwark_model::DurationLimits::ANY).map_err(|e| {
+            anyhow::anyhow!("neither an RFC 3339 time nor a look-back such as 24h or 7d: {e}")
+        })?;
+    let back_ms = i64::try_from(back.whole_milliseconds()).unwrap_or(i64::MAX);
     let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-    Ok(now - ms)
+    Ok(now.saturating_sub(back_ms))
 }
 
 pub fn fmt_ms(ms: i64) -> String {

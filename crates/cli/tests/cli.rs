@@ -198,3 +198,21 @@ fn keys_and_access_log_from_the_shell() {
     ]);
     assert!(stdout(&o).is_empty());
 }
+
+#[test]
+fn look_backs_accept_the_playbook_duration_syntax() {
+    let (_t, dir) = tempdir();
+    init(&dir);
+    let d = dir.to_str().unwrap();
+    for since in ["1w", "90m", "1d12h", "30s", "2026-01-01T00:00:00Z"] {
+        let o = run(&["access-log", "--data-dir", d, "--since", since, "--json"]);
+        assert!(o.status.success(), "--since {since}: {}", stderr(&o));
+    }
+    let o = run(&["access-log", "--data-dir", d, "--since", "3y", "--json"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("`3y` is not a duration; write a number followed by s, m, h, d or w"),
+        "{}",
+        stderr(&o)
+    );
+}

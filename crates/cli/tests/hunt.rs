@@ -84,6 +84,17 @@ fn rules_lint_reports_each_rule() {
     let o = run(&["rules", "lint", t.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("nosuchmodifier"), "{}", stdout(&o));
+    // Every finding reads file:line:col, like a compiler's.
+    assert!(
+        stdout(&o).contains("bad.yml:4:9: error: rejected: unsupported modifier 'nosuchmodifier'"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("good.yml:1:1: warning: no 'id'"),
+        "{}",
+        stdout(&o)
+    );
     assert!(
         stderr(&o).contains("1 loaded, 1 rejected"),
         "{}",

@@ -1,7 +1,7 @@
 //! The typed form of Sigma documents: detection rules, correlation rules and
 //! global filters, as written (before field mapping and compilation).
 
-use crate::yaml::Pos;
+use bulwark_model::Pos;
 
 /// Which log a rule reads: lower-case `product`/`category`/`service`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -240,7 +240,7 @@ pub struct DetectionBody {
 }
 
 /// Fields shared by every kind of Sigma document.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Meta {
     pub title: String,
     pub id: Option<String>,

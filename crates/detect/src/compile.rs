@@ -13,7 +13,7 @@ use crate::condition::identifier_matches;
 use crate::error::RuleError;
 use crate::mapping::FieldMapping;
 use crate::pattern::{self, Anchor, Expanded, Pattern, Shape};
-use crate::yaml::Pos;
+use bulwark_model::Pos;
 
 pub(crate) type FieldId = usize;
 /// The pseudo-field of keyword (full-text) searches: every scalar of the event.
@@ -741,7 +741,7 @@ fn compile_value(
         } else if f.endswith {
             p.wrap_end();
         }
-        exprs.push(string_atom(prog, field, &p, cased)?);
+        exprs.push(string_atom(prog, field, &p, cased, item.pos)?);
     }
     Ok(simplify_or(exprs))
 }
@@ -751,6 +751,7 @@ fn string_atom(
     field: FieldId,
     p: &Pattern,
     cased: bool,
+    pos: Pos,
 ) -> Result<Expr, RuleError> {
     Ok(match p.shape() {
         Shape::Empty => prog.atom(format!("empty:{field}"), || Atom::Empty { field }),
@@ -773,9 +774,8 @@ fn string_atom(
         }
         Shape::Complex => {
             let src = p.to_regex(!cased);
-            let regex = Regex::new(&src).map_err(|e| {
-                RuleError::invalid(Pos::default(), format!("internal pattern error: {e}"))
-            })?;
+            let regex = Regex::new(&src)
+                .map_err(|e| RuleError::invalid(pos, format!("internal pattern error: {e}")))?;
             if cased {
                 prog.atom(format!("cased-re:{field}:{src}"), || Atom::Cased {
                     field,

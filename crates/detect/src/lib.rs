@@ -4,7 +4,8 @@
 //! `(path, text)` pairs and log lines as strings.
 //!
 //! Module layout, in pipeline order:
-//! - [`yaml`]: YAML documents with node positions and quoting preserved.
+//! - YAML comes from `bulwark-yaml` (node positions and quoting preserved,
+//!   aliases expanded within a node budget, nesting bounded).
 //! - [`ast`], [`parse`], [`condition`]: typed Sigma documents (detection rules,
 //!   correlations, filters) and the condition expression parser.
 //! - [`pattern`], [`cidr`], [`time`]: value semantics (wildcards and escapes,
@@ -78,7 +79,6 @@ pub mod pattern;
 pub mod projection;
 pub mod ruleset;
 pub mod time;
-pub mod yaml;
 
 pub use ast::{Level, Logsource};
 pub use compile::{CompileOptions, UnresolvedPlaceholders};

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use bulwark_model::{Diagnostic, Pos};
+
 use crate::ast::*;
 use crate::compile::{compile_detection, CompileOptions, Expr, Program};
 use crate::error::RuleError;
@@ -40,35 +42,65 @@ pub struct LintReport {
     pub rule_id: Option<String>,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// Where a rejection points (the offending node, or the syntax error):
+    /// `{"line": …, "column": …}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<Pos>,
     /// Problems that do not stop the rule from loading (duplicate ids, …).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Where the document starts (warnings point here).
+    #[serde(skip)]
+    pub start: Option<Pos>,
 }
 
 impl LintReport {
     pub fn is_loaded(&self) -> bool {
         self.outcome == Outcome::Loaded
     }
+
+    /// Every finding as a `path:line:col` diagnostic: the rejection (at the
+    /// offending node) and each warning (at the document).
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if let Outcome::Rejected(why) = &self.outcome {
+            out.push(Diagnostic::error(
+                &self.path,
+                self.at.or(self.start),
+                self.rejection(why),
+            ));
+        }
+        for w in &self.warnings {
+            out.push(Diagnostic::warning(&self.path, self.start, w.clone()));
+        }
+        out
+    }
+
+    fn rejection(&self, why: &str) -> String {
+        match &self.rule_title {
+            Some(t) => format!("{t:?} rejected: {why}"),
+            None => format!("rejected: {why}"),
+        }
+    }
 }
 
-/// One line for `rules lint`: `path[:line] title: loaded` or `…: rejected: reason`.
+/// One line for logs and `rules lint`: `path:line:col "title": loaded`, or the
+/// rejection as a diagnostic (`path:line:col: error: "title" rejected: reason`).
+/// Warnings are separate findings: see [`LintReport::diagnostics`].
 impl std::fmt::Display for LintReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Outcome::Rejected(why) = &self.outcome {
+            let d = Diagnostic::error(&self.path, self.at.or(self.start), self.rejection(why));
+            return write!(f, "{d}");
+        }
         write!(f, "{}", self.path)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
+        if let Some(p) = self.start {
+            write!(f, ":{p}")?;
         }
         if let Some(t) = &self.rule_title {
             write!(f, " {t:?}")?;
         }
-        match &self.outcome {
-            Outcome::Loaded => write!(f, ": loaded")?,
-            Outcome::Rejected(why) => write!(f, ": rejected: {why}")?,
-        }
-        for w in &self.warnings {
-            write!(f, " (warning: {w})")?;
-        }
-        Ok(())
+        write!(f, ": loaded")
     }
 }
 
@@ -111,8 +143,23 @@ struct Parsed {
     doc: Document,
 }
 
-fn report(path: &str, document: usize, doc: Option<&Document>, outcome: Outcome) -> LintReport {
-    let line = doc.map(|d| d.meta().pos.line);
+fn loaded(path: &str, document: usize, doc: &Document) -> LintReport {
+    report(path, document, Some(doc), Outcome::Loaded, None)
+}
+
+fn rejected(path: &str, document: usize, doc: Option<&Document>, e: &RuleError) -> LintReport {
+    let outcome = Outcome::Rejected(e.to_string());
+    report(path, document, doc, outcome, Some(e.pos()))
+}
+
+fn report(
+    path: &str,
+    document: usize,
+    doc: Option<&Document>,
+    outcome: Outcome,
+    at: Option<Pos>,
+) -> LintReport {
+    let start = doc.map(|d| d.meta().pos);
     let (kind, title, id) = match doc {
         Some(d) => (
             match d {
@@ -128,12 +175,14 @@ fn report(path: &str, document: usize, doc: Option<&Document>, outcome: Outcome)
     LintReport {
         path: path.to_string(),
         document,
-        line,
+        line: start.map(|p| p.line),
         kind,
         rule_title: title,
         rule_id: id,
         outcome,
+        at,
         warnings: Vec::new(),
+        start,
     }
 }
 
@@ -231,7 +280,7 @@ impl RuleSet {
         let mut parsed = Vec::new();
         for (path, text) in sources {
             match parse_file(text) {
-                Err(e) => reports.push(report(path, 0, None, Outcome::Rejected(e.to_string()))),
+                Err(e) => reports.push(rejected(path, 0, None, &e)),
                 Ok(docs) => {
                     for (i, d) in docs.into_iter().enumerate() {
                         match d {
@@ -240,12 +289,7 @@ impl RuleSet {
                                 document: i,
                                 doc,
                             }),
-                            Err(e) => reports.push(report(
-                                path,
-                                i,
-                                None,
-                                Outcome::Rejected(e.to_string()),
-                            )),
+                            Err(e) => reports.push(rejected(path, i, None, &e)),
                         }
                     }
                 }
@@ -285,7 +329,7 @@ impl RuleSet {
                     for key in [&rule.meta.id, &rule.meta.name].into_iter().flatten() {
                         by_ref.insert(key.clone(), RuleRef::Detection(idx));
                     }
-                    reports.push(report(&p.path, p.document, Some(&p.doc), Outcome::Loaded));
+                    reports.push(loaded(&p.path, p.document, &p.doc));
                     detections.push(LoadedDetection {
                         path: p.path.clone(),
                         rule,
@@ -293,12 +337,7 @@ impl RuleSet {
                         emit: true,
                     });
                 }
-                Err(e) => reports.push(report(
-                    &p.path,
-                    p.document,
-                    Some(&p.doc),
-                    Outcome::Rejected(e.to_string()),
-                )),
+                Err(e) => reports.push(rejected(&p.path, p.document, Some(&p.doc), &e)),
             }
         }
         for (k, f) in filters.iter().enumerate() {
@@ -309,7 +348,7 @@ impl RuleSet {
                     "filter matches no loaded rule (check 'rules' and 'logsource')".into(),
                 )
             };
-            reports.push(report(&f.path, f.document, Some(&f.doc), outcome));
+            reports.push(report(&f.path, f.document, Some(&f.doc), outcome, None));
         }
 
         // Correlations may refer to each other: resolve until no progress.
@@ -333,7 +372,7 @@ impl RuleSet {
                         for key in [&c.meta.id, &c.meta.name].into_iter().flatten() {
                             by_ref.insert(key.clone(), RuleRef::Correlation(idx));
                         }
-                        reports.push(report(&p.path, p.document, Some(&p.doc), Outcome::Loaded));
+                        reports.push(loaded(&p.path, p.document, &p.doc));
                         correlations.push(LoadedCorrelation {
                             path: p.path.clone(),
                             rule: c.clone(),
@@ -362,12 +401,7 @@ impl RuleSet {
                 pos: c.meta.pos,
                 reference: missing,
             };
-            reports.push(report(
-                &p.path,
-                p.document,
-                Some(&p.doc),
-                Outcome::Rejected(e.to_string()),
-            ));
+            reports.push(rejected(&p.path, p.document, Some(&p.doc), &e));
         }
 
         // Rules used only by correlations that do not ask to `generate` stay silent.

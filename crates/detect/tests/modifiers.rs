@@ -429,15 +429,18 @@ fn lint_lines_name_the_problem_and_place() {
     let bad = "title: Bad\nlogsource: {product: x}\ndetection:\n  sel:\n    a|frob: 1\n  condition: sel\n";
     let (_, reports) = RuleSet::load(&[("bad.yml".into(), bad.into())], CompileOptions::ecs());
     let line = reports[0].to_string();
-    assert!(line.starts_with("bad.yml"), "{line}");
+    // file:line:col of the offending key, then the finding.
+    assert!(line.starts_with("bad.yml:5:5: error: "), "{line}");
     assert!(
-        line.contains("rejected") && line.contains("'frob'") && line.contains("line 5"),
+        line.contains("rejected") && line.contains("'frob'"),
         "{line}"
     );
+    assert_eq!(reports[0].diagnostics()[0].to_string(), line);
     let yaml = "title: [oops\n";
     let (_, reports) = RuleSet::load(&[("y.yml".into(), yaml.into())], CompileOptions::ecs());
     let line = reports[0].to_string();
-    assert!(line.contains("YAML syntax error at line"), "{line}");
+    assert!(line.starts_with("y.yml:2:1: error: "), "{line}");
+    assert!(line.contains("YAML syntax error"), "{line}");
 }
 
 #[test]

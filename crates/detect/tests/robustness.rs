@@ -140,6 +140,55 @@ fn deeply_nested_yaml_is_an_error_not_a_crash() {
     }
 }
 
+/// A "billion laughs" rule: nine anchors of nine aliases each, 9^9 strings
+/// when fully expanded.
+fn alias_bomb_rule() -> String {
+    let mut text = String::from("title: Laughs\nlogsource: {product: x}\nx-lol:\n");
+    text.push_str(
+        "  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for w in names.windows(2) {
+        let aliases = vec![format!("*{}", w[0]); 9].join(",");
+        text.push_str(&format!("  {n}: &{n} [{aliases}]\n", n = w[1]));
+    }
+    text.push_str("detection:\n  sel: {a: x}\n  condition: sel\n");
+    text
+}
+
+#[test]
+fn an_alias_bomb_is_rejected_with_its_position() {
+    let (set, reports) = RuleSet::load(
+        &[("lol.yml".into(), alias_bomb_rule())],
+        CompileOptions::ecs(),
+    );
+    assert_eq!(set.detection_count(), 0);
+    assert_eq!(reports.len(), 1);
+    let r = &reports[0];
+    assert!(!r.is_loaded());
+    // Level `f` (line 9) is the first whose copies would pass the node budget.
+    assert_eq!(r.at.map(|p| p.line), Some(9), "{r}");
+    assert!(r.to_string().starts_with("lol.yml:9:"), "{r}");
+    assert!(
+        r.to_string().contains("aliases would copy more than"),
+        "{r}"
+    );
+}
+
+#[test]
+fn rules_may_share_values_through_aliases() {
+    let rule = "title: Tools\nlogsource: {product: x}\nx-agents: &agents [sqlmap, nikto]\ndetection:\n  sel:\n    ua|contains: *agents\n  condition: sel\n";
+    let (set, reports) = RuleSet::load(&[("t.yml".into(), rule.into())], CompileOptions::ecs());
+    assert!(reports[0].is_loaded(), "{}", reports[0]);
+    let mut engine = set.compile();
+    let hit = |e: &mut bulwark_detect::Engine, ua: &str| {
+        let ev = Event::from_json(serde_json::json!({"ua": ua}), None).unwrap();
+        !e.process(&ev).is_empty()
+    };
+    assert!(hit(&mut engine, "Nikto/2.5"));
+    assert!(!hit(&mut engine, "curl/8"));
+}
+
 #[test]
 fn random_lines_never_panic() {
     let seeds = [

@@ -91,7 +91,7 @@ impl Route {
 pub struct AutoOpenConfig {
     pub min_level: AlertLevel,
     /// How long after the last alert with the same key a new one still attaches.
-    #[serde(with = "crate::duration::serde_offset")]
+    #[serde(with = "crate::playbook::serde_offset")]
     pub attach_window: Duration,
     /// Checked in order; the first match wins.
     pub routes: Vec<Route>,

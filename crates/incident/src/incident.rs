@@ -386,12 +386,7 @@ fn check_jurisdictions(codes: &BTreeSet<String>) -> Result<BTreeSet<String>, Inc
 }
 
 fn involves_card_elements(elements: &BTreeSet<DataElement>) -> bool {
-    elements.iter().any(|e| {
-        matches!(
-            e,
-            DataElement::CardNumber | DataElement::CardExpiry | DataElement::CardSecurityCode
-        )
-    })
+    elements.iter().any(|e| e.is_card())
 }
 
 /// `7-checkout-skimmer-found`: the id plus up to 40 characters of the title.

@@ -14,24 +14,22 @@
 //! - `timeline`: `TimelineEntry`, one per change.
 //! - `autoopen`: what a new alert does: ignore, attach to an open incident, or open one.
 //! - `team`: people, roles, deputies, escalation order, staffing gaps.
-//! - `playbook`: the YAML playbook format, conditions, loading and overrides.
+//! - `playbook`: the YAML playbook format (read with `bulwark-yaml`), conditions,
+//!   loading and overrides.
 //! - `builtin`: the shipped playbooks, compiled in from `playbooks/`.
 //! - `lint`: playbook lint with file/line/column diagnostics.
 //! - `tasks`: applying playbooks, due times, done/skipped, overdue.
 //! - `containment`: the containment actions tasks suggest.
-//! - `duration`: `30m`/`24h`/`3d` offsets.
 //! - `investigate`: first/last activity and dwell time for a subject.
 //! - `assets`: asset inventory input and sensitivity × volume ranking.
 //! - `report`: the post-incident review (time to detect/contain).
 //! - `plan`: the living response plan and its version hash.
 //! - `render`: shared template environment, Markdown/HTML escaping.
-//! - `yaml`: a positioned YAML tree for precise playbook errors.
 
 mod assets;
 mod autoopen;
 mod builtin;
 mod containment;
-mod duration;
 mod incident;
 mod investigate;
 mod lifecycle;
@@ -43,7 +41,6 @@ mod report;
 mod tasks;
 mod team;
 mod timeline;
-mod yaml;
 
 pub use assets::{rank_assets, sensitivity, sensitivity_weight, Asset, RankedAsset};
 pub use autoopen::{decide, default_routes, AlertLevel, AlertRef, AutoOpenConfig, Decision, Route};
@@ -51,7 +48,6 @@ pub use builtin::FILES as BUILTIN_PLAYBOOKS;
 pub use containment::{
     is_known_event, is_valid_event_name, ContainmentAction, ContainmentRecord, KNOWN_WEBHOOK_EVENTS,
 };
-pub use duration::{format_duration, parse_duration, DurationError};
 pub use incident::{
     jurisdiction_of, normalize_jurisdiction, AlertKey, Assignment, Classification, Incident,
     IncidentError, IncidentPatch, NewIncident, PhaseChange, Review, Severity,
@@ -62,7 +58,7 @@ pub use lint::{lint, Diagnostic, Severity as LintSeverity};
 pub use plan::{plan_hash, render_plan, NotificationOverviewRow, RenderedPlan};
 pub use playbook::{
     parse_playbook, Conditions, DueAnchor, DueRule, Playbook, PlaybookError, PlaybookSet,
-    TaskTemplate, EU_MEMBERS,
+    TaskTemplate, OFFSET_LIMITS,
 };
 pub use render::{escape_markdown, format_span, format_time, Format, RenderError};
 pub use report::{

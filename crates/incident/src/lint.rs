@@ -18,19 +18,17 @@ pub fn lint<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Vec<Diagnostic> {
         let (playbook, mut diags) = compile(path, text);
         if let Some(pb) = playbook {
             if let Some(other) = ids.get(&pb.id) {
-                diags.push(Diagnostic {
-                    path: path.to_owned(),
-                    line: None,
-                    column: None,
-                    severity: Severity::Error,
-                    message: format!("playbook id `{}` is also defined in {other}", pb.id),
-                });
+                diags.push(Diagnostic::error(
+                    path,
+                    None,
+                    format!("playbook id `{}` is also defined in {other}", pb.id),
+                ));
             } else {
                 ids.insert(pb.id.clone(), path.to_owned());
             }
         }
         out.extend(diags);
     }
-    out.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    out.sort_by(|a, b| (&a.path, a.pos).cmp(&(&b.path, b.pos)));
     out
 }

@@ -7,14 +7,13 @@
 //! the generation time and the output format. So the hash changes exactly when
 //! what the plan says changes, and the caller records it in the ledger.
 
-use bulwark_model::DataElement;
+use bulwark_model::{format_duration, DataElement};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::assets::{rank_assets, sensitivity_weight, Asset, RankedAsset};
 use crate::containment::ContainmentAction;
-use crate::duration::format_duration;
 use crate::lifecycle::Phase;
 use crate::playbook::{Conditions, DueAnchor, DueRule, Playbook};
 use crate::render::{format_time, render, Format, RenderError};

@@ -5,17 +5,17 @@
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
-use bulwark_model::DataElement;
+use bulwark_model::duration::{parse_duration, DurationLimits, Unit};
+use bulwark_model::{bloc_members, DataElement, Pos};
+use bulwark_yaml::{parse_document, Aliases, DuplicateKeys, ErrorKind, Node, Options};
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use crate::containment::{is_known_event, is_valid_event_name, ContainmentAction};
-use crate::duration::{parse_duration, serde_offset};
 use crate::incident::{normalize_jurisdiction, Classification, Incident};
 use crate::lifecycle::Phase;
 use crate::lint::{Diagnostic, Severity};
 use crate::team::Role;
-use crate::yaml::{parse_document, Node, Pos};
 
 /// What a task's due offset counts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -27,6 +27,29 @@ pub enum DueAnchor {
     AwareAt,
     /// When the incident first enters the task's phase: unknown until then.
     PhaseStart,
+}
+
+/// What a task's `due.after` accepts: whole minutes (nobody schedules incident
+/// work by the second), at most a year out (a task due later is a typo).
+pub const OFFSET_LIMITS: DurationLimits = DurationLimits {
+    finest: Unit::Minute,
+    longest: Some(Duration::days(366)),
+};
+
+/// serde as the canonical string (`1d12h`), read with [`OFFSET_LIMITS`].
+pub(crate) mod serde_offset {
+    use bulwark_model::duration::{format_duration, parse_duration};
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format_duration(*d))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s, super::OFFSET_LIMITS).map_err(serde::de::Error::custom)
+    }
 }
 
 /// `due: {after: 24h, from: aware_at}`.
@@ -57,25 +80,20 @@ pub struct Conditions {
     pub card_data: Option<bool>,
     /// Customers in at least one of these jurisdictions are involved. A
     /// country matches its subdivisions (`US` matches `US-CA`) and `EU`
-    /// matches the member states.
+    /// matches the EEA states (`bulwark_model::EEA_COUNTRIES`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jurisdictions_any: Vec<String>,
 }
 
-/// EU member states, so that `jurisdictions_any: [EU]` matches an incident
-/// that lists `DE` or `FR`. (The law catalogue resolves blocs the same way.)
-pub const EU_MEMBERS: [&str; 27] = [
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
-    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-];
-
+/// `US` matches `US-CA`; a bloc (`EU`) matches its member countries and
+/// their subdivisions (the EEA: the law catalogue resolves `EU` the same way).
 fn jurisdiction_matches(wanted: &str, involved: &str) -> bool {
     let country = involved.split('-').next().unwrap_or(involved);
     wanted == involved
         || involved
             .strip_prefix(wanted)
             .is_some_and(|rest| rest.starts_with('-'))
-        || (wanted == "EU" && EU_MEMBERS.contains(&country))
+        || bloc_members(wanted).is_some_and(|members| members.contains(&country))
 }
 
 impl Conditions {
@@ -271,15 +289,7 @@ pub fn parse_playbook(path: &str, text: &str) -> Result<Playbook, PlaybookError>
     if let Some(d) = diags.into_iter().find(|d| d.severity == Severity::Error) {
         return Err(PlaybookError::Invalid(d));
     }
-    pb.ok_or_else(|| {
-        PlaybookError::Invalid(Diagnostic {
-            path: path.to_owned(),
-            line: None,
-            column: None,
-            severity: Severity::Error,
-            message: "not a playbook".into(),
-        })
-    })
+    pb.ok_or_else(|| PlaybookError::Invalid(Diagnostic::error(path, None, "not a playbook")))
 }
 
 /// Collects findings while walking a file.
@@ -290,13 +300,8 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn push(&mut self, pos: Option<Pos>, severity: Severity, message: String) {
-        self.out.push(Diagnostic {
-            path: self.path.to_owned(),
-            line: pos.map(|p| p.line),
-            column: pos.map(|p| p.column),
-            severity,
-            message,
-        });
+        self.out
+            .push(Diagnostic::new(self.path, pos, severity, message));
     }
 
     fn error(&mut self, pos: Pos, message: impl Into<String>) {
@@ -429,6 +434,15 @@ fn classification(s: &str) -> Result<Classification, String> {
     Classification::from_str(s).map_err(|e| e.to_string())
 }
 
+/// Playbooks are short and hand-written: no anchors or aliases (they would
+/// make positions harder to follow), no repeated keys (the second would
+/// silently win or lose), and nesting far shallower than the tree allows.
+const YAML: Options = Options {
+    max_depth: 32,
+    aliases: Aliases::Refuse,
+    duplicate_keys: DuplicateKeys::Refuse,
+};
+
 /// Parses one file, returning the playbook (when it could be built) and every
 /// finding. Shared by `load` (which stops at the first error) and `lint`.
 pub(crate) fn compile(path: &str, text: &str) -> (Option<Playbook>, Vec<Diagnostic>) {
@@ -436,10 +450,19 @@ pub(crate) fn compile(path: &str, text: &str) -> (Option<Playbook>, Vec<Diagnost
         path,
         out: Vec::new(),
     };
-    let doc = match parse_document(text) {
+    let doc = match parse_document(text, &YAML) {
         Ok(d) => d,
         Err(e) => {
-            cx.error(e.pos, format!("YAML: {}", e.message));
+            let message = match e.kind {
+                ErrorKind::AliasRefused => {
+                    "anchors and aliases are not supported in playbooks".to_owned()
+                }
+                ErrorKind::SecondDocument => {
+                    "one playbook per file: found a second YAML document".to_owned()
+                }
+                other => other.to_string(),
+            };
+            cx.error(e.pos, format!("YAML: {message}"));
             return (None, cx.out);
         }
     };
@@ -617,7 +640,7 @@ fn due(cx: &mut Ctx<'_>, node: &Node) -> Option<DueRule> {
             cx.error(node.pos, "due is missing `after` (e.g. `after: 24h`)");
             None
         }
-        Some(n) => match n.as_str().map(parse_duration) {
+        Some(n) => match n.as_str().map(|t| parse_duration(t, OFFSET_LIMITS)) {
             Some(Ok(d)) => Some(d),
             Some(Err(e)) => {
                 cx.error(n.pos, format!("due.after: {e}"));
@@ -761,5 +784,28 @@ mod tests {
         assert!(jurisdiction_matches("EU", "FR-75"));
         assert!(jurisdiction_matches("EU", "EU"));
         assert!(!jurisdiction_matches("EU", "GB"));
+        assert!(!jurisdiction_matches("EU", "CH"));
+    }
+
+    #[test]
+    fn the_eu_bloc_covers_the_eea() {
+        for c in ["NO", "IS", "LI", "NO-03"] {
+            assert!(jurisdiction_matches("EU", c), "{c}");
+        }
+    }
+
+    #[test]
+    fn due_offsets_are_whole_minutes_up_to_a_year() {
+        let p = |s: &str| parse_duration(s, OFFSET_LIMITS);
+        assert_eq!(p("30m").unwrap(), Duration::minutes(30));
+        assert_eq!(p("24h").unwrap(), Duration::hours(24));
+        assert_eq!(p("1d12h").unwrap(), Duration::hours(36));
+        assert_eq!(p("2w").unwrap(), Duration::days(14));
+        assert_eq!(p("0m").unwrap(), Duration::ZERO);
+        for bad in [
+            "", "24", "h", "12h1d", "1h1h", "-1h", "1.5h", "24 h", "3y", "400d", "30s",
+        ] {
+            assert!(p(bad).is_err(), "{bad}");
+        }
     }
 }

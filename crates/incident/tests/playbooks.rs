@@ -125,7 +125,7 @@ fn yaml_errors_unknown_keys_and_phase_order_are_reported() {
     let found = lint_one("id: x\ntitle: [unclosed\n");
     assert_eq!(found.len(), 1);
     assert!(found[0].message.starts_with("YAML: "), "{}", found[0]);
-    assert_eq!(found[0].line, Some(3));
+    assert_eq!(found[0].pos.map(|p| p.line), Some(3));
 
     let text = skimmer_text().replacen(
         "    role: incident_commander\n",
@@ -141,7 +141,10 @@ fn yaml_errors_unknown_keys_and_phase_order_are_reported() {
         "{}",
         found[0]
     );
-    assert_eq!(found[0].line, Some(line_of(&text, "owner: alice")));
+    assert_eq!(
+        found[0].pos.map(|p| p.line),
+        Some(line_of(&text, "owner: alice"))
+    );
 
     let text = "id: web_skimmer\ntitle: T\nclassifications: [web_skimmer]\ntasks:\n  - {id: a, phase: notifying, title: A, role: legal, due: {after: 1h, from: aware_at}}\n  - {id: b, phase: triage, title: B, role: legal, due: {after: 1h, from: phase_start}}\n";
     let found = lint_one(text);
@@ -161,6 +164,27 @@ fn yaml_errors_unknown_keys_and_phase_order_are_reported() {
         msgs.iter()
             .any(|m| m == "due.from must be `aware_at` or `phase_start`, found `soon`"),
         "{msgs:?}"
+    );
+}
+
+#[test]
+fn anchors_aliases_and_repeated_keys_are_refused_with_positions() {
+    let text = "id: web_skimmer\ntitle: T\nclassifications: [web_skimmer]\ndefaults: &d {after: 1h, from: aware_at}\ntasks:\n  - {id: a, phase: triage, title: A, role: legal, due: *d}\n";
+    let found = lint_one(text);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].to_string(),
+        "playbooks/web_skimmer.yaml:4:14: error: YAML: anchors and aliases are not supported in playbooks"
+    );
+    let found = lint_one("id: a\ntitle: T\ntitle: U\n");
+    assert_eq!(
+        found[0].to_string(),
+        "playbooks/web_skimmer.yaml:3:1: error: YAML: duplicate key `title`"
+    );
+    let found = lint_one("id: a\n---\nid: b\n");
+    assert_eq!(
+        found[0].to_string(),
+        "playbooks/web_skimmer.yaml:3:1: error: YAML: one playbook per file: found a second YAML document"
     );
 }
 
@@ -748,4 +772,23 @@ fn applying_to_a_closed_incident_is_refused() {
         apply_playbook(&mut inc, &pb, &[], "a", OPENED).unwrap_err(),
         TaskError::IncidentClosed
     );
+}
+
+#[test]
+fn an_eu_playbook_applies_to_customers_in_the_eea() {
+    // GDPR reaches Norway, Iceland and Liechtenstein through the EEA Agreement,
+    // so `EU` must match them as the law catalogue does.
+    let text = "id: gdpr_only\ntitle: GDPR\nclassifications: [web_skimmer]\ntasks:\n  - {id: dpa, phase: notifying, title: Tell the DPA, role: legal, due: {after: 72h, from: aware_at}, when: {jurisdictions_any: [EU]}}\n";
+    let set = PlaybookSet::load(&[("playbooks/gdpr_only.yaml", text)]).unwrap();
+    let pb = set.get("gdpr_only").unwrap();
+    for country in ["NO", "IS", "LI", "DE"] {
+        let mut inc = open_with(Classification::WebSkimmer, &[Email], &[country], false);
+        let applied = apply_playbook(&mut inc, pb, &[], "alice", OPENED).unwrap();
+        let keys: Vec<&str> = applied.tasks.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(keys, ["gdpr_only/dpa"], "{country}");
+    }
+    let mut inc = open_with(Classification::WebSkimmer, &[Email], &["CH"], false);
+    let applied = apply_playbook(&mut inc, pb, &[], "alice", OPENED).unwrap();
+    assert!(applied.tasks.is_empty());
+    assert_eq!(applied.excluded[0].why, "no customers in EU");
 }

@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 
-use bulwark_model::DataElement;
+use bulwark_model::{DataElement, Pos};
 
-use crate::error::{CatalogueError, Position};
+use crate::error::CatalogueError;
 use crate::schema::Law;
+use crate::spans::{Seg, Spans};
 
 /// A set of data elements as a bit mask, for fast combination matching.
 pub(crate) type ElementMask = u32;
@@ -84,20 +85,11 @@ pub struct Catalogue {
     pub(crate) everywhere: Vec<usize>,
 }
 
-/// Converts a byte offset into a 1-based line and column.
-pub(crate) fn position_of(text: &str, offset: usize) -> Position {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or("");
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Position { line, column }
-}
-
 /// Parses one law file; errors carry the file and position.
 pub fn parse_law(path: &str, text: &str) -> Result<Law, CatalogueError> {
     toml::from_str::<Law>(text).map_err(|e| CatalogueError::Parse {
         path: path.to_owned(),
-        position: e.span().map(|s| position_of(text, s.start)),
+        position: e.span().map(|s| Pos::of_offset(text, s.start)),
         message: e.message().trim().to_owned(),
     })
 }
@@ -118,7 +110,7 @@ impl Catalogue {
                     other: other.path.clone(),
                 });
             }
-            validate(path, &law)?;
+            validate(path, text, &law)?;
             cat.laws.push(CompiledLaw::new(law, path.to_owned()));
         }
         cat.reindex();
@@ -201,37 +193,34 @@ impl Catalogue {
 }
 
 /// Checks the rules serde cannot express and that the engine relies on.
-fn validate(path: &str, law: &Law) -> Result<(), CatalogueError> {
-    let invalid = |message: String| CatalogueError::Invalid {
+fn validate(path: &str, text: &str, law: &Law) -> Result<(), CatalogueError> {
+    // Positions are looked up only on failure: a clean file is parsed once.
+    let invalid = |at: &[Seg<'_>], message: String| CatalogueError::Invalid {
         path: path.to_owned(),
+        position: Spans::parse(text).ok().map(|s| s.pos(at)),
         message,
     };
     for (i, rule) in law.obligations.iter().enumerate() {
         if let Some(t) = &rule.threshold {
             if t.more_than.is_some() && t.at_least.is_some() {
-                return Err(invalid(format!(
-                    "obligations[{i}].threshold: give either more_than or at_least, not both"
-                )));
+                return Err(invalid(
+                    &[
+                        Seg::Key("obligations"),
+                        Seg::Index(i),
+                        Seg::Key("threshold"),
+                    ],
+                    format!(
+                        "obligations[{i}].threshold: give either more_than or at_least, not both"
+                    ),
+                ));
             }
         }
     }
-    if law.covered.combinations.iter().any(Vec::is_empty) {
+    if let Some(k) = law.covered.combinations.iter().position(Vec::is_empty) {
         return Err(invalid(
+            &[Seg::Key("covered"), Seg::Key("combinations"), Seg::Index(k)],
             "covered.combinations: an empty combination would cover every record".into(),
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_are_one_based() {
-        let t = "a\nbc\nd";
-        assert_eq!(position_of(t, 0), Position { line: 1, column: 1 });
-        assert_eq!(position_of(t, 3), Position { line: 2, column: 2 });
-        assert_eq!(position_of(t, 5), Position { line: 3, column: 1 });
-    }
 }

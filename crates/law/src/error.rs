@@ -1,20 +1,7 @@
 //! Typed errors. Messages name the file and position and never quote data
 //! values beyond the offending key or code.
 
-use std::fmt;
-
-/// A position in a catalogue file (1-based).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    pub line: usize,
-    pub column: usize,
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.column)
-    }
-}
+use bulwark_model::Pos;
 
 /// Why a catalogue could not be loaded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,7 +9,7 @@ pub enum CatalogueError {
     #[error("{path}{}: {message}", position.map(|p| format!(":{p}")).unwrap_or_default())]
     Parse {
         path: String,
-        position: Option<Position>,
+        position: Option<Pos>,
         message: String,
     },
     #[error("{path}: law id `{id}` is also defined in {other}")]
@@ -31,8 +18,12 @@ pub enum CatalogueError {
         id: String,
         other: String,
     },
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    #[error("{path}{}: {message}", position.map(|p| format!(":{p}")).unwrap_or_default())]
+    Invalid {
+        path: String,
+        position: Option<Pos>,
+        message: String,
+    },
 }
 
 /// Why a scenario could not be evaluated.

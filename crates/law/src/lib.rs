@@ -39,12 +39,13 @@ mod obligations;
 mod report;
 mod scenario;
 pub mod schema;
+mod spans;
 mod wording;
 
 pub use builtin::FILES as BUILTIN_FILES;
 pub use catalogue::{parse_law, Catalogue};
 pub use content::NoticeContent;
-pub use error::{CatalogueError, EvalError, Position};
+pub use error::{CatalogueError, EvalError};
 pub use lint::{lint, Diagnostic, Severity};
 pub use obligations::evaluate;
 pub use report::{Evaluation, NotTriggered, Obligation, DISCLAIMER};

@@ -1,56 +1,36 @@
 //! Catalogue lint: everything `load` checks plus the editorial rules that keep
 //! the catalogue trustworthy (citations, sources, review dates, valid codes).
-//! Each finding names the file and, where it can, the line and column.
+//! Each finding names the file and the line and column of the key or value it
+//! is about, found through the file's TOML spans.
 
 use std::collections::HashMap;
 
-use bulwark_model::{is_country, is_subdivision};
+use bulwark_model::{bloc_members, is_country, is_subdivision, Pos};
 
-use crate::catalogue::{parse_law, position_of};
-use crate::error::{CatalogueError, Position};
+use crate::catalogue::parse_law;
+use crate::error::CatalogueError;
 use crate::schema::{Anchor, Law, Recipient, TimeUnit};
+use crate::spans::Seg::{self, Index as I, Key as K};
+use crate::spans::Spans;
 
 pub use bulwark_model::{Diagnostic, Severity};
 
-struct Ctx<'a> {
+struct Ctx<'a, 't> {
     path: &'a str,
-    text: &'a str,
+    spans: Option<Spans<'t>>,
     out: &'a mut Vec<Diagnostic>,
 }
 
-impl Ctx<'_> {
-    /// Reports at the first occurrence of `needle` in the file, if any.
-    fn at(&mut self, needle: &str, severity: Severity, message: String) {
-        let pos = self.text.find(needle).map(|o| position_of(self.text, o));
+impl Ctx<'_, '_> {
+    /// Reports at the key or element `path` names (see [`Spans::pos`]).
+    fn at(&mut self, path: &[Seg<'_>], severity: Severity, message: String) {
+        let pos = self.spans.as_ref().map(|s| s.pos(path));
         self.push(pos, severity, message);
     }
 
-    /// Reports at the line assigning top-level `key` (`key = …`).
-    fn at_key(&mut self, key: &str, severity: Severity, message: String) {
-        let pos = self
-            .text
-            .lines()
-            .scan(0usize, |off, line| {
-                let start = *off;
-                *off += line.len() + 1;
-                Some((start, line))
-            })
-            .find(|(_, line)| {
-                line.strip_prefix(key)
-                    .is_some_and(|rest| rest.trim_start().starts_with('='))
-            })
-            .map(|(o, _)| position_of(self.text, o));
-        self.push(pos, severity, message);
-    }
-
-    fn push(&mut self, pos: Option<Position>, severity: Severity, message: String) {
-        self.out.push(Diagnostic {
-            path: self.path.to_owned(),
-            line: pos.map(|p| p.line),
-            column: pos.map(|p| p.column),
-            severity,
-            message,
-        });
+    fn push(&mut self, pos: Option<Pos>, severity: Severity, message: String) {
+        self.out
+            .push(Diagnostic::new(self.path, pos, severity, message));
     }
 }
 
@@ -73,7 +53,7 @@ pub fn lint<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Vec<Diagnostic> {
         let (path, text) = (path.as_ref(), text.as_ref());
         let mut cx = Ctx {
             path,
-            text,
+            spans: None,
             out: &mut out,
         };
         let law = match parse_law(path, text) {
@@ -89,17 +69,19 @@ pub fn lint<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Vec<Diagnostic> {
                 continue;
             }
         };
+        // The file parsed as a law, so it parses as TOML.
+        cx.spans = Spans::parse(text).ok();
         if let Some(other) = ids.insert(law.id.clone(), path.to_owned()) {
-            cx.at_key(
-                "id",
+            cx.at(
+                &[K("id")],
                 Severity::Error,
                 format!("law id `{}` is also defined in {other}", law.id),
             );
         }
-        for j in &law.applies.jurisdictions {
+        for (n, j) in law.applies.jurisdictions.iter().enumerate() {
             if let Some(other) = claimed.insert(j.clone(), law.id.clone()) {
                 cx.at(
-                    &format!("\"{j}\""),
+                    &[K("applies"), K("jurisdictions"), I(n)],
                     Severity::Warning,
                     format!("jurisdiction `{j}` is also claimed by law `{other}`; both will apply"),
                 );
@@ -113,8 +95,8 @@ pub fn lint<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Vec<Diagnostic> {
 fn check_law(cx: &mut Ctx, law: &Law) {
     use Severity::{Error, Warning};
     if file_stem(cx.path) != law.id {
-        cx.at_key(
-            "id",
+        cx.at(
+            &[K("id")],
             Error,
             format!(
                 "id `{}` does not match the file name `{}`",
@@ -125,12 +107,12 @@ fn check_law(cx: &mut Ctx, law: &Law) {
     }
     for (field, value) in [("name", &law.name), ("citation", &law.citation)] {
         if value.trim().is_empty() {
-            cx.at_key(field, Error, format!("missing {field}"));
+            cx.at(&[K(field)], Error, format!("missing {field}"));
         }
     }
     if law.sources.iter().all(|s| s.trim().is_empty()) {
-        cx.at_key(
-            "sources",
+        cx.at(
+            &[K("sources")],
             Error,
             "missing sources: say where each fact was checked".into(),
         );
@@ -140,8 +122,14 @@ fn check_law(cx: &mut Ctx, law: &Law) {
         .as_deref()
         .is_none_or(|n| n.trim().is_empty())
     {
-        cx.at_key(
-            "last_reviewed",
+        // A blank note is pointed at; a missing one belongs beside the review date.
+        let at = if law.review_notes.is_some() {
+            "review_notes"
+        } else {
+            "last_reviewed"
+        };
+        cx.at(
+            &[K(at)],
             Warning,
             "no review_notes: say what the last review checked, and against what".into(),
         );
@@ -151,8 +139,8 @@ fn check_law(cx: &mut Ctx, law: &Law) {
         ("last_reviewed", &law.last_reviewed),
     ] {
         if !is_date(value) {
-            cx.at_key(
-                field,
+            cx.at(
+                &[K(field)],
                 Error,
                 format!("{field} must be a date as YYYY-MM-DD"),
             );
@@ -160,15 +148,15 @@ fn check_law(cx: &mut Ctx, law: &Law) {
     }
     if law.applies.jurisdictions.is_empty() && !law.applies.everywhere {
         cx.at(
-            "[applies]",
+            &[K("applies")],
             Error,
             "applies: list jurisdictions or set everywhere = true".into(),
         );
     }
-    for j in &law.applies.jurisdictions {
+    for (n, j) in law.applies.jurisdictions.iter().enumerate() {
         if !(is_country(j) || is_subdivision(j)) {
             cx.at(
-                &format!("\"{j}\""),
+                &[K("applies"), K("jurisdictions"), I(n)],
                 Error,
                 format!(
                     "unknown jurisdiction code `{j}` (expected ISO 3166-1 alpha-2 or ISO 3166-2)"
@@ -176,23 +164,49 @@ fn check_law(cx: &mut Ctx, law: &Law) {
             );
         }
     }
+    // A bloc's law (`EU`) must protect exactly the bloc's members, or `EU`
+    // playbooks and the law would disagree about who is covered.
+    if let Some(members) = bloc_members(&law.id) {
+        let listed = |c: &&str| law.applies.jurisdictions.iter().any(|j| j == c);
+        let missing: Vec<&str> = members.iter().copied().filter(|c| !listed(c)).collect();
+        let extra: Vec<&str> = law
+            .applies
+            .jurisdictions
+            .iter()
+            .map(String::as_str)
+            .filter(|j| !members.contains(j))
+            .collect();
+        if !missing.is_empty() || !extra.is_empty() {
+            cx.at(
+                &[K("applies"), K("jurisdictions")],
+                Warning,
+                format!(
+                    "`{}` stands for {} countries; missing: [{}], not members: [{}]",
+                    law.id,
+                    members.len(),
+                    missing.join(", "),
+                    extra.join(", ")
+                ),
+            );
+        }
+    }
     if law.covered.combinations.is_empty() {
         cx.at(
-            "combinations",
+            &[K("covered"), K("combinations")],
             Error,
             "covered.combinations is empty: nothing would ever be covered".into(),
         );
     }
-    if law.covered.combinations.iter().any(Vec::is_empty) {
+    if let Some(k) = law.covered.combinations.iter().position(Vec::is_empty) {
         cx.at(
-            "combinations",
+            &[K("covered"), K("combinations"), I(k)],
             Error,
             "covered.combinations has an empty combination".into(),
         );
     }
     if law.obligations.is_empty() {
         cx.at(
-            "[breach]",
+            &[K("breach")],
             Warning,
             "no obligations: this law can never trigger".into(),
         );
@@ -200,17 +214,23 @@ fn check_law(cx: &mut Ctx, law: &Law) {
     let has = |r: Recipient| law.obligations.iter().any(|o| o.recipient == r);
     if !law.applies.everywhere && !has(Recipient::Individuals) {
         cx.at(
-            "[[obligations]]",
+            &[K("obligations")],
             Warning,
             "no obligation to notify individuals".into(),
         );
     }
     for (i, o) in law.obligations.iter().enumerate() {
-        let here = format!("recipient = \"{}\"", o.recipient.code());
+        let here = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+            [K("obligations"), I(i)]
+                .iter()
+                .chain(rest)
+                .copied()
+                .collect()
+        };
         if let Some(t) = &o.threshold {
             if t.more_than.is_some() && t.at_least.is_some() {
                 cx.at(
-                    &here,
+                    &here(&[K("threshold")]),
                     Error,
                     format!(
                         "obligations[{i}].threshold: give either more_than or at_least, not both"
@@ -218,26 +238,27 @@ fn check_law(cx: &mut Ctx, law: &Law) {
                 );
             }
         }
-        if o.combinations
-            .as_ref()
-            .is_some_and(|c| c.is_empty() || c.iter().any(Vec::is_empty))
-        {
-            cx.at(
-                &here,
-                Error,
-                format!("obligations[{i}].combinations must not be empty"),
-            );
+        if let Some(c) = &o.combinations {
+            if c.is_empty() || c.iter().any(Vec::is_empty) {
+                let mut at = here(&[K("combinations")]);
+                at.extend(c.iter().position(Vec::is_empty).map(I));
+                cx.at(
+                    &at,
+                    Error,
+                    format!("obligations[{i}].combinations must not be empty"),
+                );
+            }
         }
         if o.effective.as_deref().is_some_and(|d| !is_date(d)) {
             cx.at(
-                &here,
+                &here(&[K("effective")]),
                 Error,
                 format!("obligations[{i}].effective must be a date as YYYY-MM-DD"),
             );
         }
         if o.timing.standard.trim().is_empty() {
             cx.at(
-                &here,
+                &here(&[K("timing"), K("standard")]),
                 Error,
                 format!("obligations[{i}].timing.standard: keep the wording of the rule"),
             );
@@ -249,7 +270,7 @@ fn check_law(cx: &mut Ctx, law: &Law) {
         };
         if let Some(r) = needs {
             if !has(r) || o.recipient == r {
-                cx.at(&here, Error, format!(
+                cx.at(&here(&[K("timing"), K("from")]), Error, format!(
                     "obligations[{i}].timing.from counts from the {} notice, which this file does not define",
                     r.code()
                 ));
@@ -258,7 +279,7 @@ fn check_law(cx: &mut Ctx, law: &Law) {
         if let Some(ord) = &o.order {
             if !has(ord.notice) {
                 cx.at(
-                    &here,
+                    &here(&[K("order"), K("notice")]),
                     Warning,
                     format!(
                         "obligations[{i}].order refers to a {} notice this file does not define",
@@ -277,7 +298,7 @@ fn check_law(cx: &mut Ctx, law: &Law) {
                 };
                 if n > limit {
                     cx.at(
-                        &here,
+                        &here(&[K("timing"), K(field)]),
                         Error,
                         format!(
                         "obligations[{i}].timing.{field} = {n} is more than a year; check the unit"
@@ -287,15 +308,20 @@ fn check_law(cx: &mut Ctx, law: &Law) {
             }
         }
         if o.recipient == Recipient::Individuals && o.requires.is_empty() && !o.content.is_empty() {
-            cx.at(&here, Warning, format!(
+            cx.at(&here(&[K("content")]), Warning, format!(
                 "obligations[{i}]: `content` has no structured `requires` codes, so rendered notices cannot be checked against it"
             ));
         }
         if o.recipient != Recipient::Individuals
             && !(o.requires.is_empty() && o.prohibits.is_empty())
         {
+            let field = if o.requires.is_empty() {
+                "prohibits"
+            } else {
+                "requires"
+            };
             cx.at(
-                &here,
+                &here(&[K(field)]),
                 Warning,
                 format!(
                 "obligations[{i}]: requires/prohibits are checked on notices to individuals only"
@@ -303,8 +329,9 @@ fn check_law(cx: &mut Ctx, law: &Law) {
             );
         }
         if let Some(c) = o.requires.iter().find(|c| o.prohibits.contains(c)) {
+            let k = o.prohibits.iter().position(|p| p == c).unwrap_or(0);
             cx.at(
-                &here,
+                &here(&[K("prohibits"), I(k)]),
                 Error,
                 format!(
                     "obligations[{i}]: `{}` is both required and prohibited",
@@ -313,7 +340,7 @@ fn check_law(cx: &mut Ctx, law: &Law) {
             );
         }
         if o.timing.within.is_none() && o.timing.target.is_none() && needs.is_none() {
-            cx.at(&here, Warning, format!(
+            cx.at(&here(&[K("timing")]), Warning, format!(
                 "obligations[{i}]: undue-delay standard without a recommended `target`; the engine default applies"
             ));
         }

@@ -1,6 +1,7 @@
 //! The shipped catalogue lints clean; broken files get precise messages.
 
 use bulwark_law::{lint, Catalogue, CatalogueError, Severity, BUILTIN_FILES};
+use bulwark_model::{Pos, EEA_COUNTRIES};
 
 #[test]
 fn shipped_catalogue_is_clean() {
@@ -52,8 +53,7 @@ fn unknown_element_is_reported_with_position() {
     assert_eq!(found.len(), 1, "{found:?}");
     let d = &found[0];
     assert_eq!(d.severity, Severity::Error);
-    assert_eq!(d.line, Some(line));
-    assert_eq!(d.column, Some(12));
+    assert_eq!(d.pos, Some(Pos::new(line, 12)));
     assert!(d.message.contains("unknown variant `ssn`"), "{}", d.message);
     assert!(
         d.to_string().starts_with(&format!(
@@ -93,12 +93,15 @@ fn semantic_errors_are_reported() {
         "{typo_found:?}"
     );
     let zz = found.iter().find(|d| d.message.contains("US-ZZ")).unwrap();
-    assert_eq!(zz.line, Some(line_of(&broken, "US-ZZ")));
+    assert_eq!(zz.pos.map(|p| p.line), Some(line_of(&broken, "US-ZZ")));
     let cit = found
         .iter()
         .find(|d| d.message.contains("missing citation"))
         .unwrap();
-    assert_eq!(cit.line, Some(line_of(&broken, "citation = ")));
+    assert_eq!(
+        cit.pos.map(|p| p.line),
+        Some(line_of(&broken, "citation = "))
+    );
     // Wrong file name and duplicate ids.
     let tx = texas();
     let found = lint(&[
@@ -133,7 +136,7 @@ fn unknown_field_is_rejected() {
         found[0]
     );
     assert_eq!(
-        found[0].line,
+        found[0].pos.map(|p| p.line),
         Some(line_of(&broken, "encryption_safe_harbor"))
     );
 }
@@ -150,4 +153,81 @@ fn missing_review_notes_is_a_warning() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].severity, Severity::Warning);
     assert!(found[0].message.contains("review_notes"));
+}
+
+#[test]
+fn findings_point_at_their_own_occurrence_not_the_first_similar_text() {
+    // A second regulator obligation whose deadline is a unit typo: the same
+    // `recipient = "regulator"` and a `within = 60…` prefix appear earlier.
+    let text = texas()
+        + "\n[[obligations]]\nrecipient = \"regulator\"\nbody = \"Texas Attorney General\"\n[obligations.timing]\nstandard = \"as soon as practicable\"\nwithin = 60000\nunit = \"calendar_days\"\nfrom = \"determination\"\n";
+    let found = lint(&[("laws/US-TX.toml", text.as_str())]);
+    let d = found
+        .iter()
+        .find(|d| d.message.contains("timing.within = 60000"))
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(d.message.starts_with("obligations[3]."), "{d}");
+    let line = text.lines().position(|l| l == "within = 60000").unwrap() + 1;
+    assert!(
+        line > line_of(&text, "within = 60"),
+        "the text occurs earlier too"
+    );
+    assert_eq!(d.pos, Some(Pos::new(line, 1)), "{d}");
+
+    // A jurisdiction code that a comment mentions first.
+    let text = format!(
+        "# \"US-ZZ\" is not a state\n{}",
+        texas().replace("jurisdictions = [\"US-TX\"]", "jurisdictions = [\"US-ZZ\"]")
+    );
+    let found = lint(&[("laws/US-TX.toml", text.as_str())]);
+    let d = found.iter().find(|d| d.message.contains("US-ZZ")).unwrap();
+    let line = line_of(&text, "jurisdictions = [\"US-ZZ\"]");
+    assert_eq!(d.pos, Some(Pos::new(line, 18)), "{d}");
+}
+
+#[test]
+fn loading_reports_semantic_errors_with_their_position() {
+    let broken = texas().replace("at_least = 250", "at_least = 250, more_than = 249");
+    match Catalogue::load(&[("laws/US-TX.toml", broken.as_str())]).unwrap_err() {
+        CatalogueError::Invalid { position, .. } => {
+            let line = line_of(&broken, "more_than = 249");
+            assert_eq!(position, Some(Pos::new(line, 1)));
+        }
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
+fn the_eu_law_covers_exactly_the_eea() {
+    let eu = Catalogue::builtin().unwrap();
+    let eu = eu.get("EU").unwrap();
+    let mut listed: Vec<&str> = eu
+        .applies
+        .jurisdictions
+        .iter()
+        .map(String::as_str)
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(listed, EEA_COUNTRIES);
+    // And lint says so when a copy drifts.
+    let text = BUILTIN_FILES
+        .iter()
+        .find(|(p, _)| p.ends_with("/EU.toml"))
+        .unwrap()
+        .1
+        .replace(", \"NO\"]", ", \"GB\"]");
+    let found = lint(&[("laws/EU.toml", text.as_str())]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].severity, Severity::Warning);
+    assert!(
+        found[0]
+            .message
+            .ends_with("missing: [NO], not members: [GB]"),
+        "{}",
+        found[0]
+    );
+    assert_eq!(
+        found[0].pos.map(|p| p.line),
+        Some(line_of(&text, "jurisdictions = ["))
+    );
 }

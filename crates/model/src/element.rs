@@ -71,6 +71,19 @@ impl DataElement {
         DataElement::Geolocation,
     ];
 
+    /// Payment-card data: PCI DSS and the card brands' rules apply when any
+    /// of these is involved.
+    pub const CARD: [DataElement; 3] = [
+        DataElement::CardNumber,
+        DataElement::CardExpiry,
+        DataElement::CardSecurityCode,
+    ];
+
+    /// True for the elements of [`DataElement::CARD`].
+    pub fn is_card(self) -> bool {
+        DataElement::CARD.contains(&self)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             DataElement::Name => "name",
@@ -399,6 +412,17 @@ mod tests {
             );
         }
         assert!("ssn".parse::<DataElement>().is_err());
+    }
+
+    #[test]
+    fn card_elements_are_the_three_card_codes() {
+        let card: Vec<&str> = DataElement::ALL
+            .iter()
+            .filter(|e| e.is_card())
+            .map(|e| e.code())
+            .collect();
+        assert_eq!(card, ["card_number", "card_expiry", "card_security_code"]);
+        assert_eq!(card.len(), DataElement::CARD.len());
     }
 
     #[test]

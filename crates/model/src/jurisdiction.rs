@@ -34,6 +34,23 @@ pub fn country_name(code: &str) -> Option<&'static str> {
     table().get(code).copied()
 }
 
+/// The European Economic Area: the 27 EU member states plus Iceland,
+/// Liechtenstein and Norway, where the GDPR applies through the EEA Agreement.
+/// The `EU` bloc code stands for these (the law catalogue's `laws/EU.toml`
+/// lists the same codes; a test checks).
+pub const EEA_COUNTRIES: [&str; 30] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS",
+    "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+/// The countries a bloc code stands for: `EU` is the EEA (see [`EEA_COUNTRIES`]).
+pub fn bloc_members(code: &str) -> Option<&'static [&'static str]> {
+    match code {
+        "EU" => Some(&EEA_COUNTRIES),
+        _ => None,
+    }
+}
+
 /// Where a customer lives: the input to which breach laws apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -111,5 +128,19 @@ mod tests {
             Err(ResidencyError::Mismatch)
         );
         assert_eq!(country_name("DE"), Some("Germany"));
+    }
+
+    #[test]
+    fn the_eea_is_the_eu_plus_iceland_liechtenstein_and_norway() {
+        assert!(EEA_COUNTRIES.iter().all(|c| is_country(c)));
+        assert!(
+            EEA_COUNTRIES.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no repeats"
+        );
+        for c in ["IS", "LI", "NO", "DE", "FR"] {
+            assert!(bloc_members("EU").unwrap().contains(&c), "{c}");
+        }
+        assert!(!EEA_COUNTRIES.contains(&"GB") && !EEA_COUNTRIES.contains(&"CH"));
+        assert_eq!(bloc_members("DE"), None);
     }
 }

@@ -1,14 +1,23 @@
 //! Bulwark's shared vocabulary. Every other crate speaks in these types: the
 //! vault schema, API-key scopes, the law catalogue and detection all use the
-//! same data-element codes and jurisdiction codes.
+//! same data-element codes and jurisdiction codes; the data-file loaders all
+//! report positions (`Pos`) and findings (`Diagnostic`) the same way and read
+//! durations with one parser (`duration`).
 #![forbid(unsafe_code)]
 
 mod diagnostic;
+pub mod duration;
 mod element;
 mod jurisdiction;
+mod pos;
 mod scope;
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use duration::{format_duration, parse_duration, DurationError, DurationLimits};
 pub use element::{DataElement, UnknownElement, ValueError};
-pub use jurisdiction::{country_name, is_country, is_subdivision, Residency, ResidencyError};
+pub use jurisdiction::{
+    bloc_members, country_name, is_country, is_subdivision, Residency, ResidencyError,
+    EEA_COUNTRIES,
+};
+pub use pos::Pos;
 pub use scope::{Scope, ScopeError, Scopes};

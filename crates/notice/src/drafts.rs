@@ -70,14 +70,7 @@ impl Renderer {
             let card: Vec<&str> = cx
                 .elements
                 .iter()
-                .filter(|e| {
-                    matches!(
-                        e,
-                        DataElement::CardNumber
-                            | DataElement::CardExpiry
-                            | DataElement::CardSecurityCode
-                    )
-                })
+                .filter(|e| e.is_card())
                 .map(|e| e.code())
                 .collect();
             let mut ov = serde_json::to_value(o).map_err(|e| NoticeError::Template {
