@@ -15,9 +15,7 @@ use bulwark_incident::{Classification, NewIncident, PlaybookSet, Severity};
 use bulwark_law::{evaluate, Catalogue, Scenario};
 use bulwark_model::{DataElement, Scope, Scopes};
 use bulwark_notice::{letter_rules, Letter, NoticeFacts, Renderer, TemplateSet};
-use bulwark_store::{init, Channels, NewCustomer, Principal, RenderNotices, Store};
-use bulwark_vault::{KdfParams, UnlockSecret};
-use zeroize::Zeroizing;
+use bulwark_store::{Channels, NewCustomer, Principal, RenderNotices};
 
 const FACTS: &str = r#"
 store = "Example Outdoor Gear"
@@ -49,18 +47,9 @@ fn main() {
         .filter_map(|a| a.parse().ok())
         .next()
         .unwrap_or(100_000);
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("data");
-    let secret = || {
-        UnlockSecret::passphrase(Zeroizing::new("benchmark passphrase".into())).expect("passphrase")
-    };
-    let params = KdfParams {
-        memory_kib: KdfParams::MIN_MEMORY_KIB,
-        iterations: 1,
-        lanes: 1,
-    };
-    init(&dir, &secret(), params, "operator:bench").expect("init");
-    let store = Store::open(&dir, Some(&secret())).expect("open");
+    // A data directory with the cheapest KDF (the kit the tests use).
+    let fixture = bulwark_testkit::StoreFixture::new();
+    let store = fixture.store.clone();
     let who = Principal {
         id: "operator:bench".into(),
         name: "bench".into(),

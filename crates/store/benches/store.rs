@@ -13,14 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bulwark_model::{DataElement, Scope, Scopes};
-use bulwark_store::{init, NewCustomer, Principal, RevealRequest, Store};
-use bulwark_vault::{KdfParams, UnlockSecret};
+use bulwark_store::{NewCustomer, Principal, RevealRequest};
 use rusqlite::params;
-use zeroize::Zeroizing;
-
-fn secret() -> UnlockSecret {
-    UnlockSecret::passphrase(Zeroizing::new("benchmark passphrase".into())).expect("passphrase")
-}
 
 fn principal() -> Principal {
     Principal {
@@ -36,21 +30,15 @@ fn per_op(d: Duration, n: u64) -> f64 {
 }
 
 fn main() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path().join("data");
-    let params = KdfParams {
-        memory_kib: KdfParams::MIN_MEMORY_KIB,
-        iterations: 1,
-        lanes: 1,
-    };
-    init(&dir, &secret(), params, "operator:bench").expect("init");
-    let store = Store::open(&dir, Some(&secret())).expect("open");
+    // A data directory with the cheapest KDF (the kit the tests use).
+    let fixture = bulwark_testkit::StoreFixture::new();
+    let store = fixture.store.clone();
     let who = principal();
 
     // --- 1. reveal vs plain select -------------------------------------------------
     const CUSTOMERS: usize = 10_000;
     let mut ids = Vec::with_capacity(CUSTOMERS);
-    let plain = rusqlite::Connection::open(tmp.path().join("plain.db")).expect("plain db");
+    let plain = rusqlite::Connection::open(fixture._tmp.path().join("plain.db")).expect("plain db");
     plain
         .execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
@@ -188,7 +176,8 @@ fn main() {
     );
 
     // --- 2. ledger appends ------------------------------------------------------------
-    let single = rusqlite::Connection::open(tmp.path().join("single.db")).expect("single db");
+    let single =
+        rusqlite::Connection::open(fixture._tmp.path().join("single.db")).expect("single db");
     single
         .execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;

@@ -1,0 +1,66 @@
+//! The CLI's test fixtures: the shared kit (`bulwark-testkit`) bound to the
+//! `bulwark` binary this crate builds.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub use bulwark_testkit::{
+    http, http_raw, parse_response, stderr, stdout, tempdir, wait_until, Server,
+};
+
+fn binary() -> bulwark_testkit::Bulwark {
+    bulwark_testkit::Bulwark::new(env!("CARGO_BIN_EXE_bulwark"))
+}
+
+/// A `bulwark` command with the test passphrase.
+pub fn bulwark() -> Command {
+    binary().cmd()
+}
+
+pub fn run(args: &[&str]) -> Output {
+    binary().run(args)
+}
+
+/// `bulwark init` with a cheap KDF; returns the admin key.
+pub fn init(dir: &Path) -> String {
+    binary().init(dir)
+}
+
+/// `Server::start(dir, extra, env)`: `bulwark serve` on an ephemeral port.
+pub trait Start {
+    fn start(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server;
+}
+
+impl Start for Server {
+    fn start(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        binary().serve(dir, extra, env)
+    }
+}
+
+/// `cmd.deadline()`: the command's output, failing the test if it takes
+/// longer than the kit's command deadline.
+pub trait Deadline {
+    fn deadline(&mut self) -> Output;
+}
+
+impl Deadline for Command {
+    fn deadline(&mut self) -> Output {
+        bulwark_testkit::output_within(self, bulwark_testkit::COMMAND_DEADLINE)
+    }
+}
+
+/// A key with `scopes`, issued over the API by `admin`.
+pub fn create_key(addr: SocketAddr, admin: &str, scopes: &[&str]) -> String {
+    let (s, v) = http(
+        addr,
+        "POST",
+        "/v1/keys",
+        Some(admin),
+        &[],
+        Some(&serde_json::json!({"name": "test", "scopes": scopes})),
+    )
+    .unwrap();
+    assert_eq!(s, 201, "{v}");
+    v["key"].as_str().unwrap().to_owned()
+}

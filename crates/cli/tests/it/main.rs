@@ -1,0 +1,19 @@
+//! The CLI's integration tests: the real `bulwark` binary, as a command and as
+//! a server, against real data directories (one test binary for the crate).
+
+mod common;
+
+mod cli;
+mod crash;
+mod detection;
+mod evidence;
+mod hunt;
+mod incident;
+mod incident_e2e;
+mod law;
+mod ledger;
+mod live;
+mod logs;
+mod notices;
+mod plan;
+mod scope_asset;

@@ -1,0 +1,4 @@
+//! law's integration tests (one test binary for the crate).
+
+mod lint;
+mod obligations;

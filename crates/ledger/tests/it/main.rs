@@ -1,0 +1,3 @@
+//! ledger's integration tests (one test binary for the crate).
+
+mod verify;

@@ -1,0 +1,4 @@
+//! notice's integration tests (one test binary for the crate).
+
+mod plan;
+mod render;

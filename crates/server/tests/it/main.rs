@@ -1,0 +1,3 @@
+//! The HTTP API in process (tower's `oneshot`), over a real store (one test binary).
+
+mod api;

@@ -1,0 +1,7 @@
+//! The store's integration tests against real SQLite files (one test binary).
+
+mod common;
+
+mod outbox;
+mod scope;
+mod vault;

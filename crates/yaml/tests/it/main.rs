@@ -1,0 +1,3 @@
+//! yaml's integration tests (one test binary for the crate).
+
+mod tree;
