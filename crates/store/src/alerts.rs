@@ -163,6 +163,8 @@ impl Store {
             None => 0,
         };
         let levels: Vec<&str> = LEVELS[min_rank..].to_vec();
+        let levels = serde_json::to_string(&levels)
+            .map_err(|e| StoreError::corrupt(format!("alert levels: {e}")))?;
         self.read_with(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, rule_id, rule_title, level, group_key, first_seen_ms, last_seen_ms, count, fields, source
@@ -176,7 +178,7 @@ impl Store {
                     f.after_id.unwrap_or(0),
                     f.rule_id,
                     f.since_ms,
-                    serde_json::to_string(&levels).unwrap_or_default(),
+                    levels,
                     f.limit.clamp(1, 10_000) as i64
                 ],
                 from_row,

@@ -48,7 +48,9 @@ pub struct RenderNotices {
     pub reissue: bool,
 }
 
+/// A version still rendering stores `{}`: every field has its default.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RenderReport {
     pub incident: u64,
     pub version: u32,
@@ -579,7 +581,9 @@ impl Store {
                     state,
                     approved_by: r.get(7)?,
                     approved_ms: r.get(8)?,
-                    report: serde_json::from_str(&report).unwrap_or_default(),
+                    report: serde_json::from_str(&report).map_err(|e| {
+                        StoreError::corrupt(format!("notice version {version}'s report: {e}"))
+                    })?,
                 });
             }
             Ok(out)
