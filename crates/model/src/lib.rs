@@ -10,6 +10,7 @@ pub mod duration;
 mod element;
 mod jurisdiction;
 mod pos;
+mod role;
 mod scope;
 
 pub use diagnostic::{Diagnostic, Severity};
@@ -20,4 +21,5 @@ pub use jurisdiction::{
     EEA_COUNTRIES,
 };
 pub use pos::Pos;
+pub use role::{Role, UnknownRole};
 pub use scope::{Scope, ScopeError, Scopes};
