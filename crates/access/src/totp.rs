@@ -38,6 +38,14 @@ impl TotpSecret {
         Ok(TotpSecret(bytes))
     }
 
+    /// From the base32 form an authenticator shows (what a user types in).
+    pub fn from_base32(text: &str) -> Result<TotpSecret, TotpError> {
+        let bytes = totp_rs::Secret::Encoded(text.trim().to_ascii_uppercase())
+            .to_bytes()
+            .map_err(|_| TotpError::BadSecret)?;
+        TotpSecret::from_bytes(Zeroizing::new(bytes))
+    }
+
     pub fn bytes(&self) -> &[u8] {
         &self.0
     }
@@ -145,6 +153,19 @@ mod tests {
         assert!(s
             .verify(&s.code_at(t + 30).unwrap(), t + 30, Some(step))
             .is_ok());
+    }
+
+    #[test]
+    fn base32_round_trips() {
+        let b32 = secret().base32().unwrap();
+        assert_eq!(
+            TotpSecret::from_base32(&b32).unwrap().bytes(),
+            b"12345678901234567890"
+        );
+        assert_eq!(
+            TotpSecret::from_base32("not base32!").err(),
+            Some(TotpError::BadSecret)
+        );
     }
 
     #[test]

@@ -93,4 +93,9 @@ storage_causes!(
     crate::RenderNoticesError,
     crate::ApproveNoticesError,
     crate::OutboxError,
+    crate::OperatorError,
+    crate::EnrolError,
+    crate::LoginError,
+    crate::SessionError,
+    crate::StepUpError,
 );

@@ -25,6 +25,7 @@ mod notice_error;
 mod notices;
 #[cfg(feature = "openapi")]
 mod openapi;
+mod operators;
 mod outbox;
 mod rotation;
 mod schema;
@@ -66,6 +67,10 @@ pub use init::{init, InitOutcome};
 pub use ledger_ops::{LedgerStatus, VerifyLedgerError};
 pub use notice_error::{ApproveNoticesError, OutboxError, RenderNoticesError};
 pub use notices::{Channels, NoticeVersion, RefusalGroup, RenderNotices, RenderReport};
+pub use operators::{
+    EnrolError, EnrolmentView, LoginError, NewOperator, OperatorError, OperatorInfo,
+    OperatorSession, Secret, SessionError, SessionSummary, StepUpError, ENROLMENT_LIFETIME,
+};
 pub use outbox::{Claimed, OutboxStatus, SendOutcome};
 pub use rotation::RewrapProgress;
 pub use scope::{AffectedCustomer, ScopeQuery, ScopeQueryError, ScopeResult};
@@ -88,6 +93,10 @@ struct Inner {
     readers: conn::ReaderPool,
     keyring: Option<RwLock<Keyring>>,
     key_cache: key_cache::KeyCache,
+    /// argon2id cost for operator passwords and recovery codes.
+    password_cost: bulwark_vault::PasswordCost,
+    /// A hash to verify against for unknown accounts (same work, no enumeration).
+    dummy_password: std::sync::OnceLock<String>,
     /// Held shared for the store's lifetime (see `lock_store`).
     _lock: std::fs::File,
 }
@@ -155,6 +164,7 @@ impl Store {
                 Some(RwLock::new(Keyring::open(&record, secret)?))
             }
         };
+        let password_cost = password_cost(&keys)?;
         let (writer, writer_thread) = Writer::start_joinable(main, keys)?;
         let store = Store {
             inner: Arc::new(Inner {
@@ -163,6 +173,8 @@ impl Store {
                 writer_thread: Some(writer_thread),
                 keyring,
                 key_cache: key_cache::KeyCache::new(200_000),
+                password_cost,
+                dummy_password: std::sync::OnceLock::new(),
                 _lock: lock,
                 dir,
             }),
@@ -203,6 +215,22 @@ impl Store {
         f: impl FnOnce(&rusqlite::Connection) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         self.inner.readers.with(f)
+    }
+
+    pub(crate) fn password_cost(&self) -> bulwark_vault::PasswordCost {
+        self.inner.password_cost
+    }
+
+    /// A valid argon2id hash of nothing anyone knows, at the store's cost.
+    pub(crate) fn dummy_password_hash(&self) -> &str {
+        self.inner.dummy_password.get_or_init(|| {
+            bulwark_vault::hash_password(
+                "no account has this password",
+                self.inner.password_cost,
+                &mut rand::rngs::OsRng,
+            )
+            .unwrap_or_default()
+        })
     }
 
     pub(crate) fn inner_key_cache(&self) -> &key_cache::KeyCache {
@@ -311,6 +339,21 @@ fn lock_store(path: &Path) -> Result<(std::fs::File, bool)> {
         })?;
     let alone = file.try_lock().is_ok();
     Ok((file, alone))
+}
+
+/// Operator passwords cost what the data directory's own argon2id costs, capped
+/// at OWASP's recommendation: a directory made with a cheap KDF (tests) hashes
+/// passwords cheaply too; one unlocked by a key file uses the recommendation.
+fn password_cost(keys: &rusqlite::Connection) -> Result<bulwark_vault::PasswordCost> {
+    let record = load_keyring_record(keys)?;
+    let best = bulwark_vault::PasswordCost::default();
+    Ok(match record.unlock {
+        bulwark_vault::UnlockMethod::Passphrase { params, .. } => bulwark_vault::PasswordCost {
+            memory_kib: params.memory_kib.min(best.memory_kib),
+            iterations: params.iterations.clamp(1, best.iterations),
+        },
+        bulwark_vault::UnlockMethod::KeyFile { .. } => best,
+    })
 }
 
 pub(crate) fn load_keyring_record(keys: &rusqlite::Connection) -> Result<KeyringRecord> {

@@ -244,6 +244,71 @@ CREATE TABLE IF NOT EXISTS ledger_checkpoints (
     seq        INTEGER PRIMARY KEY,
     checkpoint TEXT NOT NULL
 );
+
+-- Operators: the people of the incident team who sign in. No account exists
+-- until an administrator (or `init`) creates one; it can be used only once
+-- enrolled (password + TOTP). Secrets are hashed (password, recovery codes,
+-- tokens) or sealed under the keyring (the TOTP secret).
+CREATE TABLE IF NOT EXISTS operators (
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    email          TEXT UNIQUE,
+    roles          TEXT NOT NULL,
+    password_hash  TEXT,
+    totp_sealed    BLOB,
+    totp_last_step INTEGER,
+    enrolled_ms    INTEGER,
+    disabled_ms    INTEGER,
+    created_ms     INTEGER NOT NULL,
+    created_by     TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS operator_recovery_codes (
+    operator_id TEXT NOT NULL,
+    n           INTEGER NOT NULL,
+    hash        TEXT NOT NULL,
+    used_ms     INTEGER,
+    PRIMARY KEY (operator_id, n)
+) WITHOUT ROWID;
+
+-- One-time enrolment links (single use, 24 h); the TOTP secret drawn for the
+-- enrolment page waits here, sealed, until the first code proves it.
+CREATE TABLE IF NOT EXISTS operator_enrolments (
+    token_hash  BLOB PRIMARY KEY,
+    operator_id TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    expires_ms  INTEGER NOT NULL,
+    used_ms     INTEGER,
+    totp_sealed BLOB,
+    created_by  TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Between the password and the second factor: a short-lived ticket.
+CREATE TABLE IF NOT EXISTS operator_logins (
+    ticket_hash BLOB PRIMARY KEY,
+    operator_id TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    source      TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS operator_sessions (
+    id_hash          BLOB PRIMARY KEY,
+    operator_id      TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    created_ms       INTEGER NOT NULL,
+    last_seen_ms     INTEGER NOT NULL,
+    second_factor_ms INTEGER NOT NULL,
+    source           TEXT,
+    user_agent       TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS operator_sessions_operator ON operator_sessions (operator_id);
+
+-- Failed sign-ins per account (`account:<id>`) and per source (`source:<ip>`).
+CREATE TABLE IF NOT EXISTS login_throttle (
+    subject         TEXT PRIMARY KEY,
+    failures        INTEGER NOT NULL,
+    last_failure_ms INTEGER NOT NULL
+) WITHOUT ROWID;
 "#;
 
 pub const KEYS: &str = r#"

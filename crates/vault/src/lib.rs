@@ -17,6 +17,7 @@ mod aead;
 mod card;
 mod error;
 mod keyring;
+mod password;
 mod secret;
 mod unlock;
 
@@ -24,5 +25,6 @@ pub use aead::{open_field, seal_field, FieldCipher, FieldLabel};
 pub use card::{CardDisplay, CardToken};
 pub use error::VaultError;
 pub use keyring::{DataKeyRecord, Keyring, KeyringRecord, WrappedCustomerKey};
+pub use password::{hash_password, verify_password, PasswordCost};
 pub use secret::SecretKey;
 pub use unlock::{KdfParams, UnlockMethod, UnlockSecret};

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod operators;
 mod outbox;
 mod scope;
 mod vault;
