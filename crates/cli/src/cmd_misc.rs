@@ -38,14 +38,41 @@ pub struct InitArgs {
     dir: DataDirArg,
     #[command(flatten)]
     kdf: KdfArgs,
-    /// Print {"admin_key": "..."} instead of prose.
+    #[command(flatten)]
+    first: FirstOperatorArgs,
+    /// Print {"admin_key": "...", "enrolment_url": "..."} instead of prose.
     #[arg(long)]
     json: bool,
 }
 
+/// The first operator account, made at `init` (there is no default account):
+/// it is enrolled from the one-time link `init` prints.
+#[derive(Args)]
+pub struct FirstOperatorArgs {
+    /// The first operator's id.
+    #[arg(long, default_value = "owner")]
+    operator_id: String,
+    /// Their name.
+    #[arg(long, default_value = "Store owner")]
+    operator_name: String,
+    /// Their e-mail address.
+    #[arg(long)]
+    operator_email: Option<String>,
+    /// Their roles (repeat); by default administrator and executive sponsor.
+    #[arg(long = "operator-role", default_values_t = ["admin".to_owned(), "executive_sponsor".to_owned()])]
+    operator_roles: Vec<String>,
+    /// Where operators reach the console, for enrolment links.
+    #[arg(
+        long,
+        env = "BULWARK_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    public_url: String,
+}
+
 pub fn init(a: InitArgs) -> anyhow::Result<ExitCode> {
     let secret = secrets::new_secret()?;
-    init_dir(&a.dir.data_dir, &secret, &a.kdf, a.json)?;
+    init_dir(&a.dir.data_dir, &secret, &a.kdf, &a.first, a.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -53,13 +80,32 @@ fn init_dir(
     dir: &std::path::Path,
     secret: &bulwark_vault::UnlockSecret,
     kdf: &KdfArgs,
+    first: &FirstOperatorArgs,
     json: bool,
 ) -> anyhow::Result<()> {
+    let mut roles = Vec::new();
+    for r in &first.operator_roles {
+        roles.push(r.parse::<bulwark_access::OperatorRole>()?);
+    }
     let out = bulwark_store::init(dir, secret, kdf.params(), &operator().id)?;
+    let store = Store::open(dir, Some(secret))?;
+    let (op, link) = store
+        .create_operator(
+            bulwark_store::NewOperator {
+                id: first.operator_id.clone(),
+                name: first.operator_name.clone(),
+                email: first.operator_email.clone(),
+                roles: bulwark_access::OperatorRoles::new(roles),
+            },
+            &operator().id,
+        )
+        .wait_blocking()?;
+    drop(store);
+    let url = crate::cmd_operators::enrolment_url(&first.public_url, link.as_str());
     if json {
         println!(
             "{}",
-            serde_json::json!({"admin_key": out.admin_key.as_str()})
+            serde_json::json!({"admin_key": out.admin_key.as_str(), "operator": op.id, "enrolment_url": url, "console": first.public_url})
         );
     } else {
         println!("Initialised {}.", dir.display());
@@ -70,6 +116,11 @@ fn init_dir(
         println!(
             "Ledger public key (keep a copy off this machine): {}",
             out.public_key
+        );
+        println!(
+            "\nThe console is at {}/ once `bulwark serve` runs.\nEnrol the first operator, `{}`, from this one-time link (valid 24 hours, shown once):\n\n    {url}\n",
+            first.public_url.trim_end_matches('/'),
+            op.id
         );
     }
     Ok(())
@@ -107,15 +158,34 @@ pub struct ServeArgs {
     /// Seconds between automatic signed ledger checkpoints.
     #[arg(long, default_value_t = 60)]
     checkpoint_every: u64,
+    /// Console sessions end after this long without activity (e.g. 30m).
+    #[arg(long, default_value = "30m")]
+    session_idle: String,
+    /// …and after this long whatever the activity (e.g. 12h).
+    #[arg(long, default_value = "12h")]
+    session_max: String,
     #[command(flatten)]
     kdf: KdfArgs,
+    #[command(flatten)]
+    first: FirstOperatorArgs,
 }
 
 pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let secret = secrets::unlock()?;
     if a.init && !a.dir.data_dir.join("bulwark.db").exists() {
-        init_dir(&a.dir.data_dir, &secret, &a.kdf, false)?;
+        init_dir(&a.dir.data_dir, &secret, &a.kdf, &a.first, false)?;
     }
+    let limits = bulwark_model::DurationLimits {
+        finest: bulwark_model::duration::Unit::Minute,
+        longest: Some(time::Duration::days(7)),
+    };
+    let lifetime = |flag: &str, text: &str| -> anyhow::Result<std::time::Duration> {
+        let d = bulwark_model::parse_duration(text, limits)
+            .map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+        std::time::Duration::try_from(d).map_err(|_| anyhow::anyhow!("{flag}: must be positive"))
+    };
+    let session_idle = lifetime("--session-idle", &a.session_idle)?;
+    let session_max = lifetime("--session-max", &a.session_max)?;
     let store = Store::open(&a.dir.data_dir, Some(&secret))
         .with_context(|| format!("opening {}", a.dir.data_dir.display()))?;
     drop(secret);
@@ -144,7 +214,18 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 "--auto-open-level: expected informational, low, medium, high or critical"
             )
         })?;
-    let state = state.with_auto_open_level(level);
+    let state =
+        state
+            .with_auto_open_level(level)
+            .with_console(bulwark_server::console::ConsoleConfig {
+                policy: bulwark_access::SessionPolicy {
+                    idle: session_idle,
+                    absolute: session_max,
+                    ..bulwark_access::SessionPolicy::default()
+                },
+                tls: cfg.tls.is_some(),
+                public_url: a.first.public_url.clone(),
+            });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -170,6 +251,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         };
         bulwark_server::serve(state, cfg, shutdown, |addr| {
             tracing::info!(%addr, "listening on {scheme}://{addr}");
+            tracing::info!("console at {scheme}://{addr}/");
         })
         .await
     })?;

@@ -10,6 +10,7 @@ mod cmd_law;
 mod cmd_ledger;
 mod cmd_misc;
 mod cmd_notices;
+mod cmd_operators;
 mod cmd_plan;
 mod cmd_scope;
 mod secrets;
@@ -98,6 +99,9 @@ enum Command {
     /// Breach notices: render, approve (legal), send by SMTP, print, status.
     #[command(subcommand)]
     Notices(cmd_notices::NoticesCmd),
+    /// Operator accounts for the incident team (console sign-in with MFA).
+    #[command(subcommand)]
+    Operators(cmd_operators::OperatorsCmd),
 }
 
 fn main() -> ExitCode {
@@ -123,6 +127,7 @@ fn main() -> ExitCode {
         Command::Laws(c) => cmd_law::laws(c),
         Command::Obligations(a) => cmd_law::obligations(a),
         Command::Notices(c) => cmd_notices::notices(c),
+        Command::Operators(c) => cmd_operators::operators(c),
         Command::Scope(a) => cmd_scope::scope(a),
         Command::Incident(c) => cmd_incident::incident(c),
         Command::Webhooks(c) => cmd_incident::webhooks(c),
@@ -140,13 +145,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// Who the local operator is, for the ledger.
+/// The machine owner at this shell (with the passphrase), for the ledger.
 pub fn operator() -> bulwark_store::Principal {
     let user = std::env::var("USER")
         .ok()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| "local".into());
-    bulwark_store::Principal::local_operator(&user)
+    bulwark_store::Principal::machine_owner(&user)
 }
 
 /// Parses RFC 3339 or a look-back such as `90m`, `24h`, `7d`, `1w` (the

@@ -10,11 +10,13 @@
 #![allow(clippy::result_large_err)]
 
 mod auth;
+pub mod console;
 pub mod detection;
 mod extract;
 mod openapi;
 mod problem;
 mod routes;
+mod security;
 mod serve;
 pub mod webhook;
 
@@ -37,6 +39,8 @@ pub struct AppState {
     pub detector: Option<Arc<Detector>>,
     /// Playbooks applied to new incidents (built in, plus the data directory's).
     pub playbooks: Arc<bulwark_incident::PlaybookSet>,
+    /// The console's configuration and templates.
+    pub(crate) console: Arc<console::Console>,
     vault_feed: VaultFeed,
 }
 
@@ -50,8 +54,15 @@ impl AppState {
             usage: Arc::new(UsageTracker::default()),
             detector: None,
             playbooks: Arc::new(playbooks),
+            console: console::Console::new(console::ConsoleConfig::default()),
             vault_feed: Arc::new(Mutex::new(None)),
         })
+    }
+
+    /// The console's session lifetimes, TLS and public address.
+    pub fn with_console(mut self, config: console::ConsoleConfig) -> AppState {
+        self.console = console::Console::new(config);
+        self
     }
 
     /// Alerts at or above `level` open or join incidents.

@@ -22,7 +22,8 @@ use crate::{Pending, Store};
 /// Who is acting: an API key, or the local operator running the CLI.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// Stable id used in the access log and ledger: `key:<id>` or `operator:<user>`.
+    /// Stable id used in the access log and ledger: `key:<id>`, `operator:<id>`
+    /// (a signed-in operator) or `owner:<user>` (the machine owner at the CLI).
     pub id: String,
     pub name: String,
     pub key_id: Option<String>,
@@ -30,11 +31,13 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Someone with the data directory and its unlock secret: the CLI acts with every grant.
-    pub fn local_operator(user: &str) -> Principal {
+    /// The machine's owner: someone at the shell with the data directory and
+    /// its unlock secret. The CLI acts with every grant, recorded as
+    /// `owner:<user>` (an operator signs in and acts as `operator:<id>`).
+    pub fn machine_owner(user: &str) -> Principal {
         let all = [Scope::Admin, Scope::VaultRevealAll, Scope::VaultBreakGlass];
         Principal {
-            id: format!("operator:{user}"),
+            id: format!("owner:{user}"),
             name: user.to_owned(),
             key_id: None,
             scopes: Scopes::new(all),

@@ -42,6 +42,12 @@ fn sql(dir: &Path, statements: &str) {
     c.execute_batch(statements).unwrap();
 }
 
+fn entries(dir: &Path) -> i64 {
+    let c = rusqlite::Connection::open(dir.join("bulwark.db")).unwrap();
+    c.query_row("SELECT count(*) FROM ledger", [], |r| r.get(0))
+        .unwrap()
+}
+
 fn checkpoint(dir: &Path) -> String {
     let o = run(&[
         "ledger",
@@ -59,7 +65,9 @@ fn intact_ledger_verifies() {
     let (_t, dir) = ledger_dir();
     let (ok, out) = verify(&dir, &[]);
     assert!(ok, "{out}");
-    assert!(out.contains("12 entries"), "{out}");
+    let n = entries(&dir);
+    assert!(n >= 10, "init and ten keys are all ledgered");
+    assert!(out.contains(&format!("{n} entries")), "{out}");
 }
 
 #[test]
@@ -109,11 +117,12 @@ fn reordered_entries_are_named() {
 fn truncation_behind_a_checkpoint_is_detected() {
     let (_t, dir) = ledger_dir();
     checkpoint(&dir);
+    let n = entries(&dir);
     sql(&dir, "DELETE FROM ledger WHERE seq > 9");
     let (ok, out) = verify(&dir, &[]);
     assert!(!ok);
     assert!(
-        out.contains("ends at entry 9") && out.contains("12"),
+        out.contains("ends at entry 9") && out.contains(&format!("up to {n}")),
         "{out}"
     );
 }

@@ -83,10 +83,17 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
             None
         }
     };
+    let tls = state.console.config.tls;
     let router = router
+        .merge(crate::console::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::Extension(Document(Arc::new(json))))
+        .layer(middleware::from_fn(crate::console::csrf_guard))
+        .layer(middleware::from_fn_with_state(
+            tls,
+            crate::security::headers,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state);
     (router, doc)
@@ -168,6 +175,18 @@ pub(crate) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Problem::internal(&e))
+}
+
+/// Unix milliseconds as RFC 3339 (UTC), for pages; the number itself if it is
+/// out of range.
+pub(crate) fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| ms.to_string())
 }
 
 /// Parses RFC 3339 times in parameters, naming the parameter when they are wrong.

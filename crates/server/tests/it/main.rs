@@ -1,3 +1,4 @@
 //! The HTTP API in process (tower's `oneshot`), over a real store (one test binary).
 
 mod api;
+mod console;

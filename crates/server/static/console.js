@@ -1,0 +1,23 @@
+// Bulwark console: live countdowns to deadlines. No framework, no inline
+// script (the pages' Content-Security-Policy allows only this file).
+"use strict";
+(function () {
+  function left(ms) {
+    var past = ms < 0, s = Math.floor(Math.abs(ms) / 1000);
+    var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60);
+    var text = (d ? d + " d " : "") + h + " h " + m + " min";
+    return past ? "overdue by " + text : "in " + text;
+  }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("time[data-countdown]").forEach(function (t) {
+      var at = Date.parse(t.getAttribute("datetime"));
+      if (!isNaN(at)) {
+        t.textContent = left(at - now);
+        t.title = t.getAttribute("datetime");
+        t.classList.toggle("overdue", at < now);
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 30000); });
+})();

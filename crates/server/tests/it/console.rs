@@ -1,0 +1,498 @@
+//! The console's sign-in and sessions at the HTTP level: enrolment from the
+//! one-time link, two-phase sign-in, a fresh session id at login (no
+//! fixation), cookie flags, CSRF refusals, TOTP replay, throttling, disabled
+//! operators refused on their next request, and no page without a session.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use bulwark_access::{OperatorRole, OperatorRoles, TotpSecret};
+use bulwark_model::Role;
+use bulwark_server::{router, AppState};
+use bulwark_store::NewOperator;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const GOOD: &str = "correct horse battery staple harbour";
+
+struct Console {
+    app: axum::Router,
+    fixture: bulwark_testkit::StoreFixture,
+}
+
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookie: Option<String>,
+    csp: Option<String>,
+    body: String,
+}
+
+fn console() -> Console {
+    console_with(bulwark_access::SessionPolicy::default())
+}
+
+fn console_with(policy: bulwark_access::SessionPolicy) -> Console {
+    std::thread::spawn(move || {
+        let fixture = bulwark_testkit::StoreFixture::new();
+        let state = AppState::new(fixture.store.clone()).unwrap().with_console(
+            bulwark_server::console::ConsoleConfig {
+                policy,
+                ..Default::default()
+            },
+        );
+        Console {
+            app: router(state),
+            fixture,
+        }
+    })
+    .join()
+    .unwrap()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let i = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start:?} in {text}"))
+        + start.len();
+    let j = text[i..].find(end).unwrap() + i;
+    &text[i..j]
+}
+
+impl Console {
+    async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        cookie: Option<&str>,
+        site: Option<&str>,
+        form: Option<&[(&str, &str)]>,
+    ) -> Answer {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, "127.0.0.1:8080");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        if let Some(s) = site {
+            req = req.header("sec-fetch-site", s);
+        }
+        let body = match form {
+            Some(pairs) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                let mut ser = form_urlencoded::Serializer::new(String::new());
+                for (k, v) in pairs {
+                    ser.append_pair(k, v);
+                }
+                Body::from(ser.finish())
+            }
+            None => Body::empty(),
+        };
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(body).unwrap())
+            .await
+            .unwrap();
+        let h =
+            |n: header::HeaderName| res.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
+        let (status, location, set_cookie, csp) = (
+            res.status(),
+            h(header::LOCATION),
+            h(header::SET_COOKIE),
+            h(header::CONTENT_SECURITY_POLICY),
+        );
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            location,
+            set_cookie,
+            csp,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, uri: &str, cookie: Option<&str>) -> Answer {
+        self.send(Method::GET, uri, cookie, None, None).await
+    }
+
+    async fn post(&self, uri: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Answer {
+        self.send(Method::POST, uri, cookie, Some("same-origin"), Some(form))
+            .await
+    }
+
+    /// Creates and enrols `id` through the enrolment page; returns its TOTP secret.
+    async fn enrol(&self, id: &str, roles: &[OperatorRole]) -> TotpSecret {
+        let store = self.fixture.store.clone();
+        let new = NewOperator {
+            id: id.into(),
+            name: format!("{id} tester"),
+            email: Some(format!("{id}@shop.example")),
+            roles: OperatorRoles::new(roles.iter().copied()),
+        };
+        let link = std::thread::spawn(move || {
+            store
+                .create_operator(new, "owner:test")
+                .wait_blocking()
+                .unwrap()
+                .1
+        })
+        .join()
+        .unwrap();
+        let page = self.get(&format!("/enrol/{}", link.as_str()), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("<svg role=\"img\""), "a QR code");
+        let secret =
+            TotpSecret::from_base32(between(&page.body, "<code class=\"secret\">", "</code>"))
+                .unwrap();
+        let done = self
+            .post(
+                &format!("/enrol/{}", link.as_str()),
+                None,
+                &[
+                    ("password", GOOD),
+                    ("code", &secret.code_at(now_secs()).unwrap()),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        assert_eq!(
+            done.body.matches("<li><code>").count(),
+            10,
+            "ten recovery codes"
+        );
+        secret
+    }
+
+    /// Signs in; returns the cookie pair (`bulwark=bws_…`).
+    async fn sign_in(&self, account: &str, code: &str, prior: Option<&str>) -> Answer {
+        let first = self
+            .post("/login", prior, &[("account", account), ("password", GOOD)])
+            .await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        let ticket = between(&first.body, "name=\"ticket\" value=\"", "\"").to_owned();
+        self.post(
+            "/login/second-factor",
+            prior,
+            &[("ticket", &ticket), ("code", code)],
+        )
+        .await
+    }
+}
+
+trait Codes {
+    fn recovery_free_code(&self) -> String;
+}
+
+impl Codes for TotpSecret {
+    /// The next step's code (the enrolment used the current one).
+    fn recovery_free_code(&self) -> String {
+        self.code_at(now_secs() + 30).unwrap()
+    }
+}
+
+fn cookie_pair(a: &Answer) -> String {
+    a.set_cookie
+        .as_deref()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn enrol_sign_in_and_sign_out() {
+    let c = console();
+    let secret = c
+        .enrol("ana", &[OperatorRole::Team(Role::SecurityLead)])
+        .await;
+    // The link works once.
+    let again = c.get("/enrol/does-not-matter", None).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+
+    // No page without a session.
+    let home = c.get("/", None).await;
+    assert_eq!(
+        (home.status, home.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/login"))
+    );
+
+    // A cookie planted before sign-in is not the session after it (no fixation).
+    let planted = "bulwark=bws_plantedbyanattacker0000000000000000000";
+    let signed = c
+        .sign_in(
+            "ana",
+            &secret.code_at(now_secs() + 30).unwrap(),
+            Some(planted),
+        )
+        .await;
+    assert_eq!(
+        (signed.status, signed.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/")),
+        "{}",
+        signed.body
+    );
+    let set = signed.set_cookie.clone().unwrap();
+    assert!(
+        set.starts_with("bulwark=bws_") && !set.contains("planted"),
+        "{set}"
+    );
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict") && set.contains("Path=/"),
+        "{set}"
+    );
+    assert!(!set.contains("Domain"), "host-only cookie: {set}");
+    let cookie = cookie_pair(&signed);
+    assert!(c.get("/", Some(planted)).await.status == StatusCode::SEE_OTHER);
+
+    let home = c.get("/", Some(&cookie)).await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.body);
+    assert!(home.body.contains("Hello, ana tester"));
+    let csp = home.csp.unwrap();
+    for part in [
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ] {
+        assert!(csp.contains(part), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-"), "{csp}");
+
+    // Sign-out deletes the session: the cookie no longer works.
+    let out = c.post("/logout", Some(&cookie), &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(out.set_cookie.unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        c.get("/", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused() {
+    let c = console();
+    let secret = c.enrol("lee", &[OperatorRole::Team(Role::Legal)]).await;
+    let cookie = cookie_pair(
+        &c.sign_in("lee", &secret.code_at(now_secs() + 30).unwrap(), None)
+            .await,
+    );
+    for site in [Some("cross-site"), Some("same-site"), None] {
+        let a = c
+            .send(Method::POST, "/logout", Some(&cookie), site, Some(&[]))
+            .await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "Sec-Fetch-Site {site:?}");
+        assert!(a.body.contains("cross-site-request"));
+    }
+    // A forged Origin without Fetch Metadata is refused too.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/logout")
+        .header(header::HOST, "127.0.0.1:8080")
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        c.app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    // Login CSRF: a sign-in form posted from another site, with no cookie yet.
+    let a = c
+        .send(
+            Method::POST,
+            "/login",
+            None,
+            Some("cross-site"),
+            Some(&[("operator", "lee"), ("password", "whatever it is")]),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "cross-site login form");
+    // The session survived every refused attempt.
+    assert_eq!(c.get("/", Some(&cookie)).await.status, StatusCode::OK);
+    // No state change over GET: sign-out is POST only.
+    assert_eq!(
+        c.get("/logout", Some(&cookie)).await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}
+
+#[tokio::test]
+async fn a_totp_code_is_refused_the_second_time() {
+    let c = console();
+    let secret = c.enrol("pr", &[OperatorRole::Team(Role::PrComms)]).await;
+    let code = secret.code_at(now_secs() + 30).unwrap();
+    let first = c.sign_in("pr", &code, None).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let replay = c.sign_in("pr", &code, None).await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    assert!(replay.body.contains("already used"), "{}", replay.body);
+    assert!(replay.set_cookie.is_none());
+}
+
+#[tokio::test]
+async fn failed_passwords_are_slowed_and_answered_alike() {
+    let c = console();
+    c.enrol("cs", &[OperatorRole::Team(Role::CustomerService)])
+        .await;
+    let unknown = c
+        .post(
+            "/login",
+            None,
+            &[("account", "nobody"), ("password", "whatever it is")],
+        )
+        .await;
+    let wrong = c
+        .post(
+            "/login",
+            None,
+            &[("account", "cs"), ("password", "not the password")],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let msg = |a: &Answer| between(&a.body, "role=\"alert\">", "</p>").to_owned();
+    assert_eq!(msg(&unknown), msg(&wrong), "no user enumeration");
+    for _ in 0..3 {
+        c.post(
+            "/login",
+            None,
+            &[("account", "cs"), ("password", "not the password")],
+        )
+        .await;
+    }
+    let slowed = c
+        .post("/login", None, &[("account", "cs"), ("password", GOOD)])
+        .await;
+    assert_eq!(
+        slowed.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        slowed.body
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_operator_is_refused_on_the_next_request() {
+    let c = console();
+    let secret = c
+        .enrol("ic", &[OperatorRole::Team(Role::IncidentCommander)])
+        .await;
+    let cookie = cookie_pair(
+        &c.sign_in("ic", &secret.code_at(now_secs() + 30).unwrap(), None)
+            .await,
+    );
+    assert_eq!(c.get("/", Some(&cookie)).await.status, StatusCode::OK);
+    let store = c.fixture.store.clone();
+    std::thread::spawn(move || {
+        store
+            .disable_operator("ic", None, "owner:test")
+            .wait_blocking()
+            .unwrap()
+    })
+    .join()
+    .unwrap();
+    let next = c.get("/", Some(&cookie)).await;
+    assert_eq!(next.status, StatusCode::SEE_OTHER);
+    assert!(next.location.unwrap().starts_with("/login"));
+}
+
+#[tokio::test]
+async fn no_console_page_without_a_session() {
+    let c = console();
+    for page in ["/", "/sessions", "/operators", "/step-up"] {
+        let a = c.get(page, None).await;
+        assert_eq!(
+            (a.status, a.location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/login")),
+            "{page}"
+        );
+    }
+    for post in [
+        "/sessions/abcdef/end",
+        "/operators",
+        "/operators/x/link",
+        "/operators/x/disable",
+        "/step-up",
+        "/logout",
+    ] {
+        let a = c.post(post, None, &[]).await;
+        assert!(
+            a.status == StatusCode::SEE_OTHER || a.status == StatusCode::BAD_REQUEST,
+            "{post}: {}",
+            a.status
+        );
+        assert!(
+            a.set_cookie.is_none()
+                || a.set_cookie
+                    .as_deref()
+                    .is_some_and(|s| s.contains("Max-Age=0"))
+        );
+    }
+    // What is public: sign-in, enrolment, the public updates page, health.
+    assert_eq!(c.get("/login", None).await.status, StatusCode::OK);
+    assert_eq!(c.get("/healthz", None).await.status, StatusCode::OK);
+    assert_eq!(
+        c.get("/updates/1-nothing", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn only_an_admin_manages_operators_and_only_after_step_up() {
+    let c = console();
+    let sec = c
+        .enrol("sec", &[OperatorRole::Team(Role::SecurityLead)])
+        .await;
+    let cookie = cookie_pair(
+        &c.sign_in("sec", &sec.code_at(now_secs() + 30).unwrap(), None)
+            .await,
+    );
+    assert_eq!(
+        c.get("/operators", Some(&cookie)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let admin = c.enrol("root", &[OperatorRole::Admin]).await;
+    let cookie = cookie_pair(
+        &c.sign_in("root", &admin.code_at(now_secs() + 30).unwrap(), None)
+            .await,
+    );
+    assert_eq!(
+        c.get("/operators", Some(&cookie)).await.status,
+        StatusCode::OK
+    );
+
+    // With the second factor given longer ago than the step-up window (here: any
+    // time at all), adding an operator asks for it again first.
+    let c = console_with(bulwark_access::SessionPolicy {
+        step_up: std::time::Duration::ZERO,
+        ..Default::default()
+    });
+    let admin = c.enrol("root", &[OperatorRole::Admin]).await;
+    let cookie = cookie_pair(&c.sign_in("root", &admin.recovery_free_code(), None).await);
+    let add = [("id", "newbie"), ("name", "New Person"), ("roles", "legal")];
+    let first = c.post("/operators", Some(&cookie), &add).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    assert!(
+        first
+            .location
+            .as_deref()
+            .unwrap()
+            .starts_with("/step-up?next=%2Foperators"),
+        "{:?}",
+        first.location
+    );
+    let store = c.fixture.store.clone();
+    let listed = std::thread::spawn(move || store.operators().unwrap().len())
+        .join()
+        .unwrap();
+    assert_eq!(listed, 1, "nothing was added before the step-up");
+}
