@@ -20,7 +20,9 @@ use crate::{operator, secrets, DataDirArg};
 pub enum NoticesCmd {
     /// Render the incident's letters (from its newest scope) as a new notice version awaiting approval.
     Render(RenderArgs),
-    /// Approve a notice version; only a person in the incident's legal role may.
+    /// Approve a notice version as the signed-in operator (`bulwark login`),
+    /// who must hold the legal role and be assigned legal on the incident, and
+    /// must have given the second factor in the last five minutes.
     Approve {
         #[command(flatten)]
         dir: DataDirArg,
@@ -28,9 +30,6 @@ pub enum NoticesCmd {
         incident: u64,
         #[arg(long)]
         version: u32,
-        /// Who approves (must hold the legal role on the incident; default $USER).
-        #[arg(long = "as")]
-        approver: Option<String>,
     },
     /// Deliver approved e-mail notices over SMTP; resumable, never sends a letter twice.
     Send(SendArgs),
@@ -152,19 +151,20 @@ pub fn notices(c: NoticesCmd) -> anyhow::Result<ExitCode> {
             dir,
             incident,
             version,
-            approver,
         } => {
             let store = Store::open(&dir.data_dir, None)?;
-            let op = operator();
-            let approver = approver.unwrap_or_else(|| op.name.clone());
-            match store.approve_notices(incident, version, &approver, &op.id) {
-                // The store's message leaves the person out; the operator typed it.
+            let me = crate::cmd_login::signed_in(&store, &dir, "approving letters")?;
+            me.require_fresh("approving letters")?;
+            let op = &me.session.operator;
+            match store.approve_notices(incident, version, &op.id) {
+                // The store's message leaves the person out; say who it was.
                 Err(ApproveNoticesError::NotLegal { incident }) => bail!(
-                    "`{approver}` does not hold the legal role on incident {incident}; legal approval is required"
+                    "operator `{}` is not assigned the legal role on incident {incident}; assign them with `bulwark incident assign {incident} legal {}` (or link their team.json person to the operator)",
+                    op.id, op.id
                 ),
                 r => r?,
             }
-            println!("notice version {version} of incident {incident} approved by {approver}; `bulwark notices send` delivers it");
+            println!("notice version {version} of incident {incident} approved by {} ({}); delivery starts with `bulwark notices send` or the sender in `bulwark serve`", op.name, op.id);
             Ok(ExitCode::SUCCESS)
         }
         NoticesCmd::Send(a) => send(a),

@@ -8,6 +8,7 @@ mod cmd_incident;
 mod cmd_keys;
 mod cmd_law;
 mod cmd_ledger;
+mod cmd_login;
 mod cmd_misc;
 mod cmd_notices;
 mod cmd_operators;
@@ -102,6 +103,11 @@ enum Command {
     /// Operator accounts for the incident team (console sign-in with MFA).
     #[command(subcommand)]
     Operators(cmd_operators::OperatorsCmd),
+    /// Sign in as an operator (password, then second factor) for what only a
+    /// person may do at the shell, such as approving letters.
+    Login(cmd_login::LoginArgs),
+    /// End the CLI session `bulwark login` started.
+    Logout(cmd_login::LogoutArgs),
 }
 
 fn main() -> ExitCode {
@@ -128,6 +134,8 @@ fn main() -> ExitCode {
         Command::Obligations(a) => cmd_law::obligations(a),
         Command::Notices(c) => cmd_notices::notices(c),
         Command::Operators(c) => cmd_operators::operators(c),
+        Command::Login(a) => cmd_login::login(a),
+        Command::Logout(a) => cmd_login::logout(a),
         Command::Scope(a) => cmd_scope::scope(a),
         Command::Incident(c) => cmd_incident::incident(c),
         Command::Webhooks(c) => cmd_incident::webhooks(c),

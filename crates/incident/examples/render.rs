@@ -45,6 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     email: Some("alice@shop.example".into()),
                     phone: None,
                     other: None,
+                    operator: None,
                 }],
                 roles: [(
                     Role::IncidentCommander,

@@ -26,6 +26,11 @@ pub struct Person {
     /// Anything else: pager, chat handle, an external firm's hotline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other: Option<String>,
+    /// The operator account this person signs in with (`bulwark operators
+    /// list`): what they do in the console is theirs, and only the linked
+    /// operator acts in this person's roles (e.g. approves letters as legal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
 }
 
 /// Who holds a role: the primary, then deputies in the order to try them.
@@ -63,6 +68,12 @@ pub enum TeamError {
     SelfDeputy { role: Role, person: String },
     #[error("`{0}` appears twice in the escalation order")]
     DuplicateEscalation(String),
+    #[error("operator `{operator}` is linked to both `{first}` and `{second}`")]
+    OperatorLinkedTwice {
+        operator: String,
+        first: String,
+        second: String,
+    },
 }
 
 /// A role an applied playbook needs that nobody holds.
@@ -76,6 +87,16 @@ pub struct StaffingGap {
 impl Team {
     pub fn person(&self, id: &str) -> Option<&Person> {
         self.people.iter().find(|p| p.id == id)
+    }
+
+    /// Whether the person named in an assignment (`person`, a team id or,
+    /// for a team without `team.json`, an operator id typed directly) is
+    /// operator `operator`.
+    pub fn is_operator(&self, person: &str, operator: &str) -> bool {
+        match self.person(person) {
+            Some(p) => p.operator.as_deref() == Some(operator),
+            None => person == operator,
+        }
     }
 
     /// Everything wrong with the definition (empty when it is sound).
@@ -92,6 +113,18 @@ impl Team {
             let has = |c: &Option<String>| c.as_deref().is_some_and(|c| !c.trim().is_empty());
             if !has(&p.email) && !has(&p.phone) && !has(&p.other) {
                 out.push(TeamError::NoContact(p.id.clone()));
+            }
+        }
+        let mut linked: std::collections::BTreeMap<&str, &str> = Default::default();
+        for p in &self.people {
+            if let Some(op) = p.operator.as_deref() {
+                if let Some(first) = linked.insert(op, &p.id) {
+                    out.push(TeamError::OperatorLinkedTwice {
+                        operator: op.to_owned(),
+                        first: first.to_owned(),
+                        second: p.id.clone(),
+                    });
+                }
             }
         }
         let mut unknown = |context: String, person: &str| {

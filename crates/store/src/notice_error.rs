@@ -68,8 +68,14 @@ pub enum ApproveNoticesError {
     #[error("incident {incident} has nobody in the legal role; assign one with `bulwark incident assign {incident} legal <person>`")]
     NoLegalRole { incident: u64 },
     /// The caller knows whom it asked to approve; the message does not repeat it.
-    #[error("the approver does not hold the legal role on incident {incident}; legal approval is required")]
+    #[error("the approver is not assigned the legal role on incident {incident}; assign them (`bulwark incident assign {incident} legal <operator or team person linked to it>`)")]
     NotLegal { incident: u64 },
+    #[error("the approver is not an enrolled, enabled operator")]
+    NotAnOperator,
+    #[error(
+        "the approver's operator account does not hold the legal role; legal approval is required"
+    )]
+    NotLegalOperator,
     #[error("incident {incident} has no notice version {version}")]
     NoSuchVersion { incident: u64, version: u32 },
     #[error("notice version {version} is {state}; only a draft can be approved")]

@@ -590,17 +590,32 @@ impl Store {
         })
     }
 
-    /// The approval gate: only a person who holds the legal role on the
-    /// incident's team may approve, and only a draft (not one still rendering
-    /// or superseded). Nothing of a version is sent before this.
+    /// The approval gate: only an enrolled, enabled operator who holds the
+    /// legal role and is assigned legal on the incident's team (directly by
+    /// operator id, or as a `team.json` person linked to the operator) may
+    /// approve, and only a draft (not one still rendering or superseded).
+    /// Nothing of a version is sent before this. The caller authenticates the
+    /// operator (a console session after step-up, or `bulwark login`); the
+    /// approval is recorded as theirs.
     pub fn approve_notices(
         &self,
         incident: u64,
         version: u32,
-        approver: &str,
-        actor: &str,
+        operator: &str,
     ) -> Result<(), ApproveNoticesError> {
         let record = self.incident(incident)?;
+        let op = self
+            .operator(operator)?
+            .filter(|o| o.enrolled && !o.disabled)
+            .ok_or(ApproveNoticesError::NotAnOperator)?;
+        if !op.roles.has_team(Role::Legal) {
+            return Err(ApproveNoticesError::NotLegalOperator);
+        }
+        let team = self
+            .dir()
+            .team()
+            .map_err(StoreError::from)?
+            .unwrap_or_default();
         let legal: Vec<&str> = record
             .incident
             .team
@@ -611,11 +626,12 @@ impl Store {
         if legal.is_empty() {
             return Err(ApproveNoticesError::NoLegalRole { incident });
         }
-        if !legal.contains(&approver) {
+        if !legal.iter().any(|p| team.is_operator(p, &op.id)) {
             return Err(ApproveNoticesError::NotLegal { incident });
         }
-        let approver = approver.to_owned();
-        let actor = actor.to_owned();
+        let actor = format!("operator:{}", op.id);
+        let approver = op.id.clone();
+
         self.writer()
             .submit(move |ctx| -> crate::error::Result<_> {
                 let state: Option<String> = ctx

@@ -11,6 +11,7 @@
 
 pub mod dir;
 pub mod http;
+pub mod operators;
 pub mod principal;
 pub mod process;
 pub mod shared;
@@ -18,6 +19,7 @@ pub mod wait;
 
 pub use dir::{cheap_kdf, reopen, secret, sqlite, tempdir, StoreFixture, PASS};
 pub use http::{http, http_raw, parse_response, Reply};
+pub use operators::{enrolled_operator, legal_operator, OPERATOR_PASSWORD};
 pub use principal::principal;
 pub use process::{
     output_within, read_line_within, stderr, stdout, Bulwark, Server, COMMAND_DEADLINE,

@@ -64,3 +64,33 @@ pub fn create_key(addr: SocketAddr, admin: &str, scopes: &[&str]) -> String {
     assert_eq!(s, 201, "{v}");
     v["key"].as_str().unwrap().to_owned()
 }
+
+/// Enrols operator `id` with `roles` in data directory `d` and signs them in
+/// with `bulwark login`; returns the CLI session token (for `BULWARK_SESSION`).
+/// Once per operator and test: each sign-in spends a TOTP step.
+pub fn operator_session(d: &Path, id: &str, roles: &[bulwark_access::OperatorRole]) -> String {
+    let store = bulwark_testkit::reopen(d);
+    let secret = bulwark_testkit::enrolled_operator(&store, id, roles);
+    drop(store);
+    let code = secret
+        .code_at(bulwark_testkit::operators::now_secs() + 30)
+        .unwrap();
+    let o = bulwark()
+        .env(
+            "BULWARK_OPERATOR_PASSWORD",
+            bulwark_testkit::OPERATOR_PASSWORD,
+        )
+        .args([
+            "login",
+            "--data-dir",
+            d.to_str().unwrap(),
+            "--operator",
+            id,
+            "--code",
+            &code,
+            "--print-token",
+        ])
+        .deadline();
+    assert!(o.status.success(), "login failed: {}", stderr(&o));
+    stdout(&o).trim().to_owned()
+}

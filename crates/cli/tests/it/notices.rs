@@ -134,20 +134,33 @@ fn smtp_sink(port: u16, log: &Path) -> Smtp {
     Smtp(child)
 }
 
-/// `bulwark notices approve` of incident 1's `version` as `who`.
-fn approve(d: &str, version: &str, who: &str) -> std::process::Output {
-    run(&[
-        "notices",
-        "approve",
-        "--data-dir",
-        d,
-        "--incident",
-        "1",
-        "--version",
-        version,
-        "--as",
-        who,
-    ])
+/// `bulwark notices approve` of incident 1's `version` by the operator
+/// signed in with `session` (from `operator_session`).
+fn approve(d: &str, version: &str, session: &str) -> std::process::Output {
+    bulwark()
+        .env("BULWARK_SESSION", session)
+        .args([
+            "notices",
+            "approve",
+            "--data-dir",
+            d,
+            "--incident",
+            "1",
+            "--version",
+            version,
+        ])
+        .deadline()
+}
+
+/// Legal operators `lee` and `mallory`, signed in.
+fn legal_sessions(d: &str) -> (String, String) {
+    let legal = [bulwark_access::OperatorRole::Team(
+        bulwark_model::Role::Legal,
+    )];
+    (
+        operator_session(Path::new(d), "lee", &legal),
+        operator_session(Path::new(d), "mallory", &legal),
+    )
 }
 
 /// `bulwark notices send` for incident 1 to a plain SMTP server on loopback.
@@ -254,7 +267,35 @@ fn each_notice_is_delivered_exactly_once_across_a_killed_sender() {
     // Nothing leaves before legal approval.
     ok(&send(&[]).deadline());
     assert!(received(&log).is_empty(), "sent before approval");
-    let o = approve(d, "1", "mallory");
+    // Approval is a signed-in operator's act, never a typed name.
+    let o = run(&[
+        "notices",
+        "approve",
+        "--data-dir",
+        d,
+        "--incident",
+        "1",
+        "--version",
+        "1",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("bulwark login"), "{}", stderr(&o));
+    let o = bulwark()
+        .env("BULWARK_SESSION", "bws_forged")
+        .args([
+            "notices",
+            "approve",
+            "--data-dir",
+            d,
+            "--incident",
+            "1",
+            "--version",
+            "1",
+        ])
+        .deadline();
+    assert!(stderr(&o).contains("not signed in"), "{}", stderr(&o));
+    let (lee, mallory) = legal_sessions(d);
+    let o = approve(d, "1", &mallory);
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("nobody in the legal role"),
@@ -270,13 +311,13 @@ fn each_notice_is_delivered_exactly_once_across_a_killed_sender() {
         "legal",
         "lee",
     ]));
-    let o = approve(d, "1", "mallory");
+    let o = approve(d, "1", &mallory);
     assert!(
-        stderr(&o).contains("does not hold the legal role"),
+        stderr(&o).contains("`mallory` is not assigned the legal role"),
         "{}",
         stderr(&o)
     );
-    ok(&approve(d, "1", "lee"));
+    ok(&approve(d, "1", &lee));
 
     // Start slowly, kill the sender mid-run.
     let mut child = send(&["--rate", "20"])
@@ -425,8 +466,9 @@ fn refused_letters_are_not_queued_and_print_letters_become_pdfs() {
         "legal",
         "lee",
     ]));
-    ok(&approve(d, "2", "lee"));
-    let o = approve(d, "1", "lee");
+    let (lee, _) = legal_sessions(d);
+    ok(&approve(d, "2", &lee));
+    let o = approve(d, "1", &lee);
     assert!(stderr(&o).contains("superseded"), "{}", stderr(&o));
     // No mail server listening: both e-mails wait for a retry with back-off,
     // the failure recorded without the recipient's address.

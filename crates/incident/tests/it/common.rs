@@ -53,6 +53,7 @@ pub fn team() -> Team {
         email: Some(format!("{id}@shop.example")),
         phone: Some("+44 20 7946 0000".into()),
         other: None,
+        operator: None,
     };
     let mut t = Team {
         people: vec![

@@ -87,11 +87,11 @@ fn unknown_letters_are_never_resent_without_an_operator() {
         .unwrap()
         .is_none());
     f.store
-        .assign_incident(incident, Role::Legal, "lee".into(), "operator:test")
+        .assign_incident(incident, Role::Legal, legal(&f), "operator:test")
         .wait_blocking()
         .unwrap();
     f.store
-        .approve_notices(incident, report.version, "lee", "operator:test")
+        .approve_notices(incident, report.version, "lee")
         .unwrap();
 
     let first = f
@@ -199,10 +199,18 @@ fn incident_with_customers(f: &Fixture, n: usize) -> u64 {
         .wait_blocking()
         .unwrap();
     f.store
-        .assign_incident(incident, Role::Legal, "lee".into(), "operator:test")
+        .assign_incident(incident, Role::Legal, legal(f), "operator:test")
         .wait_blocking()
         .unwrap();
     incident
+}
+
+/// The legal operator `lee` (created on first use), for an assignment.
+fn legal(f: &Fixture) -> String {
+    if f.store.operator("lee").unwrap().is_none() {
+        bulwark_testkit::legal_operator(&f.store, "lee");
+    }
+    "lee".into()
 }
 
 fn render(f: &Fixture, incident: u64) -> Result<bulwark_store::RenderReport, RenderNoticesError> {
@@ -250,7 +258,7 @@ fn a_sent_letter_is_in_the_ledger_and_the_ledger_verifies() {
     let incident = incident_with_customers(&f, 1);
     let report = render(&f, incident).unwrap();
     f.store
-        .approve_notices(incident, report.version, "lee", "operator:test")
+        .approve_notices(incident, report.version, "lee")
         .unwrap();
     let c = f
         .store
@@ -285,7 +293,7 @@ fn every_delivery_change_is_in_the_ledger() {
     let incident = incident_with_customers(&f, 4);
     let report = render(&f, incident).unwrap();
     f.store
-        .approve_notices(incident, report.version, "lee", "operator:test")
+        .approve_notices(incident, report.version, "lee")
         .unwrap();
     let claim = || {
         f.store
@@ -379,7 +387,7 @@ fn a_change_the_lifecycle_does_not_allow_is_refused_and_changes_nothing() {
     let incident = incident_with_customers(&f, 2);
     let report = render(&f, incident).unwrap();
     f.store
-        .approve_notices(incident, report.version, "lee", "operator:test")
+        .approve_notices(incident, report.version, "lee")
         .unwrap();
     let c = f
         .store
@@ -466,24 +474,43 @@ fn render_and_approval_errors_name_their_cause() {
         Err(RenderNoticesError::NotFound { incident: 404 })
     ));
     assert!(matches!(
-        f.store.approve_notices(bare, 1, "lee", "operator:test"),
+        f.store.approve_notices(bare, 1, "lee"),
         Err(ApproveNoticesError::NoLegalRole { .. })
     ));
-    let err = f
-        .store
-        .approve_notices(incident, 1, "mallory", "operator:test")
-        .unwrap_err();
-    assert!(matches!(err, ApproveNoticesError::NotLegal { .. }));
+    let err = f.store.approve_notices(incident, 1, "mallory").unwrap_err();
+    assert!(matches!(err, ApproveNoticesError::NotAnOperator), "{err}");
+    // Legal by account, but not assigned legal on this incident.
+    bulwark_testkit::legal_operator(&f.store, "mallory");
+    let err = f.store.approve_notices(incident, 1, "mallory").unwrap_err();
+    assert!(matches!(err, ApproveNoticesError::NotLegal { .. }), "{err}");
     assert!(!err.to_string().contains("mallory"), "{err}");
+    // Assigned legal on the incident, but the account lacks the legal role.
+    bulwark_testkit::enrolled_operator(
+        &f.store,
+        "pat",
+        &[bulwark_access::OperatorRole::Team(Role::PrComms)],
+    );
+    f.store
+        .assign_incident(incident, Role::Legal, "pat".into(), "operator:test")
+        .wait_blocking()
+        .unwrap();
+    let err = f.store.approve_notices(incident, 1, "pat").unwrap_err();
+    assert!(
+        matches!(err, ApproveNoticesError::NotLegalOperator),
+        "{err}"
+    );
+    f.store
+        .assign_incident(incident, Role::Legal, "lee".into(), "operator:test")
+        .wait_blocking()
+        .unwrap();
     assert!(matches!(
-        f.store.approve_notices(incident, 1, "lee", "operator:test"),
+        f.store.approve_notices(incident, 1, "lee"),
         Err(ApproveNoticesError::NoSuchVersion { version: 1, .. })
     ));
     let v1 = render(&f, incident).unwrap().version;
     let v2 = render(&f, incident).unwrap().version;
     assert!(matches!(
-        f.store
-            .approve_notices(incident, v1, "lee", "operator:test"),
+        f.store.approve_notices(incident, v1, "lee"),
         Err(ApproveNoticesError::NotADraft {
             state: VersionState::Superseded,
             ..
@@ -493,12 +520,9 @@ fn render_and_approval_errors_name_their_cause() {
     assert_eq!(superseded.len(), 1);
     assert_eq!(superseded[0].1["version"], json!(v1));
     assert_eq!(superseded[0].1["letters"], json!(1));
-    f.store
-        .approve_notices(incident, v2, "lee", "operator:test")
-        .unwrap();
+    f.store.approve_notices(incident, v2, "lee").unwrap();
     assert!(matches!(
-        f.store
-            .approve_notices(incident, v2, "lee", "operator:test"),
+        f.store.approve_notices(incident, v2, "lee"),
         Err(ApproveNoticesError::NotADraft {
             state: VersionState::Approved,
             ..
@@ -510,4 +534,41 @@ fn render_and_approval_errors_name_their_cause() {
     let counts = f.store.outbox_counts(incident).unwrap();
     assert_eq!(counts.get("superseded"), Some(&1));
     assert_eq!(counts.get("queued"), Some(&1));
+}
+
+#[test]
+fn a_team_person_approves_through_the_operator_linked_to_them() {
+    let f = fixture();
+    let incident = incident_with_customers(&f, 1);
+    bulwark_testkit::legal_operator(&f.store, "leah-op");
+    std::fs::write(
+        f.dir.join("team.json"),
+        json!({"people": [
+            {"id": "leah", "name": "Leah Counsel", "email": "leah@shop.example", "operator": "leah-op"},
+            {"id": "sam", "name": "Sam Unlinked", "email": "sam@shop.example"}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let version = render(&f, incident).unwrap().version;
+    // An unlinked team person is nobody's login: no operator acts for them.
+    f.store
+        .assign_incident(incident, Role::Legal, "sam".into(), "operator:test")
+        .wait_blocking()
+        .unwrap();
+    assert!(matches!(
+        f.store.approve_notices(incident, version, "leah-op"),
+        Err(ApproveNoticesError::NotLegal { .. })
+    ));
+    f.store
+        .assign_incident(incident, Role::Legal, "leah".into(), "operator:test")
+        .wait_blocking()
+        .unwrap();
+    f.store
+        .approve_notices(incident, version, "leah-op")
+        .unwrap();
+    let approved = ledgered(&f, "notices.approved");
+    let (actor, details) = approved.last().unwrap();
+    assert_eq!(actor, "operator:leah-op");
+    assert_eq!(details["approved_by"], json!("leah-op"));
 }
