@@ -25,6 +25,6 @@ pub mod totp;
 pub use password::{check_new_password, PasswordRefused, Strength};
 pub use recovery::{normalize_recovery_code, recovery_codes, RECOVERY_CODES};
 pub use roles::{OperatorRole, OperatorRoles, UnknownOperatorRole};
-pub use session::{SessionPolicy, SessionTimes, SessionVerdict};
+pub use session::{span, SessionPolicy, SessionTimes, SessionVerdict};
 pub use throttle::{Throttle, ThrottlePolicy};
 pub use totp::{TotpError, TotpSecret};

@@ -95,3 +95,29 @@ mod tests {
         assert!(p.needs_step_up(&t, 5 * MIN));
     }
 }
+
+/// A lifetime in words: "30 minutes", "12 hours", "1 minute", "90 seconds".
+pub fn span(d: Duration) -> String {
+    let s = d.as_secs();
+    let (n, unit) = if s >= 3600 && s.is_multiple_of(3600) {
+        (s / 3600, "hour")
+    } else if s >= 60 && s.is_multiple_of(60) {
+        (s / 60, "minute")
+    } else {
+        (s, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod span_tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_read_as_words() {
+        assert_eq!(span(Duration::from_secs(1800)), "30 minutes");
+        assert_eq!(span(Duration::from_secs(60)), "1 minute");
+        assert_eq!(span(Duration::from_secs(12 * 3600)), "12 hours");
+        assert_eq!(span(Duration::from_secs(90)), "90 seconds");
+    }
+}

@@ -61,18 +61,32 @@ pub struct FirstOperatorArgs {
     /// Their roles (repeat); by default administrator and executive sponsor.
     #[arg(long = "operator-role", default_values_t = ["admin".to_owned(), "executive_sponsor".to_owned()])]
     operator_roles: Vec<String>,
-    /// Where operators reach the console, for enrolment links.
-    #[arg(
-        long,
-        env = "BULWARK_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    public_url: String,
+    /// Where operators reach the console, for enrolment links (default: the
+    /// address `serve` listens on, else http://127.0.0.1:8080).
+    #[arg(long, env = "BULWARK_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+impl FirstOperatorArgs {
+    fn public_url(&self, listen: Option<(&str, SocketAddr)>) -> String {
+        match (&self.public_url, listen) {
+            (Some(u), _) => u.trim_end_matches('/').to_owned(),
+            (None, Some((scheme, addr))) => format!("{scheme}://{addr}"),
+            (None, None) => "http://127.0.0.1:8080".to_owned(),
+        }
+    }
 }
 
 pub fn init(a: InitArgs) -> anyhow::Result<ExitCode> {
     let secret = secrets::new_secret()?;
-    init_dir(&a.dir.data_dir, &secret, &a.kdf, &a.first, a.json)?;
+    init_dir(
+        &a.dir.data_dir,
+        &secret,
+        &a.kdf,
+        &a.first,
+        &a.first.public_url(None),
+        a.json,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -81,6 +95,7 @@ fn init_dir(
     secret: &bulwark_vault::UnlockSecret,
     kdf: &KdfArgs,
     first: &FirstOperatorArgs,
+    public_url: &str,
     json: bool,
 ) -> anyhow::Result<()> {
     let mut roles = Vec::new();
@@ -101,11 +116,11 @@ fn init_dir(
         )
         .wait_blocking()?;
     drop(store);
-    let url = crate::cmd_operators::enrolment_url(&first.public_url, link.as_str());
+    let url = crate::cmd_operators::enrolment_url(public_url, link.as_str());
     if json {
         println!(
             "{}",
-            serde_json::json!({"admin_key": out.admin_key.as_str(), "operator": op.id, "enrolment_url": url, "console": first.public_url})
+            serde_json::json!({"admin_key": out.admin_key.as_str(), "operator": op.id, "enrolment_url": url, "console": format!("{public_url}/")})
         );
     } else {
         println!("Initialised {}.", dir.display());
@@ -119,7 +134,7 @@ fn init_dir(
         );
         println!(
             "\nThe console is at {}/ once `bulwark serve` runs.\nEnrol the first operator, `{}`, from this one-time link (valid 24 hours, shown once):\n\n    {url}\n",
-            first.public_url.trim_end_matches('/'),
+            public_url,
             op.id
         );
     }
@@ -168,15 +183,29 @@ pub struct ServeArgs {
     kdf: KdfArgs,
     #[command(flatten)]
     first: FirstOperatorArgs,
+    /// Deliver approved e-mail notices from inside the server (needs --smtp-from);
+    /// the same exactly-once sender as `bulwark notices send`, one per data directory.
+    #[command(flatten)]
+    smtp: crate::cmd_notices::SmtpArgs,
 }
 
 pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let secret = secrets::unlock()?;
+    let scheme = if a.tls_cert.is_some() { "https" } else { "http" };
+    let public_url = a.first.public_url(Some((scheme, a.listen)));
     if a.init && !a.dir.data_dir.join("bulwark.db").exists() {
-        init_dir(&a.dir.data_dir, &secret, &a.kdf, &a.first, false)?;
+        init_dir(
+            &a.dir.data_dir,
+            &secret,
+            &a.kdf,
+            &a.first,
+            &public_url,
+            false,
+        )?;
     }
     let limits = bulwark_model::DurationLimits {
-        finest: bulwark_model::duration::Unit::Minute,
+        // Seconds too, so a test can watch a session expire.
+        finest: bulwark_model::duration::Unit::Second,
         longest: Some(time::Duration::days(7)),
     };
     let lifetime = |flag: &str, text: &str| -> anyhow::Result<std::time::Duration> {
@@ -224,8 +253,16 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
                     ..bulwark_access::SessionPolicy::default()
                 },
                 tls: cfg.tls.is_some(),
-                public_url: a.first.public_url.clone(),
+                public_url: public_url.clone(),
             });
+    if a.smtp.from.is_some() {
+        let sender = bulwark_server::sender::Sender::new(a.smtp.config()?)?;
+        bulwark_server::sender::spawn_in_serve(
+            state.store.clone(),
+            sender,
+            Duration::from_secs(a.smtp.poll_every.max(1)),
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

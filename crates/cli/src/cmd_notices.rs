@@ -3,16 +3,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{bail, Context};
 use bulwark_law::evaluate;
 use bulwark_notice::{letter_pdf, mail_merge, DraftContext, NoticeFacts, Renderer};
+use bulwark_server::sender::{Sender, SenderConfig};
 use bulwark_store::{ApproveNoticesError, Channels, RenderNotices, SendOutcome, Store};
 use clap::{Args, Subcommand, ValueEnum};
-use lettre::message::{header::MessageId, Mailbox, MultiPart};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{Message, SmtpTransport, Transport};
+use zeroize::Zeroizing;
 
 use crate::{operator, secrets, DataDirArg};
 
@@ -112,11 +111,25 @@ pub struct SendArgs {
     /// Only this incident's notices (default: every approved version).
     #[arg(long)]
     incident: Option<u64>,
+    #[command(flatten)]
+    smtp: SmtpArgs,
+    /// Release letters left `unknown` by a crashed sender for another attempt
+    /// (only after checking the mail server's log that they were not delivered).
+    #[arg(long)]
+    retry_unknown: bool,
+    /// Stop after this many messages.
+    #[arg(long)]
+    limit: Option<u64>,
+}
+
+/// The SMTP settings `notices send` and `serve` share.
+#[derive(Args)]
+pub struct SmtpArgs {
     /// SMTP server as host:port.
     #[arg(long, env = "BULWARK_SMTP", default_value = "127.0.0.1:25")]
     smtp: String,
     /// none (loopback relays only), starttls, or tls (implicit TLS, port 465).
-    #[arg(long, default_value = "starttls")]
+    #[arg(long = "smtp-security", alias = "security", default_value = "starttls")]
     security: String,
     #[arg(long, env = "BULWARK_SMTP_USER")]
     smtp_user: Option<String>,
@@ -124,8 +137,8 @@ pub struct SendArgs {
     #[arg(long, default_value = "BULWARK_SMTP_PASSWORD")]
     smtp_password_env: String,
     /// Sender address, e.g. `Example Shop <privacy@shop.example>`.
-    #[arg(long, env = "BULWARK_SMTP_FROM")]
-    from: String,
+    #[arg(long = "smtp-from", alias = "from", env = "BULWARK_SMTP_FROM")]
+    pub from: Option<String>,
     /// At most this many messages per second.
     #[arg(long, default_value_t = 10.0)]
     rate: f64,
@@ -135,13 +148,36 @@ pub struct SendArgs {
     /// First retry delay in seconds (doubles per attempt, capped at one hour).
     #[arg(long, default_value_t = 60)]
     retry_after: u64,
-    /// Release letters left `unknown` by a crashed sender for another attempt
-    /// (only after checking the mail server's log that they were not delivered).
-    #[arg(long)]
-    retry_unknown: bool,
-    /// Stop after this many messages.
-    #[arg(long)]
-    limit: Option<u64>,
+    /// In `serve`: seconds between looks at the outbox when nothing is due.
+    #[arg(long, default_value_t = 5)]
+    pub poll_every: u64,
+}
+
+impl SmtpArgs {
+    pub fn config(&self) -> anyhow::Result<SenderConfig> {
+        let from = self
+            .from
+            .clone()
+            .context("--smtp-from (or BULWARK_SMTP_FROM) is required to send")?;
+        let credentials = match &self.smtp_user {
+            Some(user) => {
+                let pass = std::env::var(&self.smtp_password_env).with_context(|| {
+                    format!("--smtp-user is set but {} is not", self.smtp_password_env)
+                })?;
+                Some((user.clone(), Zeroizing::new(pass)))
+            }
+            None => None,
+        };
+        Ok(SenderConfig {
+            smtp: self.smtp.clone(),
+            security: self.security.parse()?,
+            credentials,
+            from,
+            rate: self.rate,
+            max_attempts: self.max_attempts,
+            retry_after_secs: self.retry_after,
+        })
+    }
 }
 
 pub fn notices(c: NoticesCmd) -> anyhow::Result<ExitCode> {
@@ -300,44 +336,13 @@ fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Removes the recipient's address and name from a server's reply before it is stored.
-fn scrub(msg: &str, email: Option<&str>, name: Option<&str>) -> String {
-    let mut s = msg.to_owned();
-    for v in [email, name].into_iter().flatten().filter(|v| v.len() > 2) {
-        s = s.replace(v, "<recipient>");
-    }
-    s.chars().take(300).collect()
-}
-
-fn transport(a: &SendArgs) -> anyhow::Result<SmtpTransport> {
-    let (host, port) = a
-        .smtp
-        .rsplit_once(':')
-        .context("--smtp must be host:port")?;
-    let port: u16 = port.parse().context("--smtp port")?;
-    let builder = match a.security.as_str() {
-        "none" => SmtpTransport::builder_dangerous(host),
-        "starttls" => SmtpTransport::starttls_relay(host).context("STARTTLS setup")?,
-        "tls" => SmtpTransport::relay(host).context("TLS setup")?,
-        other => bail!("--security must be none, starttls or tls, not `{other}`"),
-    };
-    let mut builder = builder.port(port).timeout(Some(Duration::from_secs(30)));
-    if let Some(user) = &a.smtp_user {
-        let pass = std::env::var(&a.smtp_password_env)
-            .with_context(|| format!("--smtp-user is set but {} is not", a.smtp_password_env))?;
-        builder = builder.credentials(Credentials::new(user.clone(), pass));
-    }
-    Ok(builder.build())
-}
-
 fn send(a: SendArgs) -> anyhow::Result<ExitCode> {
-    let from: Mailbox = a.from.parse().context("--from is not a valid address")?;
-    let domain = from.email.domain().to_owned();
+    let sender = Sender::new(a.smtp.config()?)?;
     let store = Store::open(&a.dir.data_dir, Some(&secrets::unlock()?))?;
     // One sender at a time: recovery below would otherwise mark another
     // sender's in-flight letters unknown.
     let Some(lock) = a.dir.files().lock_outbox()? else {
-        bail!("another `bulwark notices send` is running on this data directory");
+        bail!("another sender (`bulwark notices send`, or `bulwark serve --smtp-from`) is running on this data directory");
     };
     let unknown = store.outbox_recover()?;
     if unknown > 0 {
@@ -350,59 +355,11 @@ fn send(a: SendArgs) -> anyhow::Result<ExitCode> {
         let n = store.outbox_retry_unknown(id, &operator().id)?;
         eprintln!("{n} unknown letter(s) released for another attempt");
     }
-    let mailer = transport(&a)?;
-    let pace = if a.rate > 0.0 {
-        Duration::from_secs_f64(1.0 / a.rate)
-    } else {
-        Duration::ZERO
-    };
-    let (mut sent, mut retried, mut failed) = (0u64, 0u64, 0u64);
-    let mut next = Instant::now();
-    loop {
-        if a.limit.is_some_and(|l| sent + failed >= l) {
-            break;
-        }
-        // Pace before claiming, so a letter is `sending` only while it is sent.
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
-        next = Instant::now() + pace;
-        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
-        let Some(c) = store.outbox_claim("email", a.incident, now_ms)? else {
-            break;
-        };
-        let to_email = c.to_email.clone().unwrap_or_default();
-        let outcome = match build(&c, &from, &domain) {
-            Err(e) => SendOutcome::Failed {
-                error: format!("cannot build the message: {e}"),
-            },
-            Ok(msg) => match mailer.send(&msg) {
-                Ok(_) => SendOutcome::Sent,
-                Err(e) => {
-                    let error = scrub(&e.to_string(), Some(&to_email), c.to_name.as_deref());
-                    if e.is_permanent() {
-                        SendOutcome::Bounced { error }
-                    } else if c.attempts >= a.max_attempts {
-                        SendOutcome::Failed { error }
-                    } else {
-                        let delay = a
-                            .retry_after
-                            .saturating_mul(1 << (c.attempts - 1).min(16))
-                            .min(3600);
-                        SendOutcome::Retry {
-                            error,
-                            next_ms: now_ms + (delay as i64) * 1000,
-                        }
-                    }
-                }
-            },
-        };
-        match &outcome {
-            SendOutcome::Sent => sent += 1,
-            SendOutcome::Retry { .. } => retried += 1,
-            _ => failed += 1,
-        }
-        store.outbox_mark(c.id, outcome, Some(c.message_id.clone()))?;
-    }
-    println!("{sent} sent, {retried} to retry later, {failed} failed or bounced");
+    let t = sender.run(&store, a.incident, a.limit)?;
+    println!(
+        "{} sent, {} to retry later, {} failed or bounced",
+        t.sent, t.retried, t.failed
+    );
     if let Some(id) = a.incident {
         let counts = store.outbox_counts(id)?;
         let waiting = counts.get("retry").copied().unwrap_or(0);
@@ -414,25 +371,6 @@ fn send(a: SendArgs) -> anyhow::Result<ExitCode> {
     }
     drop(lock);
     Ok(ExitCode::SUCCESS)
-}
-
-fn build(c: &bulwark_store::Claimed, from: &Mailbox, domain: &str) -> anyhow::Result<Message> {
-    let email = c.to_email.as_deref().context("no e-mail address")?;
-    let to = Mailbox::new(
-        c.to_name.clone(),
-        email
-            .parse()
-            .context("the recipient address is not valid")?,
-    );
-    Ok(Message::builder()
-        .from(from.clone())
-        .to(to)
-        .subject(c.letter.subject.clone())
-        .header(MessageId::from(format!("<{}@{domain}>", c.message_id)))
-        .multipart(MultiPart::alternative_plain_html(
-            c.letter.text.clone(),
-            c.letter.html.clone(),
-        ))?)
 }
 
 fn print(dir: &DataDirArg, incident: u64, out: &Path) -> anyhow::Result<ExitCode> {

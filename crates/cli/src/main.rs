@@ -54,7 +54,7 @@ enum Command {
     /// Create a data directory: databases, keyring, bootstrap admin key.
     Init(cmd_misc::InitArgs),
     /// Run the HTTP API.
-    Serve(cmd_misc::ServeArgs),
+    Serve(Box<cmd_misc::ServeArgs>),
     /// API keys, data keys and the passphrase.
     #[command(subcommand)]
     Keys(cmd_keys::KeysCmd),
@@ -122,7 +122,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Init(a) => cmd_misc::init(a),
-        Command::Serve(a) => cmd_misc::serve(a),
+        Command::Serve(a) => cmd_misc::serve(*a),
         Command::Keys(c) => cmd_keys::run(c),
         Command::AccessLog(a) => cmd_misc::access_log(a),
         Command::Ledger(c) => cmd_ledger::run(c),

@@ -17,6 +17,7 @@ mod openapi;
 mod problem;
 mod routes;
 mod security;
+pub mod sender;
 mod serve;
 pub mod webhook;
 

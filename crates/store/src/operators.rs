@@ -189,10 +189,10 @@ pub enum LoginError {
 pub enum SessionError {
     #[error("not signed in")]
     Unknown,
-    #[error("the session ended after {0} minutes without activity")]
-    Idle(u64),
-    #[error("the session reached its maximum length of {0} hours; sign in again")]
-    Absolute(u64),
+    #[error("the session ended after {} without activity", bulwark_access::span(*.0))]
+    Idle(std::time::Duration),
+    #[error("the session reached its maximum length of {}; sign in again", bulwark_access::span(*.0))]
+    Absolute(std::time::Duration),
     #[error("the account is disabled")]
     Disabled,
     #[error(transparent)]
@@ -916,15 +916,16 @@ impl Store {
                 })
                 .wait_blocking()?;
             return Err(match verdict {
-                SessionVerdict::IdleExpired => SessionError::Idle(policy.idle.as_secs() / 60),
-                SessionVerdict::AbsoluteExpired => {
-                    SessionError::Absolute(policy.absolute.as_secs() / 3600)
-                }
+                SessionVerdict::IdleExpired => SessionError::Idle(policy.idle),
+                SessionVerdict::AbsoluteExpired => SessionError::Absolute(policy.absolute),
                 SessionVerdict::Valid => SessionError::Disabled,
             });
         }
         let op = op.ok_or(SessionError::Disabled)?;
-        if now - last_seen_ms >= 30_000 {
+        // Moved on at most every 30 s (to spare the disk), and often enough
+        // that a short idle limit is not cut early by the coarseness.
+        let every = (policy.idle.as_millis() as i64 / 4).clamp(1_000, 30_000);
+        if now - last_seen_ms >= every {
             let _ = self.writer().submit(move |ctx| -> Result<()> {
                 ctx.main.execute(
                     "UPDATE operator_sessions SET last_seen_ms = ?2 WHERE id_hash = ?1",

@@ -30,11 +30,24 @@ pub struct LoginQuery {
 }
 
 pub async fn login_page(State(s): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
-    s.console.templates.page(
-        StatusCode::OK,
-        "login.html",
-        json!({"error": q.ended.map(|e| e.chars().take(200).collect::<String>())}),
-    )
+    // A reason code, never text from the address bar: the page says only
+    // what the server would.
+    let policy = s.console.config.policy;
+    let why = match q.ended.as_deref() {
+        Some("idle") => Some(format!(
+            "Your session ended after {} without activity; sign in again.",
+            crate::console::session::span(policy.idle)
+        )),
+        Some("absolute") => Some(format!(
+            "Your session reached its maximum length of {}; sign in again.",
+            crate::console::session::span(policy.absolute)
+        )),
+        Some("disabled") => Some("The account is disabled.".to_owned()),
+        _ => None,
+    };
+    s.console
+        .templates
+        .page(StatusCode::OK, "login.html", json!({"error": why}))
 }
 
 #[derive(Deserialize)]
@@ -273,11 +286,18 @@ pub struct StepUpQuery {
     why: Option<String>,
 }
 
-/// Only a path of this site is a place to return to.
+/// Only a path of this site is a place to return to: printable ASCII with no
+/// space (browsers drop tabs and newlines, so `/\t/evil` would be `//evil`),
+/// not `//` (another host) and no backslash (read as `/` by browsers).
 pub(crate) fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => {
-            p.chars().take(500).collect()
+        Some(p)
+            if p.len() <= 500
+                && p.starts_with('/')
+                && !p.starts_with("//")
+                && p.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            p.to_owned()
         }
         _ => "/".into(),
     }
@@ -294,7 +314,8 @@ pub async fn step_up_page(
         json!({
             "me": me.me(),
             "next": local_path(q.next.as_deref()),
-            "why": q.why.map(|w| w.chars().take(100).collect::<String>()).unwrap_or_else(|| "This action".into()),
+            "why": crate::console::session::action_title(q.why.as_deref()),
+            "action": q.why,
         }),
     )
 }
@@ -303,6 +324,7 @@ pub async fn step_up_page(
 struct StepUpForm {
     code: String,
     next: Option<String>,
+    action: Option<String>,
 }
 
 pub async fn step_up(State(s): State<AppState>, me: Signed, body: Bytes) -> Response {
@@ -331,8 +353,34 @@ pub async fn step_up(State(s): State<AppState>, me: Signed, body: Bytes) -> Resp
         Ok(Err(e)) => s.console.templates.page(
             StatusCode::UNAUTHORIZED,
             "step_up.html",
-            json!({"me": me.me(), "next": next, "why": "This action", "error": e.to_string()}),
+            json!({"me": me.me(), "next": next, "why": crate::console::session::action_title(f.action.as_deref()), "action": f.action, "error": e.to_string()}),
         ),
         Err(_) => unavailable(&s, &"a step-up task stopped"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_a_plain_path_of_this_site_is_returned_to() {
+        assert_eq!(local_path(Some("/operators")), "/operators");
+        assert_eq!(
+            local_path(Some("/incidents/7?tab=letters")),
+            "/incidents/7?tab=letters"
+        );
+        for hostile in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/ /x",
+            "",
+        ] {
+            assert_eq!(local_path(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(local_path(None), "/");
     }
 }

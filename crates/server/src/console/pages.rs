@@ -214,7 +214,7 @@ pub async fn add_operator(State(s): State<AppState>, me: Signed, body: Bytes) ->
     if !is_admin(&me) {
         return forbidden(&s, &me, "Managing operators");
     }
-    if let Some(r) = me.step_up_first(&s, "Adding an operator", "/operators") {
+    if let Some(r) = me.step_up_first(&s, "operator-add", "/operators") {
         return r;
     }
     let mut id = String::new();
@@ -269,7 +269,7 @@ pub async fn new_link(State(s): State<AppState>, me: Signed, Path(id): Path<Stri
     if !is_admin(&me) {
         return forbidden(&s, &me, "Managing operators");
     }
-    if let Some(r) = me.step_up_first(&s, "Issuing an enrolment link", "/operators") {
+    if let Some(r) = me.step_up_first(&s, "operator-link", "/operators") {
         return r;
     }
     let s2 = s.clone();
@@ -298,11 +298,33 @@ pub async fn disable(State(s): State<AppState>, me: Signed, Path(id): Path<Strin
     if !is_admin(&me) {
         return forbidden(&s, &me, "Managing operators");
     }
-    if let Some(r) = me.step_up_first(&s, "Disabling an operator", "/operators") {
+    if let Some(r) = me.step_up_first(&s, "operator-disable", "/operators") {
         return r;
     }
     let s2 = s.clone();
     crate::routes::blocking(move || {
+        // Neither yourself nor the last administrator by one click in the
+        // console; the machine owner can still at the shell.
+        let refuse = if id == me.session.operator.id {
+            Some("You cannot disable your own account; another administrator can.".to_owned())
+        } else {
+            match s2.store.operators() {
+                Ok(ops) => {
+                    let admin = |o: &bulwark_store::OperatorInfo| {
+                        o.roles.has(OperatorRole::Admin) && !o.disabled && o.enrolled
+                    };
+                    let target_admin = ops.iter().any(|o| o.id == id && admin(o));
+                    let others = ops.iter().filter(|o| o.id != id && admin(o)).count();
+                    (target_admin && others == 0).then(|| {
+                        "This is the last administrator; add another first, or use `bulwark operators disable` at the server.".to_owned()
+                    })
+                }
+                Err(e) => return unavailable(&s2, &e),
+            }
+        };
+        if let Some(error) = refuse {
+            return operators_page(&s2, &me, StatusCode::CONFLICT, json!({"error": error}));
+        }
         match s2
             .store
             .disable_operator(&id, None, &me.actor())

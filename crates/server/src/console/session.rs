@@ -90,8 +90,15 @@ impl Signed {
         format!("operator:{}", self.session.operator.id)
     }
 
-    /// `Some(redirect)` when `why` needs the second factor again first.
-    pub fn step_up_first(&self, state: &AppState, why: &str, back_to: &str) -> Option<Response> {
+    /// `Some(redirect)` when `action` (a code of [`STEP_UP_ACTIONS`]) needs the
+    /// second factor again first.
+    pub fn step_up_first(
+        &self,
+        state: &AppState,
+        action: &'static str,
+        back_to: &str,
+    ) -> Option<Response> {
+        let why = action;
         let policy = state.console.config.policy;
         if policy.needs_step_up(&self.session.times, self.session.times.last_seen_ms) {
             let q = form_urlencoded::Serializer::new(String::new())
@@ -104,6 +111,29 @@ impl Signed {
         }
     }
 }
+
+/// What a step-up is for: a code in the address, the text shown for it. Only
+/// these texts are ever shown, whatever the address says.
+pub(crate) const STEP_UP_ACTIONS: &[(&str, &str)] = &[
+    ("operator-add", "Adding an operator"),
+    ("operator-link", "Issuing an enrolment link"),
+    ("operator-disable", "Disabling an operator"),
+    ("operator-roles", "Changing an operator's roles"),
+    ("letters-approve", "Approving letters"),
+    ("contain", "A containment action"),
+    ("publish", "Publishing a public update"),
+    ("reveal", "Revealing customer data"),
+    ("access-review", "Signing off the access review"),
+    ("keys", "Managing API keys"),
+];
+
+pub(crate) fn action_title(code: Option<&str>) -> &'static str {
+    code.and_then(|c| STEP_UP_ACTIONS.iter().find(|(k, _)| *k == c))
+        .map(|(_, t)| *t)
+        .unwrap_or("This action")
+}
+
+pub(crate) use bulwark_access::span;
 
 /// The caller's address (for throttling and the session list).
 pub(crate) struct Source(pub Option<String>);
@@ -125,8 +155,8 @@ pub(crate) fn source_of(parts: &Parts) -> Option<String> {
 
 /// Why a page could not be shown to this request.
 pub(crate) enum NotSigned {
-    /// Sign in (again), saying why when a session ended.
-    SignIn(Option<String>),
+    /// Sign in (again), with the code of why a session ended.
+    SignIn(Option<&'static str>),
     Unavailable,
 }
 
@@ -135,10 +165,7 @@ impl IntoResponse for NotSigned {
         match self {
             NotSigned::SignIn(None) => Redirect::to("/login").into_response(),
             NotSigned::SignIn(Some(why)) => {
-                let q = form_urlencoded::Serializer::new(String::new())
-                    .append_pair("ended", &why)
-                    .finish();
-                Redirect::to(&format!("/login?{q}")).into_response()
+                Redirect::to(&format!("/login?ended={why}")).into_response()
             }
             NotSigned::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -174,7 +201,9 @@ impl FromRequestParts<AppState> for Signed {
                 Err(NotSigned::Unavailable)
             }
             Err(SessionError::Unknown) => Err(NotSigned::SignIn(None)),
-            Err(e) => Err(NotSigned::SignIn(Some(e.to_string()))),
+            Err(SessionError::Idle(_)) => Err(NotSigned::SignIn(Some("idle"))),
+            Err(SessionError::Absolute(_)) => Err(NotSigned::SignIn(Some("absolute"))),
+            Err(SessionError::Disabled) => Err(NotSigned::SignIn(Some("disabled"))),
         }
     }
 }
