@@ -201,23 +201,11 @@ pub fn obligations(a: ObligationsArgs) -> anyhow::Result<ExitCode> {
 /// The scenario of an incident: its latest scope snapshot and its awareness time.
 pub(crate) fn incident_scenario(dir: &DataDirArg, id: u64) -> anyhow::Result<Scenario> {
     let store = bulwark_store::Store::open(&dir.data_dir, None)?;
-    let rec = store.incident(id)?;
-    let Some((version, summary)) = store.latest_scope(id)? else {
+    let Some((version, scenario)) = store.incident_scenario(id)? else {
         bail!("incident {id} has no scope yet: run `bulwark scope --incident {id} --principal … --since …`");
     };
-    let affected = summary
-        .get("affected")
-        .cloned()
-        .unwrap_or(serde_json::json!([]));
     eprintln!("incident {id}, scope v{version}");
-    serde_json::from_value(serde_json::json!({
-        "aware_at": rec.incident.aware_at.format(&time::format_description::well_known::Rfc3339)?,
-        "discovered_at": rec.incident.discovered_at.format(&time::format_description::well_known::Rfc3339)?,
-        "encrypted": summary.get("encrypted").and_then(|v| v.as_bool()).unwrap_or(false),
-        "key_compromised": summary.get("key_compromised").and_then(|v| v.as_bool()).unwrap_or(false),
-        "affected": affected,
-    }))
-    .context("building the scenario from the scope snapshot")
+    Ok(scenario)
 }
 
 /// One task per obligation, owned by legal, due at the deadline (or the recommended

@@ -191,7 +191,11 @@ pub struct ServeArgs {
 
 pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let secret = secrets::unlock()?;
-    let scheme = if a.tls_cert.is_some() { "https" } else { "http" };
+    let scheme = if a.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let public_url = a.first.public_url(Some((scheme, a.listen)));
     if a.init && !a.dir.data_dir.join("bulwark.db").exists() {
         init_dir(

@@ -216,6 +216,7 @@ fn save(
              ON CONFLICT (incident_id, key) DO UPDATE SET body = excluded.body",
             params![inc.id as i64, t.key, json(t)?],
         )?;
+        crate::board::index_task(ctx.main, t)?;
     }
     for e in entries {
         ctx.main.execute(
@@ -705,6 +706,30 @@ impl Store {
         })
     }
 
+    /// The law scenario of an incident: its newest scope snapshot (with its
+    /// version) and its awareness time; `None` before any scope is computed.
+    pub fn incident_scenario(
+        &self,
+        id: u64,
+    ) -> std::result::Result<Option<(u32, bulwark_law::Scenario)>, IncidentReadError> {
+        let rec = self.incident(id)?;
+        let Some((version, summary)) = self.latest_scope(id)? else {
+            return Ok(None);
+        };
+        let flag = |k: &str| summary.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
+        let doc = serde_json::json!({
+            "aware_at": crate::incidents::rfc3339_of(rec.incident.aware_at),
+            "discovered_at": crate::incidents::rfc3339_of(rec.incident.discovered_at),
+            "encrypted": flag("encrypted"),
+            "key_compromised": flag("key_compromised"),
+            "affected": summary.get("affected").cloned().unwrap_or(serde_json::json!([])),
+        });
+        let scenario = serde_json::from_value(doc).map_err(|e| {
+            StoreError::corrupt(format!("incident {id} scope v{version} as a scenario: {e}"))
+        })?;
+        Ok(Some((version, scenario)))
+    }
+
     pub fn incidents(&self) -> Result<Vec<Incident>> {
         self.read(|c| {
             let mut stmt = c.prepare("SELECT body FROM incidents ORDER BY id")?;
@@ -719,6 +744,11 @@ impl Store {
             Ok(out)
         })
     }
+}
+
+pub(crate) fn rfc3339_of(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn open_ids(c: &Connection) -> Result<Vec<u64>> {

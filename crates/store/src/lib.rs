@@ -12,9 +12,11 @@
 mod access_log;
 mod alerts;
 mod api_keys;
+mod board;
 mod conn;
 mod customers;
 mod data_dir;
+mod delivery;
 mod error;
 mod evidence;
 mod incidents;
@@ -47,6 +49,7 @@ pub use api_keys::{
     ApiKeyInfo, AuthError, CreateKeyError, KeyReview, NewApiKey, Principal, RevokeKeyError,
     UsageTracker,
 };
+pub use board::{Board, BoardFilter, BoardRow, BoardSort};
 pub use customers::{
     CustomerError, CustomerMeta, CustomerPatch, CustomerWriteError, Denial, LookupBy, LookupError,
     NewCustomer, PendingReveals, RevealError, RevealRequest, Revealed,
@@ -55,6 +58,7 @@ pub use data_dir::{
     builtin_rules, read_tree, rule_dir, AssetLookupError, DataDir, DataFileError, RuleFiles,
     RulePacks,
 };
+pub use delivery::{Delivery, JurisdictionDelivery, SampleLetter};
 pub use error::{Result, StoreError};
 pub use evidence::{
     verify_bundle, BundleReport, CustodyEvent, EvidenceError, EvidenceItem, VerifyBundleError,
@@ -127,7 +131,11 @@ impl Store {
         let (lock, alone) = lock_store(&dir.store_lock())?;
         // Additive schema changes (new tables, indexes) apply on open; the
         // statements are idempotent.
-        conn::open_rw(&main_path, false)?.execute_batch(schema::MAIN)?;
+        {
+            let main = conn::open_rw(&main_path, false)?;
+            main.execute_batch(schema::MAIN)?;
+            board::backfill(&main)?;
+        }
         conn::open_rw(&keys_path, false)?.execute_batch(schema::KEYS)?;
         let repaired = if alone {
             reconcile(&main_path, &keys_path)?

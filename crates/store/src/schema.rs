@@ -112,6 +112,17 @@ CREATE TABLE IF NOT EXISTS incidents (
     updated_at_ms INTEGER NOT NULL
 );
 
+-- The open tasks' due times, kept beside incident_tasks by every save, so the
+-- incident board finds each incident's next deadline and overdue count by
+-- index instead of reading every task.
+CREATE TABLE IF NOT EXISTS incident_open_tasks (
+    incident_id INTEGER NOT NULL,
+    key         TEXT NOT NULL,
+    due_ms      INTEGER,
+    PRIMARY KEY (incident_id, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS incidents_phase ON incidents (phase, id);
+
 CREATE TABLE IF NOT EXISTS incident_timeline (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
     incident_id INTEGER NOT NULL,

@@ -10,15 +10,22 @@
 //! - `pages`: home per role, sessions, operators.
 
 mod auth;
+mod incidents;
+mod notify;
 mod pages;
 pub(crate) mod session;
 mod templates;
 
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use bulwark_access::SessionPolicy;
+use serde_json::json;
 
 use crate::AppState;
 
@@ -48,6 +55,8 @@ impl Default for ConsoleConfig {
 pub(crate) struct Console {
     pub config: ConsoleConfig,
     pub templates: templates::Templates,
+    /// The data directory's law catalogue, read on first use.
+    pub laws: std::sync::OnceLock<Arc<bulwark_law::Catalogue>>,
 }
 
 impl Console {
@@ -55,8 +64,43 @@ impl Console {
         Arc::new(Console {
             config,
             templates: templates::Templates::new(),
+            laws: std::sync::OnceLock::new(),
         })
     }
+}
+
+pub(crate) fn unavailable(s: &AppState, e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "console page");
+    s.console.templates.page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "message.html",
+        json!({"heading": "Try again shortly", "text": "The page could not be shown; nothing was changed."}),
+    )
+}
+
+pub(crate) fn forbidden(s: &AppState, me: &session::Signed, what: &str) -> Response {
+    s.console.templates.page(
+        StatusCode::FORBIDDEN,
+        "message.html",
+        json!({"me": me.me(), "heading": "Not for your role", "text": format!("{what} needs a role you do not hold.")}),
+    )
+}
+
+pub(crate) fn not_found(s: &AppState, me: &session::Signed) -> Response {
+    s.console.templates.page(
+        StatusCode::NOT_FOUND,
+        "message.html",
+        json!({"me": me.me(), "heading": "Not found", "text": "There is nothing here; it may have been removed, or the address is mistyped."}),
+    )
+}
+
+pub(crate) fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A form body as a map (the last value of a repeated field wins).
+pub(crate) fn parse_form(body: &[u8]) -> HashMap<String, String> {
+    form_urlencoded::parse(body).into_owned().collect()
 }
 
 /// The console's routes (HTML; not part of the API document).
@@ -76,6 +120,24 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/operators/{id}/link", post(pages::new_link))
         .route("/operators/{id}/disable", post(pages::disable))
+        .route("/incidents", get(incidents::board))
+        .route("/incidents/{id}", get(incidents::show))
+        .route("/incidents/{id}/advance", post(incidents::advance))
+        .route("/incidents/{id}/note", post(incidents::note))
+        .route("/incidents/{id}/assign", post(incidents::assign))
+        .route("/incidents/{id}/task", post(incidents::task))
+        .route("/incidents/{id}/contain", post(incidents::contain))
+        .route("/incidents/{id}/publish", post(incidents::publish))
+        .route("/incidents/{id}/deadlines", get(notify::deadlines))
+        .route("/incidents/{id}/scope", get(notify::scope))
+        .route(
+            "/incidents/{id}/letters",
+            get(notify::letters).post(notify::render),
+        )
+        .route(
+            "/incidents/{id}/letters/{version}/approve",
+            post(notify::approve),
+        )
         .route("/static/console.css", get(templates::css))
         .route("/static/console.js", get(templates::js))
 }

@@ -15,22 +15,7 @@ use super::session::Signed;
 use crate::routes::rfc3339;
 use crate::AppState;
 
-fn unavailable(s: &AppState, e: &dyn std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "console page");
-    s.console.templates.page(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "message.html",
-        json!({"heading": "Try again shortly", "text": "The page could not be shown; nothing was changed."}),
-    )
-}
-
-fn forbidden(s: &AppState, me: &Signed, what: &str) -> Response {
-    s.console.templates.page(
-        StatusCode::FORBIDDEN,
-        "message.html",
-        json!({"me": me.me(), "heading": "Not for your role", "text": format!("{what} needs a role you do not hold.")}),
-    )
-}
+use super::{forbidden, unavailable};
 
 #[derive(Serialize)]
 struct OpenIncident {

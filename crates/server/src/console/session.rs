@@ -86,6 +86,17 @@ impl Signed {
         }
     }
 
+    /// Whether the operator's roles grant `scope`.
+    pub fn can(&self, scope: bulwark_model::Scope) -> bool {
+        self.session.operator.roles.scopes().allows(scope)
+    }
+
+    /// Whether the operator holds team role `role` (an administrator holds none
+    /// by being one).
+    pub fn has_team(&self, role: bulwark_model::Role) -> bool {
+        self.session.operator.roles.has_team(role)
+    }
+
     pub fn actor(&self) -> String {
         format!("operator:{}", self.session.operator.id)
     }

@@ -46,6 +46,30 @@ const TEMPLATES: &[(&str, &str)] = &[
         "operators.html",
         include_str!("../../../../templates/console/operators.html"),
     ),
+    (
+        "incidents.html",
+        include_str!("../../../../templates/console/incidents.html"),
+    ),
+    (
+        "incident.html",
+        include_str!("../../../../templates/console/incident.html"),
+    ),
+    (
+        "incident_head.html",
+        include_str!("../../../../templates/console/incident_head.html"),
+    ),
+    (
+        "deadlines.html",
+        include_str!("../../../../templates/console/deadlines.html"),
+    ),
+    (
+        "scope.html",
+        include_str!("../../../../templates/console/scope.html"),
+    ),
+    (
+        "letters.html",
+        include_str!("../../../../templates/console/letters.html"),
+    ),
 ];
 
 pub(crate) struct Templates {

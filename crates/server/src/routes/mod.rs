@@ -6,6 +6,7 @@ mod audit;
 mod customers;
 mod events;
 mod incidents;
+pub(crate) use incidents::WebhookCall;
 mod keys;
 mod scope;
 mod updates;

@@ -17,6 +17,8 @@ const GOOD: &str = "correct horse battery staple harbour";
 struct Console {
     app: axum::Router,
     fixture: bulwark_testkit::StoreFixture,
+    /// The recovery codes of the last enrolment.
+    last_codes: std::sync::Mutex<Vec<String>>,
 }
 
 struct Answer {
@@ -43,6 +45,7 @@ fn console_with(policy: bulwark_access::SessionPolicy) -> Console {
         Console {
             app: router(state),
             fixture,
+            last_codes: Default::default(),
         }
     })
     .join()
@@ -168,6 +171,13 @@ impl Console {
             10,
             "ten recovery codes"
         );
+        *self.last_codes.lock().unwrap() = done
+            .body
+            .split("<li><code>")
+            .skip(1)
+            .filter_map(|x| x.split("</code>").next())
+            .map(str::to_owned)
+            .collect();
         secret
     }
 
@@ -495,4 +505,208 @@ async fn only_an_admin_manages_operators_and_only_after_step_up() {
         .join()
         .unwrap();
     assert_eq!(listed, 1, "nothing was added before the step-up");
+}
+
+const CANARY_NAME: &str = "Zebedee Quillfeather";
+const CANARY_EMAIL: &str = "zebedee.quillfeather@canary.example";
+
+const FACTS: &str = r#"
+store = "Example Outdoor Gear"
+what_happened = "An attacker read customer records."
+breach_start = "2026-10-01"
+store_actions = "We revoked the key."
+consequences = "Your information could be used for phishing."
+[contact]
+phone = "1-800-555-0100"
+email = "privacy@example.test"
+"#;
+
+/// An incident with a scope of two California customers (one the canary),
+/// the legal role held by operator `lee`.
+fn incident_in_scope(c: &Console) -> u64 {
+    let store = c.fixture.store.clone();
+    std::thread::spawn(move || {
+        let who = bulwark_testkit::principal(&["vault:reveal:*", "vault:write", "admin"]);
+        let mut customers = Vec::new();
+        for (name, email) in [
+            (CANARY_NAME, CANARY_EMAIL),
+            ("Other Person", "other@example.test"),
+        ] {
+            let new: bulwark_store::NewCustomer = serde_json::from_value(serde_json::json!({
+                "residency": {"country": "US", "subdivision": "US-CA"},
+                "fields": {"name": name, "email": email}}))
+            .unwrap();
+            let id = store
+                .create_customer(&new, &who)
+                .unwrap()
+                .wait_blocking()
+                .unwrap();
+            customers.push(serde_json::json!({"id": id.to_string(),
+                "residency": {"country": "US", "subdivision": "US-CA"},
+                "elements": ["name", "email", "password"], "reveals": 1}));
+        }
+        let aware = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+        let id = store
+            .open_incident(
+                bulwark_incident::NewIncident::new(
+                    "Stolen admin key read customers",
+                    bulwark_incident::Severity::Sev1,
+                    bulwark_incident::Classification::CredentialTheft,
+                    aware,
+                    aware,
+                ),
+                bulwark_incident::PlaybookSet::builtin().unwrap(),
+                "owner:test",
+            )
+            .wait_blocking()
+            .unwrap();
+        let summary = serde_json::json!({"affected": [{"jurisdiction": "US-CA",
+            "elements": ["name", "email", "password"], "count": 2}], "encrypted": false, "key_compromised": false});
+        store
+            .save_scope_snapshot(id, summary, serde_json::json!(customers), "owner:test")
+            .wait_blocking()
+            .unwrap();
+        store
+            .assign_incident(id, Role::Legal, "lee".into(), "owner:test")
+            .wait_blocking()
+            .unwrap();
+        id
+    })
+    .join()
+    .unwrap()
+}
+
+/// Every log line the server writes, kept for the PII check.
+fn captured_log() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        let make = move || Writer(sink.clone());
+        let _ = tracing::subscriber::set_global_default(
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::DEBUG)
+                .with_writer(make)
+                .finish(),
+        );
+        buf
+    })
+    .clone()
+}
+
+struct Writer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Writer {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_incident_is_worked_from_the_board_to_approved_letters() {
+    let log = captured_log();
+    let c = console_with(bulwark_access::SessionPolicy {
+        step_up: std::time::Duration::from_secs(2),
+        ..Default::default()
+    });
+    let lee = c.enrol("lee", &[OperatorRole::Team(Role::Legal)]).await;
+    let lee_recovery = c.last_codes.lock().unwrap()[0].clone();
+    let pr = c.enrol("pat", &[OperatorRole::Team(Role::PrComms)]).await;
+    let id = incident_in_scope(&c);
+    // Signed in with a recovery code, so the next TOTP step is left for step-up.
+    let lee_cookie = cookie_pair(&c.sign_in("lee", &lee_recovery, None).await);
+    let pat_cookie = cookie_pair(&c.sign_in("pat", &pr.recovery_free_code(), None).await);
+
+    // The board and the incident page.
+    let board = c.get("/incidents", Some(&lee_cookie)).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+    assert!(board.body.contains("Stolen admin key read customers"));
+    assert!(board.body.contains(&format!("href=\"/incidents/{id}\"")));
+    let page = c.get(&format!("/incidents/{id}"), Some(&lee_cookie)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("SEV1"));
+
+    // The deadline board: California's notice to individuals, with its citation.
+    let d = c
+        .get(&format!("/incidents/{id}/deadlines"), Some(&lee_cookie))
+        .await;
+    assert_eq!(d.status, StatusCode::OK, "{}", d.body);
+    assert!(d.body.contains("US-CA"), "{}", d.body);
+    assert!(d.body.contains("individuals"), "{}", d.body);
+    assert!(d.body.contains("Civ. Code"), "the citation: {}", d.body);
+    assert!(d.body.contains("owner:test"), "who set the clock");
+
+    // Render as legal: a draft, whose sample letter carries placeholders only.
+    let r = c
+        .post(
+            &format!("/incidents/{id}/letters"),
+            Some(&lee_cookie),
+            &[("facts", FACTS), ("channel", "email")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let l = c
+        .get(&format!("/incidents/{id}/letters"), Some(&lee_cookie))
+        .await;
+    assert_eq!(l.status, StatusCode::OK, "{}", l.body);
+    assert!(l.body.contains("[customer name]"), "{}", l.body);
+    assert!(!l.body.contains(CANARY_NAME) && !l.body.contains(CANARY_EMAIL));
+    assert!(l.body.contains("Approve v1"));
+
+    // Communications cannot approve; legal must confirm the second factor first.
+    let approve = format!("/incidents/{id}/letters/1/approve");
+    let no = c.post(&approve, Some(&pat_cookie), &[]).await;
+    assert_eq!(no.status, StatusCode::FORBIDDEN);
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let up = c.post(&approve, Some(&lee_cookie), &[]).await;
+    assert_eq!(up.status, StatusCode::SEE_OTHER);
+    assert!(
+        up.location.as_deref().unwrap().starts_with("/step-up?"),
+        "{:?}",
+        up.location
+    );
+    let versions = |c: &Console| {
+        let store = c.fixture.store.clone();
+        std::thread::spawn(move || store.notice_versions(id).unwrap())
+            .join()
+            .unwrap()
+    };
+    assert_eq!(versions(&c)[0].state, bulwark_notice::VersionState::Draft);
+    let stepped = c
+        .post(
+            "/step-up",
+            Some(&lee_cookie),
+            &[
+                ("code", &lee.recovery_free_code()),
+                ("next", &format!("/incidents/{id}/letters")),
+            ],
+        )
+        .await;
+    assert_eq!(stepped.status, StatusCode::SEE_OTHER, "{}", stepped.body);
+    let lee_cookie = cookie_pair(&stepped);
+    let done = c.post(&approve, Some(&lee_cookie), &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let v = &versions(&c)[0];
+    assert_eq!(v.state, bulwark_notice::VersionState::Approved);
+    assert_eq!(v.approved_by.as_deref(), Some("lee"));
+    let l = c
+        .get(&format!("/incidents/{id}/letters"), Some(&lee_cookie))
+        .await;
+    assert!(l.body.contains("approved by lee"), "{}", l.body);
+    assert!(l.body.contains("Delivery"));
+
+    // Nothing personal reached the server's log on the way.
+    let text = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    assert!(!text.is_empty(), "the log was captured");
+    for canary in [CANARY_NAME, CANARY_EMAIL, "zebedee"] {
+        assert!(
+            !text.to_lowercase().contains(&canary.to_lowercase()),
+            "{canary} in the log"
+        );
+    }
 }

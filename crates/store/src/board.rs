@@ -1,0 +1,199 @@
+//! The incident board: one page of incidents with what the team triages by
+//! (severity, phase, owner, next deadline, overdue tasks), found by index so
+//! it stays fast with tens of thousands of incidents.
+
+use bulwark_incident::{Incident, Phase, Severity, Task};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::error::{Result, StoreError};
+use crate::Store;
+
+/// How the board is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BoardSort {
+    /// The nearest open deadline first (none last), then the most severe.
+    #[default]
+    Due,
+    Newest,
+    Severity,
+}
+
+#[derive(Debug, Clone)]
+pub struct BoardFilter {
+    /// Closed incidents too.
+    pub include_closed: bool,
+    pub phase: Option<Phase>,
+    pub severity: Option<Severity>,
+    pub sort: BoardSort,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl Default for BoardFilter {
+    fn default() -> Self {
+        BoardFilter {
+            include_closed: false,
+            phase: None,
+            severity: None,
+            sort: BoardSort::Due,
+            limit: 50,
+            offset: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardRow {
+    pub id: u64,
+    pub title: String,
+    pub severity: Severity,
+    pub phase: Phase,
+    pub owner: Option<String>,
+    pub opened_ms: i64,
+    pub next_due_ms: Option<i64>,
+    pub open_tasks: u32,
+    pub overdue: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    pub rows: Vec<BoardRow>,
+    /// Incidents matching the filter, on every page.
+    pub total: u64,
+}
+
+fn due_ms(t: &Task) -> Option<i64> {
+    t.due_at
+        .map(|d| (d.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// Keeps `incident_open_tasks` in step with one saved task.
+pub(crate) fn index_task(c: &Connection, t: &Task) -> Result<()> {
+    if t.is_open() {
+        c.prepare_cached(
+            "INSERT INTO incident_open_tasks (incident_id, key, due_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (incident_id, key) DO UPDATE SET due_ms = excluded.due_ms",
+        )?
+        .execute(params![t.incident as i64, t.key, due_ms(t)])?;
+    } else {
+        c.prepare_cached("DELETE FROM incident_open_tasks WHERE incident_id = ?1 AND key = ?2")?
+            .execute(params![t.incident as i64, t.key])?;
+    }
+    Ok(())
+}
+
+/// Fills `incident_open_tasks` once for a data directory created before it
+/// existed (marked in `meta`).
+pub(crate) fn backfill(c: &Connection) -> Result<()> {
+    let done: Option<String> = c
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'open_tasks_indexed'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if done.is_some() {
+        return Ok(());
+    }
+    let tx = c.unchecked_transaction()?;
+    {
+        let mut stmt = tx.prepare("SELECT body FROM incident_tasks")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let body: String = r.get(0)?;
+            let t: Task = serde_json::from_str(&body)
+                .map_err(|e| StoreError::corrupt(format!("a task: {e}")))?;
+            index_task(&tx, &t)?;
+        }
+    }
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('open_tasks_indexed', '1')",
+        [],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+impl Store {
+    /// One page of the incident board at `now_ms`.
+    pub fn incident_board(&self, f: &BoardFilter, now_ms: i64) -> Result<Board> {
+        let mut clauses = Vec::new();
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if !f.include_closed && f.phase != Some(Phase::Closed) {
+            clauses.push("i.phase != 'closed'".to_owned());
+        }
+        if let Some(p) = f.phase {
+            args.push(p.code().to_owned().into());
+            clauses.push(format!("i.phase = ?{}", args.len()));
+        }
+        if let Some(s) = f.severity {
+            args.push(s.code().to_owned().into());
+            clauses.push(format!("i.severity = ?{}", args.len()));
+        }
+        let filter = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let order = match f.sort {
+            BoardSort::Due => "next_due IS NULL, next_due, i.severity, i.id DESC",
+            BoardSort::Newest => "i.id DESC",
+            BoardSort::Severity => "i.severity, next_due IS NULL, next_due, i.id DESC",
+        };
+        self.read(|c| {
+            let total: i64 = c.query_row(
+                &format!("SELECT count(*) FROM incidents i {filter}"),
+                rusqlite::params_from_iter(args.iter()),
+                |r| r.get(0),
+            )?;
+            let n = args.len();
+            let mut page_args = args.clone();
+            page_args.push(now_ms.into());
+            page_args.push(i64::from(f.limit.clamp(1, 500)).into());
+            page_args.push(i64::from(f.offset).into());
+            // Rank by the small columns first, then read the bodies of one
+            // page only (a body is kilobytes; the board has thousands).
+            let sql = format!(
+                "WITH ranked AS (
+                    SELECT i.id AS id, i.severity AS severity,
+                           (SELECT min(due_ms) FROM incident_open_tasks t WHERE t.incident_id = i.id) AS next_due,
+                           (SELECT count(*) FROM incident_open_tasks t WHERE t.incident_id = i.id) AS open_tasks,
+                           (SELECT count(*) FROM incident_open_tasks t WHERE t.incident_id = i.id AND t.due_ms < ?{now}) AS overdue
+                    FROM incidents i {filter})
+                 SELECT r.id, i.body, r.next_due, r.open_tasks, r.overdue
+                 FROM (SELECT * FROM ranked AS i ORDER BY {order} LIMIT ?{lim} OFFSET ?{off}) r
+                 JOIN incidents i ON i.id = r.id
+                 ORDER BY {outer}",
+                now = n + 1,
+                lim = n + 2,
+                off = n + 3,
+                outer = order.replace("i.", "r."),
+            );
+            let mut stmt = c.prepare(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(page_args.iter()))?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let id: i64 = r.get(0)?;
+                let body: String = r.get(1)?;
+                let inc: Incident = serde_json::from_str(&body)
+                    .map_err(|e| StoreError::corrupt(format!("incident {id}: {e}")))?;
+                out.push(BoardRow {
+                    id: inc.id,
+                    title: inc.title,
+                    severity: inc.severity,
+                    phase: inc.phase,
+                    owner: inc.owner,
+                    opened_ms: (inc.opened_at.unix_timestamp_nanos() / 1_000_000) as i64,
+                    next_due_ms: r.get(2)?,
+                    open_tasks: r.get::<_, i64>(3)? as u32,
+                    overdue: r.get::<_, i64>(4)? as u32,
+                });
+            }
+            Ok(Board {
+                rows: out,
+                total: total as u64,
+            })
+        })
+    }
+}
