@@ -532,6 +532,24 @@ impl Store {
         })
     }
 
+    /// Links a detection alert to the incident by hand (from the alerts page);
+    /// linking it twice changes nothing.
+    pub fn link_alert(
+        &self,
+        id: u64,
+        alert: String,
+        actor: &str,
+    ) -> Pending<(), IncidentChangeError> {
+        let actor = actor.to_owned();
+        self.writer().submit(move |ctx| {
+            let mut inc = load(ctx.main, id)?;
+            match inc.link_alert(&alert, &actor, at(ctx))? {
+                Some(entry) => Ok(save(ctx, &inc, &[], &[entry])?),
+                None => Ok(()),
+            }
+        })
+    }
+
     /// Publishes an update on the incident's public page (what customers read).
     pub fn publish_update(
         &self,

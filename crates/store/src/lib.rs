@@ -19,6 +19,7 @@ mod data_dir;
 mod delivery;
 mod error;
 mod evidence;
+mod exposure;
 mod incidents;
 mod init;
 mod key_cache;
@@ -29,6 +30,7 @@ mod notices;
 mod openapi;
 mod operators;
 mod outbox;
+mod review;
 mod rotation;
 mod schema;
 mod scope;
@@ -44,7 +46,7 @@ use bulwark_vault::{Keyring, KeyringRecord, UnlockSecret};
 use rusqlite::OptionalExtension;
 
 pub use access_log::{AccessFilter, AccessOutcome, AccessRecord};
-pub use alerts::{Alert, AlertFilter, AlertQueryError, NewAlert};
+pub use alerts::{Alert, AlertFilter, AlertQueryError, NewAlert, LEVELS as ALERT_LEVELS};
 pub use api_keys::{
     ApiKeyInfo, AuthError, CreateKeyError, KeyReview, NewApiKey, Principal, RevokeKeyError,
     UsageTracker,
@@ -63,6 +65,7 @@ pub use error::{Result, StoreError};
 pub use evidence::{
     verify_bundle, BundleReport, CustodyEvent, EvidenceError, EvidenceItem, VerifyBundleError,
 };
+pub use exposure::{Exposure, Letter as ExposureLetter};
 pub use incidents::{
     AutoOpenError, Contain, ContainError, IncidentChangeError, IncidentReadError, IncidentRecord,
     OpenIncidentError, PublicPage, TaskChange,
@@ -76,6 +79,7 @@ pub use operators::{
     OperatorSession, Secret, SessionError, SessionSummary, StepUpError, ENROLMENT_LIFETIME,
 };
 pub use outbox::{Claimed, OutboxStatus, SendOutcome};
+pub use review::{AccessReviewError, KeyDecision, LedgerRow, ReviewDecision};
 pub use rotation::RewrapProgress;
 pub use scope::{AffectedCustomer, ScopeQuery, ScopeQueryError, ScopeResult};
 pub use scope::{ScopeBasis, ScopeSnapshot, ScopeSummary, ScopedCustomer};

@@ -232,6 +232,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (incident_id, customer_id, channel, version)
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_ms);
+CREATE INDEX IF NOT EXISTS outbox_customer ON outbox (customer_id);
 
 CREATE TABLE IF NOT EXISTS remedy_codes (
     incident_id INTEGER NOT NULL,

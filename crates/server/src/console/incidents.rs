@@ -502,3 +502,35 @@ fn status_text(s: &bulwark_incident::TaskStatus) -> String {
         TaskStatus::Skipped { by, reason, .. } => format!("skipped by {by}: {reason}"),
     }
 }
+
+/// The post-incident review, as the report renders it.
+pub async fn report(State(s): State<AppState>, me: Signed, Path(id): Path<u64>) -> Response {
+    if !me.can(Scope::IncidentsRead) {
+        return forbidden(&s, &me, "An incident");
+    }
+    let store = s.store.clone();
+    let r = crate::routes::blocking(move || store.incident(id)).await;
+    let rec = match r {
+        Ok(Ok(rec)) => rec,
+        Ok(Err(IncidentReadError::NotFound(_))) => return not_found(&s, &me),
+        Ok(Err(IncidentReadError::Store(e))) => return unavailable(&s, &e),
+        Err(_) => return unavailable(&s, &"a page task stopped"),
+    };
+    let text = match bulwark_incident::render_report(
+        &rec.incident,
+        &rec.timeline,
+        &rec.tasks,
+        None,
+        None,
+        bulwark_incident::Format::Markdown,
+    ) {
+        Ok(t) => t,
+        Err(e) => return unavailable(&s, &e),
+    };
+    s.console.templates.page(
+        StatusCode::OK,
+        "report.html",
+        json!({"me": me.me(), "nav": "incidents", "tab": "report",
+               "i": {"id": rec.incident.id, "title": rec.incident.title}, "report": text}),
+    )
+}

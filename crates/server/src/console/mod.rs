@@ -9,8 +9,10 @@
 //! - `auth`: sign-in (password, then second factor), enrolment, sign-out, step-up.
 //! - `pages`: home per role, sessions, operators.
 
+mod audit;
 mod auth;
 mod incidents;
+mod lookup;
 mod notify;
 mod pages;
 pub(crate) mod session;
@@ -138,6 +140,13 @@ pub(crate) fn routes() -> Router<AppState> {
             "/incidents/{id}/letters/{version}/approve",
             post(notify::approve),
         )
+        .route("/incidents/{id}/report", get(incidents::report))
+        .route("/lookup", get(lookup::page).post(lookup::lookup))
+        .route("/alerts", get(audit::alerts))
+        .route("/alerts/{id}", post(audit::act_on_alert))
+        .route("/audit", get(audit::audit))
+        .route("/audit/verify", post(audit::verify))
+        .route("/audit/review", post(audit::sign_off))
         .route("/static/console.css", get(templates::css))
         .route("/static/console.js", get(templates::js))
 }

@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use bulwark_access::{OperatorRole, OperatorRoles};
-use bulwark_incident::Phase;
 use bulwark_notice::VersionState;
 use bulwark_store::{AlertFilter, NewOperator, OperatorError, SessionSummary};
 use serde::Serialize;
@@ -38,19 +37,29 @@ pub async fn home(State(s): State<AppState>, me: Signed) -> Response {
     let s2 = s.clone();
     let roles = me.session.operator.roles.clone();
     let built = crate::routes::blocking(move || -> Result<serde_json::Value, bulwark_store::StoreError> {
-        let now = time::OffsetDateTime::now_utc();
-        let mut open = Vec::new();
+        let now_ms = super::now_ms();
         let mut drafts = Vec::new();
-        for inc in s2.store.incidents()?.into_iter().filter(|i| i.phase != Phase::Closed).rev().take(50) {
-            let rec = match s2.store.incident(inc.id) {
-                Ok(r) => r,
-                Err(bulwark_store::IncidentReadError::Store(e)) => return Err(e),
-                Err(bulwark_store::IncidentReadError::NotFound(_)) => continue,
-            };
-            let open_tasks = rec.tasks.iter().filter(|t| t.is_open());
-            let next_due = open_tasks.clone().filter_map(|t| t.due_at).min();
-            let overdue = open_tasks.filter(|t| t.due_at.is_some_and(|d| d < now)).count();
-            if roles.has_team(bulwark_model::Role::Legal) {
+        let board = s2.store.incident_board(
+            &bulwark_store::BoardFilter {
+                limit: 10,
+                ..Default::default()
+            },
+            now_ms,
+        )?;
+        let open: Vec<OpenIncident> = board
+            .rows
+            .into_iter()
+            .map(|r| OpenIncident {
+                id: r.id,
+                title: r.title,
+                severity: r.severity.code(),
+                phase: r.phase.code(),
+                next_due: r.next_due_ms.map(rfc3339),
+                overdue: r.overdue as usize,
+            })
+            .collect();
+        if roles.has_team(bulwark_model::Role::Legal) {
+            for inc in &open {
                 for v in s2.store.notice_versions(inc.id)? {
                     if v.state == VersionState::Draft {
                         drafts.push(Draft {
@@ -61,14 +70,6 @@ pub async fn home(State(s): State<AppState>, me: Signed) -> Response {
                     }
                 }
             }
-            open.push(OpenIncident {
-                id: inc.id,
-                title: inc.title,
-                severity: inc.severity.code(),
-                phase: inc.phase.code(),
-                next_due: next_due.map(|d| rfc3339((d.unix_timestamp_nanos() / 1_000_000) as i64)),
-                overdue,
-            });
         }
         let alerts: Vec<serde_json::Value> = s2
             .store

@@ -73,6 +73,16 @@ pub(crate) struct Me {
     pub name: String,
     pub roles: Vec<&'static str>,
     pub role_titles: Vec<&'static str>,
+    /// Which parts of the console the roles open (the nav shows only those).
+    pub can: Can,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Can {
+    pub incidents: bool,
+    pub alerts: bool,
+    pub lookup: bool,
+    pub audit: bool,
 }
 
 impl Signed {
@@ -83,6 +93,12 @@ impl Signed {
             name: op.name.clone(),
             roles: op.roles.codes(),
             role_titles: op.roles.0.iter().map(|r| r.title()).collect(),
+            can: Can {
+                incidents: self.can(bulwark_model::Scope::IncidentsRead),
+                alerts: self.can(bulwark_model::Scope::AlertsRead),
+                lookup: self.can(bulwark_model::Scope::VaultLookup),
+                audit: self.can(bulwark_model::Scope::AuditRead),
+            },
         }
     }
 

@@ -70,6 +70,22 @@ const TEMPLATES: &[(&str, &str)] = &[
         "letters.html",
         include_str!("../../../../templates/console/letters.html"),
     ),
+    (
+        "lookup.html",
+        include_str!("../../../../templates/console/lookup.html"),
+    ),
+    (
+        "alerts.html",
+        include_str!("../../../../templates/console/alerts.html"),
+    ),
+    (
+        "audit.html",
+        include_str!("../../../../templates/console/audit.html"),
+    ),
+    (
+        "report.html",
+        include_str!("../../../../templates/console/report.html"),
+    ),
 ];
 
 pub(crate) struct Templates {

@@ -710,3 +710,149 @@ async fn an_incident_is_worked_from_the_board_to_approved_letters() {
         );
     }
 }
+
+#[tokio::test]
+async fn customer_service_answers_was_i_affected_and_every_lookup_is_logged() {
+    let c = console();
+    let cs = c
+        .enrol("cara", &[OperatorRole::Team(Role::CustomerService)])
+        .await;
+    let pr = c.enrol("pat", &[OperatorRole::Team(Role::PrComms)]).await;
+    let id = incident_in_scope(&c);
+    let cara = cookie_pair(&c.sign_in("cara", &cs.recovery_free_code(), None).await);
+    let pat = cookie_pair(&c.sign_in("pat", &pr.recovery_free_code(), None).await);
+    assert_eq!(
+        c.get("/lookup", Some(&pat)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(c.get("/lookup", Some(&cara)).await.status, StatusCode::OK);
+
+    // A purpose is required; nothing is looked up without one.
+    let no = c
+        .post(
+            "/lookup",
+            Some(&cara),
+            &[("by", "email"), ("value", CANARY_EMAIL), ("purpose", "")],
+        )
+        .await;
+    assert_eq!(no.status, StatusCode::BAD_REQUEST);
+
+    let hit = c
+        .post(
+            "/lookup",
+            Some(&cara),
+            &[
+                ("by", "email"),
+                ("value", &CANARY_EMAIL.to_uppercase()),
+                ("purpose", "ticket 4711"),
+            ],
+        )
+        .await;
+    assert_eq!(hit.status, StatusCode::OK, "{}", hit.body);
+    assert!(
+        hit.body.contains("<strong>affected</strong>"),
+        "{}",
+        hit.body
+    );
+    assert!(hit
+        .body
+        .contains(&format!("{id}: Stolen admin key read customers")));
+    assert!(hit.body.contains("name, email, password"), "{}", hit.body);
+    assert!(!hit.body.contains(CANARY_NAME), "no other personal data");
+
+    let miss = c
+        .post(
+            "/lookup",
+            Some(&cara),
+            &[
+                ("by", "email"),
+                ("value", "nobody@example.test"),
+                ("purpose", "ticket 4712"),
+            ],
+        )
+        .await;
+    assert!(miss.body.contains("No customer matches"), "{}", miss.body);
+
+    // Both lookups are in the access log as cara's, with their purposes.
+    let store = c.fixture.store.clone();
+    let log = std::thread::spawn(move || {
+        store
+            .access_log(&bulwark_store::AccessFilter {
+                principal: Some("operator:cara".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap()
+    })
+    .join()
+    .unwrap();
+    let purposes: Vec<_> = log
+        .iter()
+        .map(|a| a.purpose.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(purposes, ["ticket 4711", "ticket 4712"], "{log:?}");
+    assert_eq!(log[0].result_count, Some(1));
+    assert_eq!(log[1].result_count, Some(0));
+}
+
+#[tokio::test]
+async fn the_audit_page_verifies_the_ledger_and_signs_off_the_access_review() {
+    let c = console_with(bulwark_access::SessionPolicy {
+        step_up: std::time::Duration::from_secs(2),
+        ..Default::default()
+    });
+    let admin = c
+        .enrol(
+            "ada",
+            &[
+                OperatorRole::Admin,
+                OperatorRole::Team(Role::IncidentCommander),
+            ],
+        )
+        .await;
+    let codes = c.last_codes.lock().unwrap().clone();
+    let ada = cookie_pair(&c.sign_in("ada", &codes[0], None).await);
+    let page = c.get("/audit", Some(&ada)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("operator.enrolled"),
+        "operator activity: {}",
+        page.body
+    );
+    let v = c.post("/audit/verify", Some(&ada), &[]).await;
+    assert!(v.body.contains("The ledger verifies"), "{}", v.body);
+
+    // The bootstrap key is reviewed: revoked, with a reason, after step-up.
+    let key = c.fixture.admin_key.split('_').nth(1).unwrap().to_owned();
+    let decision = format!("decision:{key}");
+    let reason = format!("reason:{key}");
+    let form = [
+        (decision.as_str(), "revoke"),
+        (reason.as_str(), "bootstrap key, not needed"),
+    ];
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let up = c.post("/audit/review", Some(&ada), &form).await;
+    assert!(
+        up.location.as_deref().unwrap_or("").starts_with("/step-up"),
+        "{:?}",
+        up.location
+    );
+    let stepped = c
+        .post(
+            "/step-up",
+            Some(&ada),
+            &[("code", &admin.recovery_free_code()), ("next", "/audit")],
+        )
+        .await;
+    let ada = cookie_pair(&stepped);
+    let done = c.post("/audit/review", Some(&ada), &form).await;
+    assert!(done.body.contains("1 key(s) revoked"), "{}", done.body);
+    let store = c.fixture.store.clone();
+    let entry = std::thread::spawn(move || store.ledger_recent(None, 5).unwrap())
+        .join()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.action == "access_review.signed_off")
+        .expect("the sign-off is in the ledger");
+    assert_eq!(entry.actor, "operator:ada");
+}
