@@ -83,7 +83,7 @@ impl Store {
             }
             for (i, d) in decisions.iter().enumerate() {
                 if d.reason.trim().is_empty() || d.reason.len() > 2000 {
-                    e.push(&format!("decisions[{i}].reason"), "a reason of 1 to 2,000 characters");
+                    e.push(format!("decisions[{i}].reason"), "a reason of 1 to 2,000 characters");
                 }
             }
             e.into_result()?;
