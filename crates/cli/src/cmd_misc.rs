@@ -179,6 +179,11 @@ pub struct ServeArgs {
     /// …and after this long whatever the activity (e.g. 12h).
     #[arg(long, default_value = "12h")]
     session_max: String,
+    /// Sensitive actions (approving letters, containment, publishing, operator
+    /// and key management) ask for the second factor again when it was given
+    /// longer ago than this (e.g. 5m).
+    #[arg(long, default_value = "5m")]
+    step_up_window: String,
     #[command(flatten)]
     kdf: KdfArgs,
     #[command(flatten)]
@@ -219,6 +224,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let session_idle = lifetime("--session-idle", &a.session_idle)?;
     let session_max = lifetime("--session-max", &a.session_max)?;
+    let step_up = lifetime("--step-up-window", &a.step_up_window)?;
     let store = Store::open(&a.dir.data_dir, Some(&secret))
         .with_context(|| format!("opening {}", a.dir.data_dir.display()))?;
     drop(secret);
@@ -254,7 +260,7 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 policy: bulwark_access::SessionPolicy {
                     idle: session_idle,
                     absolute: session_max,
-                    ..bulwark_access::SessionPolicy::default()
+                    step_up,
                 },
                 tls: cfg.tls.is_some(),
                 public_url: public_url.clone(),
