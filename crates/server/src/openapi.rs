@@ -24,6 +24,8 @@ use crate::problem::{FieldProblem, Problem};
     tags(
         (name = "vault", description = "Customer records: create, find, reveal (logged), erase"),
         (name = "keys", description = "API keys and the access review"),
+        (name = "operators", description = "The incident team's accounts and sessions"),
+        (name = "notices", description = "Breach notices: render, approve (a signed-in legal operator), delivery"),
         (name = "audit", description = "Access log and ledger"),
         (name = "detection", description = "Events in, alerts out"),
         (name = "incidents", description = "Incidents, tasks, containment, evidence, scope"),

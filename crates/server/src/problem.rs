@@ -312,6 +312,81 @@ impl From<store::AlertQueryError> for Problem {
     }
 }
 
+impl From<store::OperatorError> for Problem {
+    fn from(e: store::OperatorError) -> Problem {
+        match e {
+            store::OperatorError::Invalid(errors) => Problem::validation(&errors),
+            store::OperatorError::Exists(id) => Problem::conflict(
+                "operator-exists",
+                format!("an operator `{id}` already exists"),
+            ),
+            store::OperatorError::EmailTaken => Problem::conflict(
+                "operator-email-taken",
+                "another operator already has this e-mail address",
+            ),
+            store::OperatorError::NotFound(id) => Problem::not_found(format!("no operator `{id}`")),
+            store::OperatorError::Disabled(id) => {
+                Problem::conflict("operator-disabled", format!("operator `{id}` is disabled"))
+            }
+            store::OperatorError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::RenderNoticesError> for Problem {
+    fn from(e: store::RenderNoticesError) -> Problem {
+        use store::RenderNoticesError as E;
+        match e {
+            E::NotFound { incident } => {
+                Problem::not_found(format!("incident {incident} not found"))
+            }
+            E::NoScope { incident } => Problem::conflict(
+                "no-scope",
+                format!("incident {incident} has no scope yet; compute it first"),
+            ),
+            E::Template(t) => {
+                Problem::bad_request("bad-template", format!("notice templates: {t}"))
+            }
+            E::StandIn { jurisdiction, .. } => Problem::bad_request(
+                "bad-template",
+                format!("a {jurisdiction} letter kept a stand-in after filling; fix the template"),
+            ),
+            E::CodeTaken => Problem::conflict(
+                "codes-taken",
+                "an enrolment code was taken by a concurrent render; render again",
+            ),
+            E::RevealRefused(d) => Problem::conflict(
+                "reveal-refused",
+                format!("the vault refused the reveals for the notices: {d}"),
+            ),
+            e @ (E::Lifecycle(_) | E::Encode { .. } | E::RevealStopped) => Problem::internal(&e),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::ApproveNoticesError> for Problem {
+    fn from(e: store::ApproveNoticesError) -> Problem {
+        use store::ApproveNoticesError as E;
+        match e {
+            E::NotFound { incident } => {
+                Problem::not_found(format!("incident {incident} not found"))
+            }
+            E::NoSuchVersion { .. } => Problem::not_found(e.to_string()),
+            E::NoLegalRole { .. } | E::NotADraft { .. } => {
+                Problem::conflict("notices-approval", e.to_string())
+            }
+            E::NotLegal { .. } | E::NotAnOperator | E::NotLegalOperator => Problem::new(
+                StatusCode::FORBIDDEN,
+                "legal-required",
+                "Legal approval is required",
+            )
+            .detail(e.to_string()),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<store::IncidentReadError> for Problem {
     fn from(e: store::IncidentReadError) -> Problem {
         match e {

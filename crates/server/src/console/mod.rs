@@ -31,6 +31,7 @@ use serde_json::json;
 
 use crate::AppState;
 
+pub(crate) use notify::catalogue;
 pub use session::csrf_guard;
 
 /// How the console runs.

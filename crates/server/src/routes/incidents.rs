@@ -21,7 +21,7 @@ use crate::problem::Problem;
 pub const MAX_EVIDENCE: usize = 256 << 20;
 
 /// An incident number from the path; anything else is no incident of ours.
-pub(super) fn id(raw: &str) -> Result<u64, Problem> {
+pub(crate) fn id(raw: &str) -> Result<u64, Problem> {
     raw.parse()
         .map_err(|_| Problem::not_found("no such incident"))
 }

@@ -8,6 +8,8 @@ mod events;
 mod incidents;
 pub(crate) use incidents::WebhookCall;
 mod keys;
+mod notices;
+mod operators;
 mod scope;
 mod updates;
 mod vault;
@@ -51,6 +53,13 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(keys::create, keys::list))
         .routes(routes!(keys::review))
         .routes(routes!(keys::revoke))
+        .routes(routes!(operators::add, operators::list))
+        .routes(routes!(operators::show))
+        .routes(routes!(operators::set_roles))
+        .routes(routes!(operators::disable))
+        .routes(routes!(operators::reissue))
+        .routes(routes!(operators::sessions))
+        .routes(routes!(operators::end_session))
         .routes(routes!(audit::access_log))
         .routes(routes!(audit::verify))
         .routes(routes!(audit::checkpoint, audit::latest_checkpoint))
@@ -74,6 +83,8 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(incidents::task))
         .routes(routes!(incidents::report))
         .routes(routes!(scope::latest, scope::compute))
+        .routes(routes!(notices::list, notices::render))
+        .routes(routes!(notices::approve))
         .split_for_parts();
     let mut doc = doc;
     crate::openapi::mark_public(&mut doc);

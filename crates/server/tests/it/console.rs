@@ -856,3 +856,117 @@ async fn the_audit_page_verifies_the_ledger_and_signs_off_the_access_review() {
         .expect("the sign-off is in the ledger");
     assert_eq!(entry.actor, "operator:ada");
 }
+
+impl Console {
+    /// A JSON request to the API with `Authorization: Bearer <token>`.
+    async fn api(
+        &self,
+        method: Method,
+        uri: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
+    }
+}
+
+#[tokio::test]
+async fn over_the_api_only_a_signed_in_legal_operator_approves_and_admins_manage_operators() {
+    let c = console();
+    c.enrol("lee", &[OperatorRole::Team(Role::Legal)]).await;
+    let code = c.last_codes.lock().unwrap()[0].clone();
+    let id = incident_in_scope(&c);
+    let signed = c.sign_in("lee", &code, None).await;
+    let token = cookie_pair(&signed).split_once('=').unwrap().1.to_owned();
+    let admin = c.fixture.admin_key.clone();
+
+    let (s, v) = c
+        .api(
+            Method::POST,
+            &format!("/v1/incidents/{id}/notices"),
+            &token,
+            Some(serde_json::json!({"facts": FACTS})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["state"], "draft");
+    let approve = format!("/v1/incidents/{id}/notices/{}/approve", v["version"]);
+    let (s, v) = c.api(Method::POST, &approve, &admin, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["type"], "urn:bulwark:problem:operator-required");
+    let (s, v) = c.api(Method::POST, &approve, &token, None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let (s, v) = c
+        .api(
+            Method::GET,
+            &format!("/v1/incidents/{id}/notices"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["versions"][0]["approved_by"], "lee");
+    assert_eq!(v["delivery"][0]["jurisdiction"], "US-CA");
+
+    // Operators: an admin key lists and adds; a legal operator may not.
+    let (s, _) = c.api(Method::GET, "/v1/operators", &token, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/operators",
+            &admin,
+            Some(serde_json::json!({"id": "cara", "name": "Cara Service", "roles": ["customer_service"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(
+        v["enrolment_url"].as_str().unwrap().contains("/enrol/bwe_"),
+        "{v}"
+    );
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/operators",
+            &admin,
+            Some(serde_json::json!({"id": "cara", "name": "Again", "roles": ["legal"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/operators/lee/disable",
+            &admin,
+            Some(serde_json::json!({})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["sessions_ended"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{v}"
+    );
+    // Disabled: lee's token stops working at once.
+    let (s, _) = c
+        .api(
+            Method::GET,
+            &format!("/v1/incidents/{id}/notices"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
