@@ -99,4 +99,5 @@ storage_causes!(
     crate::SessionError,
     crate::StepUpError,
     crate::AccessReviewError,
+    crate::PasswordChangeError,
 );

@@ -76,7 +76,8 @@ pub use notice_error::{ApproveNoticesError, OutboxError, RenderNoticesError};
 pub use notices::{Channels, NoticeVersion, RefusalGroup, RenderNotices, RenderReport};
 pub use operators::{
     EnrolError, EnrolmentView, LoginError, NewOperator, OperatorError, OperatorInfo,
-    OperatorSession, Secret, SessionError, SessionSummary, StepUpError, ENROLMENT_LIFETIME,
+    OperatorSession, PasswordChangeError, Secret, SessionError, SessionSummary, StepUpError,
+    ENROLMENT_LIFETIME,
 };
 pub use outbox::{Claimed, OutboxStatus, SendOutcome};
 pub use review::{AccessReviewError, KeyDecision, LedgerRow, ReviewDecision};

@@ -166,6 +166,19 @@ pub enum EnrolError {
     Store(#[from] StoreError),
 }
 
+/// Why a password change was refused (nothing changed).
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    #[error("the current password is not right")]
+    WrongCurrent,
+    #[error(transparent)]
+    Password(#[from] PasswordRefused),
+    #[error(transparent)]
+    Throttled(#[from] LoginError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Why a sign-in step was refused. Deliberately alike for an unknown account,
 /// a wrong password and a disabled account (no enumeration).
 #[derive(Debug, thiserror::Error)]
@@ -1003,6 +1016,79 @@ impl Store {
             })
             .wait_blocking()?;
         Ok(fresh)
+    }
+
+    /// Changes the signed-in operator's password: the current one is
+    /// checked (throttled like a sign-in), the new one must pass the policy,
+    /// and every other session of the operator ends. Returns how many ended.
+    pub fn change_password(
+        &self,
+        session: &OperatorSession,
+        current: &str,
+        new: &str,
+        source: Option<&str>,
+    ) -> std::result::Result<usize, PasswordChangeError> {
+        let op = &session.operator;
+        let now = crate::writer::now_ms();
+        let subjects = subjects(&op.id, source);
+        self.check_throttle(&subjects, now)?;
+        let hash: Option<String> = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT password_hash FROM operators WHERE id = ?1",
+                [&op.id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+        })?;
+        let ok = match &hash {
+            Some(h) => verify_password(current, h).map_err(StoreError::from)?,
+            None => false,
+        };
+        if !ok {
+            self.record_failures(subjects).wait_blocking()?;
+            return Err(PasswordChangeError::WrongCurrent);
+        }
+        let mut context = vec![op.id.as_str(), op.name.as_str()];
+        if let Some(m) = &op.email {
+            context.push(m);
+        }
+        check_new_password(new, &context)?;
+        let new_hash =
+            hash_password(new, self.password_cost(), &mut OsRng).map_err(StoreError::from)?;
+        let (id, keep) = (op.id.clone(), session.handle.clone());
+        let ended = self
+            .writer()
+            .submit(move |ctx| -> Result<usize> {
+                ctx.main.execute(
+                    "UPDATE operators SET password_hash = ?2 WHERE id = ?1",
+                    params![id, new_hash],
+                )?;
+                let mut ended = 0;
+                let hashes: Vec<Vec<u8>> = {
+                    let mut stmt = ctx
+                        .main
+                        .prepare("SELECT id_hash FROM operator_sessions WHERE operator_id = ?1")?;
+                    let rows = stmt.query_map([&id], |r| r.get::<_, Vec<u8>>(0))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                for h in hashes {
+                    if hex::encode(&h[..6.min(h.len())]) != keep {
+                        ended += ctx
+                            .main
+                            .execute("DELETE FROM operator_sessions WHERE id_hash = ?1", [&h])?;
+                    }
+                }
+                ctx.ledger(
+                    &format!("operator:{id}"),
+                    "operator.password_changed",
+                    &format!("operator:{id}"),
+                    serde_json::json!({"other_sessions_ended": ended}),
+                )?;
+                Ok(ended)
+            })
+            .wait_blocking()?;
+        Ok(ended)
     }
 
     /// Signs out: the session is deleted.

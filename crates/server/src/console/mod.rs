@@ -116,6 +116,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/enrol/{link}", get(auth::enrol_page).post(auth::enrol))
         .route("/step-up", get(auth::step_up_page).post(auth::step_up))
         .route("/sessions", get(pages::sessions))
+        .route(
+            "/password",
+            get(pages::password_page).post(pages::change_password),
+        )
         .route("/sessions/{handle}/end", post(pages::end_session))
         .route(
             "/operators",

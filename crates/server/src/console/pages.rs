@@ -334,3 +334,51 @@ pub async fn disable(State(s): State<AppState>, me: Signed, Path(id): Path<Strin
     .await
     .unwrap_or_else(|_| unavailable(&s, &"a page task stopped"))
 }
+
+/// The operator's own password change (current password, then the new one).
+pub async fn password_page(State(s): State<AppState>, me: Signed) -> Response {
+    s.console.templates.page(
+        StatusCode::OK,
+        "password.html",
+        json!({"me": me.me(), "nav": "password"}),
+    )
+}
+
+pub async fn change_password(State(s): State<AppState>, me: Signed, body: Bytes) -> Response {
+    let f = super::parse_form(&body);
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let (current, new, again) = (
+        zeroize::Zeroizing::new(get("current")),
+        zeroize::Zeroizing::new(get("new")),
+        zeroize::Zeroizing::new(get("again")),
+    );
+    if *new != *again {
+        return s.console.templates.page(
+            StatusCode::BAD_REQUEST,
+            "password.html",
+            json!({"me": me.me(), "nav": "password", "error": "the two new passwords differ"}),
+        );
+    }
+    let store = s.store.clone();
+    let session = me.session.clone();
+    let source = me.source.clone();
+    let r = crate::routes::blocking(move || {
+        store.change_password(&session, &current, &new, source.as_deref())
+    })
+    .await;
+    match r {
+        Ok(Ok(ended)) => s.console.templates.page(
+            StatusCode::OK,
+            "password.html",
+            json!({"me": me.me(), "nav": "password",
+                   "flash": format!("Your password is changed; {ended} other session(s) ended.")}),
+        ),
+        Ok(Err(bulwark_store::PasswordChangeError::Store(e))) => unavailable(&s, &e),
+        Ok(Err(e)) => s.console.templates.page(
+            StatusCode::BAD_REQUEST,
+            "password.html",
+            json!({"me": me.me(), "nav": "password", "error": e.to_string()}),
+        ),
+        Err(_) => unavailable(&s, &"a page task stopped"),
+    }
+}

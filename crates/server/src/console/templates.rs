@@ -86,6 +86,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "report.html",
         include_str!("../../../../templates/console/report.html"),
     ),
+    (
+        "password.html",
+        include_str!("../../../../templates/console/password.html"),
+    ),
 ];
 
 pub(crate) struct Templates {

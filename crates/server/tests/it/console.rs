@@ -970,3 +970,67 @@ async fn over_the_api_only_a_signed_in_legal_operator_approves_and_admins_manage
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn an_operator_changes_their_password_and_their_other_sessions_end() {
+    let c = console();
+    let secret = c
+        .enrol("ines", &[OperatorRole::Team(Role::SecurityLead)])
+        .await;
+    let codes = c.last_codes.lock().unwrap().clone();
+    let one = cookie_pair(&c.sign_in("ines", &codes[0], None).await);
+    let two = cookie_pair(&c.sign_in("ines", &secret.recovery_free_code(), None).await);
+    let wrong = c
+        .post(
+            "/password",
+            Some(&one),
+            &[
+                ("current", "not it at all"),
+                ("new", "a brand new long passphrase"),
+                ("again", "a brand new long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.body.contains("current password is not right"));
+    let weak = c
+        .post(
+            "/password",
+            Some(&one),
+            &[
+                ("current", GOOD),
+                ("new", "password123"),
+                ("again", "password123"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST, "{}", weak.body);
+    let new = "violet kayak under a quiet bridge";
+    let ok = c
+        .post(
+            "/password",
+            Some(&one),
+            &[("current", GOOD), ("new", new), ("again", new)],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert!(ok.body.contains("1 other session(s) ended"), "{}", ok.body);
+    assert_eq!(
+        c.get("/", Some(&one)).await.status,
+        StatusCode::OK,
+        "this session goes on"
+    );
+    assert_eq!(
+        c.get("/", Some(&two)).await.status,
+        StatusCode::SEE_OTHER,
+        "the other ended"
+    );
+    let old = c
+        .post("/login", None, &[("account", "ines"), ("password", GOOD)])
+        .await;
+    assert_eq!(
+        old.status,
+        StatusCode::UNAUTHORIZED,
+        "the old password no longer works"
+    );
+}
