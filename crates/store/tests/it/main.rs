@@ -1,5 +1,6 @@
 //! The store's integration tests against real SQLite files (one test binary).
 
+mod board;
 mod common;
 
 mod operators;
