@@ -30,6 +30,13 @@ pub enum NoticesCmd {
         #[arg(long)]
         version: u32,
     },
+    /// How many distinct legal operators must approve a version: 1 (default) or 2.
+    Approvals {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=2))]
+        required: u32,
+    },
     /// Deliver approved e-mail notices over SMTP; resumable, never sends a letter twice.
     Send(SendArgs),
     /// Write approved print notices: one PDF per letter and a mail-merge CSV.
@@ -198,9 +205,21 @@ pub fn notices(c: NoticesCmd) -> anyhow::Result<ExitCode> {
                     "operator `{}` is not assigned the legal role on incident {incident}; assign them with `bulwark incident assign {incident} legal {}` (or link their team.json person to the operator)",
                     op.id, op.id
                 ),
+                Ok(bulwark_store::ApproveOutcome::Awaiting { have, need }) => {
+                    println!("approval {have} of {need} of notice version {version} of incident {incident} recorded for {} ({}); a second legal operator must approve before anything is sent", op.name, op.id);
+                    return Ok(ExitCode::SUCCESS);
+                }
                 r => r?,
-            }
+            };
             println!("notice version {version} of incident {incident} approved by {} ({}); delivery starts with `bulwark notices send` or the sender in `bulwark serve`", op.name, op.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        NoticesCmd::Approvals { dir, required } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            store
+                .set_notice_approvals_required(required, &operator().id)
+                .wait_blocking()?;
+            println!("notice versions now need {required} distinct legal approval(s)");
             Ok(ExitCode::SUCCESS)
         }
         NoticesCmd::Send(a) => send(a),

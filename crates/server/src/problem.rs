@@ -373,7 +373,7 @@ impl From<store::ApproveNoticesError> for Problem {
                 Problem::not_found(format!("incident {incident} not found"))
             }
             E::NoSuchVersion { .. } => Problem::not_found(e.to_string()),
-            E::NoLegalRole { .. } | E::NotADraft { .. } => {
+            E::NoLegalRole { .. } | E::NotADraft { .. } | E::AlreadyApproved { .. } => {
                 Problem::conflict("notices-approval", e.to_string())
             }
             E::NotLegal { .. } | E::NotAnOperator | E::NotLegalOperator => Problem::new(

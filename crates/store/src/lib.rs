@@ -73,7 +73,9 @@ pub use incidents::{
 pub use init::{init, InitOutcome};
 pub use ledger_ops::{LedgerStatus, VerifyLedgerError};
 pub use notice_error::{ApproveNoticesError, OutboxError, RenderNoticesError};
-pub use notices::{Channels, NoticeVersion, RefusalGroup, RenderNotices, RenderReport};
+pub use notices::{
+    ApproveOutcome, Channels, NoticeVersion, RefusalGroup, RenderNotices, RenderReport,
+};
 pub use operators::{
     EnrolError, EnrolmentView, LoginError, NewOperator, OperatorError, OperatorInfo,
     OperatorSession, PasswordChangeError, Secret, SessionError, SessionSummary, StepUpError,

@@ -80,6 +80,10 @@ pub enum ApproveNoticesError {
     NoSuchVersion { incident: u64, version: u32 },
     #[error("notice version {version} is {state}; only a draft can be approved")]
     NotADraft { version: u32, state: VersionState },
+    #[error(
+        "you already approved notice version {version}; a second, different legal operator must"
+    )]
+    AlreadyApproved { version: u32 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

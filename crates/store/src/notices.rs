@@ -602,7 +602,7 @@ impl Store {
         incident: u64,
         version: u32,
         operator: &str,
-    ) -> Result<(), ApproveNoticesError> {
+    ) -> Result<ApproveOutcome, ApproveNoticesError> {
         let record = self.incident(incident)?;
         let op = self
             .operator(operator)?
@@ -626,7 +626,22 @@ impl Store {
         if legal.is_empty() {
             return Err(ApproveNoticesError::NoLegalRole { incident });
         }
-        if !legal.iter().any(|p| team.is_operator(p, &op.id)) {
+        // The incident's legal assignee, or the standing team's legal primary
+        // and deputies (so a second approver can be found).
+        let standing = team
+            .roles
+            .get(&Role::Legal)
+            .map(|s| {
+                std::iter::once(s.primary.as_str()).chain(s.deputies.iter().map(String::as_str))
+            })
+            .into_iter()
+            .flatten();
+        if !legal
+            .iter()
+            .copied()
+            .chain(standing)
+            .any(|p| team.is_operator(p, &op.id))
+        {
             return Err(ApproveNoticesError::NotLegal { incident });
         }
         let actor = format!("operator:{}", op.id);
@@ -651,24 +666,111 @@ impl Store {
                 let Ok(to) = from.transition(VersionEvent::Approve) else {
                     return Ok(Err(ApproveNoticesError::NotADraft { version, state: from }));
                 };
-                ctx.main.execute(
-                    "UPDATE notice_versions SET state = ?3, approved_by = ?4, approved_ms = ?5 WHERE incident_id = ?1 AND version = ?2",
-                    params![incident as i64, version, to.as_str(), approver, ctx.now_ms],
+                let added = ctx.main.execute(
+                    "INSERT OR IGNORE INTO notice_approvals (incident_id, version, operator_id, at_ms) VALUES (?1, ?2, ?3, ?4)",
+                    params![incident as i64, version, approver, ctx.now_ms],
                 )?;
-                ctx.ledger(&actor, "notices.approved", &incident.to_string(), serde_json::json!({"version": version, "approved_by": approver}))?;
+                if added == 0 {
+                    return Ok(Err(ApproveNoticesError::AlreadyApproved { version }));
+                }
+                let required = approvals_required(ctx.main)?;
+                let approvers: Vec<String> = {
+                    let mut stmt = ctx.main.prepare(
+                        "SELECT operator_id FROM notice_approvals WHERE incident_id = ?1 AND version = ?2 ORDER BY at_ms, operator_id",
+                    )?;
+                    let rows = stmt.query_map(params![incident as i64, version], |r| r.get(0))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                let have = approvers.len() as u32;
+                let outcome = if have >= required {
+                    let by = approvers.join(", ");
+                    ctx.main.execute(
+                        "UPDATE notice_versions SET state = ?3, approved_by = ?4, approved_ms = ?5 WHERE incident_id = ?1 AND version = ?2",
+                        params![incident as i64, version, to.as_str(), by, ctx.now_ms],
+                    )?;
+                    ApproveOutcome::Approved
+                } else {
+                    ApproveOutcome::Awaiting { have, need: required }
+                };
+                let action = match outcome {
+                    ApproveOutcome::Approved => "notices.approved",
+                    ApproveOutcome::Awaiting { .. } => "notices.approval_given",
+                };
+                let details = serde_json::json!({"version": version, "approved_by": approver, "approvals": have, "required": required});
+                ctx.ledger(&actor, action, &incident.to_string(), details.clone())?;
+                let text = match outcome {
+                    ApproveOutcome::Approved => format!("Notices v{version} approved by {approver} (legal)"),
+                    ApproveOutcome::Awaiting { have, need } => format!(
+                        "Notices v{version}: approval {have} of {need} given by {approver} (legal); a second legal operator must approve"
+                    ),
+                };
                 let entry = bulwark_incident::TimelineEntry::new(
                     incident,
                     crate::incidents::timestamp(ctx),
                     &actor,
                     bulwark_incident::EntryKind::Note,
-                    format!("Notices v{version} approved by {approver} (legal)"),
-                    serde_json::json!({"version": version, "approved_by": approver}),
+                    text,
+                    details,
                 );
                 crate::incidents::append_timeline(ctx, incident, &entry)?;
-                Ok(Ok(()))
+                Ok(Ok(outcome))
             })
             .wait_blocking()?
     }
+
+    /// How many distinct legal operators must approve a notice version (1 or 2).
+    pub fn notice_approvals_required(&self) -> Result<u32> {
+        self.read(approvals_required)
+    }
+
+    /// Requires one or two distinct legal approvals for versions approved from now on.
+    pub fn set_notice_approvals_required(
+        &self,
+        n: u32,
+        actor: &str,
+    ) -> crate::Pending<(), StoreError> {
+        let actor = actor.to_owned();
+        self.writer().submit(move |ctx| {
+            if !(1..=2).contains(&n) {
+                return Err(StoreError::Corrupt(format!(
+                    "{n} approvals: one or two are supported"
+                )));
+            }
+            ctx.main.execute(
+                "INSERT INTO meta (key, value) VALUES ('notice_approvals_required', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [n.to_string()],
+            )?;
+            ctx.ledger(
+                &actor,
+                "settings.notice_approvals",
+                "notices",
+                serde_json::json!({"required": n}),
+            )?;
+            Ok(())
+        })
+    }
+}
+
+/// What an approval did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ApproveOutcome {
+    /// The version is approved; delivery may start.
+    Approved,
+    /// This approval is recorded; `need - have` more distinct legal operators must approve.
+    Awaiting { have: u32, need: u32 },
+}
+
+fn approvals_required(c: &rusqlite::Connection) -> crate::error::Result<u32> {
+    let v: Option<String> = c
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'notice_approvals_required'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(1))
 }
 
 /// The batch's customers as revealed, in the batch's order; erased ones are

@@ -123,6 +123,17 @@ CREATE TABLE IF NOT EXISTS incident_open_tasks (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS incidents_phase ON incidents (phase, id);
 
+-- Legal approvals given to a notice version; with two required (the
+-- `notice_approvals_required` setting) a version is approved at the second,
+-- distinct operator's.
+CREATE TABLE IF NOT EXISTS notice_approvals (
+    incident_id INTEGER NOT NULL,
+    version     INTEGER NOT NULL,
+    operator_id TEXT NOT NULL,
+    at_ms       INTEGER NOT NULL,
+    PRIMARY KEY (incident_id, version, operator_id)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS incident_timeline (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
     incident_id INTEGER NOT NULL,

@@ -339,6 +339,22 @@ pub async fn render(
 }
 
 async fn letters_error(s: &AppState, me: Signed, id: u64, error: String) -> Response {
+    letters_with(s, me, id, error, "error", "alert", StatusCode::BAD_REQUEST).await
+}
+
+async fn letters_flash(s: &AppState, me: Signed, id: u64, text: String) -> Response {
+    letters_with(s, me, id, text, "flash", "status", StatusCode::OK).await
+}
+
+async fn letters_with(
+    s: &AppState,
+    me: Signed,
+    id: u64,
+    error: String,
+    class: &str,
+    role: &str,
+    status: StatusCode,
+) -> Response {
     let mut res = letters(State(s.clone()), me, Path(id)).await;
     // The page, with the error that refused the action; nothing changed.
     if res.status() == StatusCode::OK {
@@ -348,12 +364,12 @@ async fn letters_error(s: &AppState, me: Signed, id: u64, error: String) -> Resp
         let html = String::from_utf8_lossy(&body).replacen(
             "<main id=\"main\">",
             &format!(
-                "<main id=\"main\">\n<p class=\"error\" role=\"alert\">{}</p>",
+                "<main id=\"main\">\n<p class=\"{class}\" role=\"{role}\">{}</p>",
                 minijinja::HtmlEscape(&error)
             ),
             1,
         );
-        return super::templates::html_response(StatusCode::BAD_REQUEST, html);
+        return super::templates::html_response(status, html);
     }
     res
 }
@@ -375,7 +391,18 @@ pub async fn approve(
     let op = me.session.operator.id.clone();
     let r = crate::routes::blocking(move || store.approve_notices(id, version, &op)).await;
     match r {
-        Ok(Ok(())) => Redirect::to(&format!("/incidents/{id}/letters")).into_response(),
+        Ok(Ok(bulwark_store::ApproveOutcome::Approved)) => {
+            Redirect::to(&format!("/incidents/{id}/letters")).into_response()
+        }
+        Ok(Ok(bulwark_store::ApproveOutcome::Awaiting { have, need })) => {
+            letters_flash(
+                &s,
+                me,
+                id,
+                format!("Your approval is recorded ({have} of {need}); a second legal operator must approve before anything is sent."),
+            )
+            .await
+        }
         Ok(Err(ApproveNoticesError::Store(e))) => unavailable(&s, &e),
         Ok(Err(e)) => letters_error(&s, me, id, e.to_string()).await,
         Err(_) => unavailable(&s, &"a page task stopped"),

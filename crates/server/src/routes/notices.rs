@@ -10,7 +10,9 @@ use bulwark_incident::Role;
 use bulwark_law::evaluate;
 use bulwark_model::{Scope, Scopes};
 use bulwark_notice::NoticeFacts;
-use bulwark_store::{Channels, NoticeVersion, Principal, RenderNotices, StoreError};
+use bulwark_store::{
+    ApproveOutcome, Channels, NoticeVersion, Principal, RenderNotices, StoreError,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -266,16 +268,37 @@ pub async fn render(
     description = "Requires an operator's session (not an API key): the legal role, assigned legal on the incident, second factor within the step-up window.",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Incident number"), ("version" = u32, Path, description = "Notice version")),
-    responses((status = 204, description = "Approved"), Invalid, Auth, Missing, Conflict, Failure)
+    responses((status = 200, description = "Approved, or this approval recorded while a second legal operator's is awaited", body = Approval), Invalid, Auth, Missing, Conflict, Failure)
 )]
 pub async fn approve(
     s: S,
     caller: Caller,
     ApiPath((raw, version)): ApiPath<(String, u32)>,
-) -> Result<StatusCode, Problem> {
+) -> Result<ApiJson<Approval>, Problem> {
     let op = caller.require_person(&s)?.operator.id.clone();
     let id = super::incidents::id(&raw)?;
     let store = s.store.clone();
-    super::blocking(move || store.approve_notices(id, version, &op)).await??;
-    Ok(StatusCode::NO_CONTENT)
+    let outcome = super::blocking(move || store.approve_notices(id, version, &op)).await??;
+    Ok(ApiJson(match outcome {
+        ApproveOutcome::Approved => Approval {
+            approved: true,
+            approvals: None,
+            required: None,
+        },
+        ApproveOutcome::Awaiting { have, need } => Approval {
+            approved: false,
+            approvals: Some(have),
+            required: Some(need),
+        },
+    }))
+}
+
+/// What an approval did.
+#[derive(Serialize, ToSchema)]
+pub struct Approval {
+    /// The version is approved and delivery may start.
+    pub approved: bool,
+    /// When not yet: approvals given and required (two distinct legal operators).
+    pub approvals: Option<u32>,
+    pub required: Option<u32>,
 }

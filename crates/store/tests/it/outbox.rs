@@ -572,3 +572,57 @@ fn a_team_person_approves_through_the_operator_linked_to_them() {
     assert_eq!(actor, "operator:leah-op");
     assert_eq!(details["approved_by"], json!("leah-op"));
 }
+
+#[test]
+fn with_two_approvals_required_a_version_waits_for_a_second_legal_operator() {
+    let f = fixture();
+    let incident = incident_with_customers(&f, 1);
+    bulwark_testkit::legal_operator(&f.store, "lou");
+    std::fs::write(
+        f.dir.join("team.json"),
+        json!({"people": [
+            {"id": "lee", "name": "Lee", "email": "lee@shop.example", "operator": "lee"},
+            {"id": "lou", "name": "Lou", "email": "lou@shop.example", "operator": "lou"}
+        ], "roles": {"legal": {"primary": "lee", "deputies": ["lou"]}}})
+        .to_string(),
+    )
+    .unwrap();
+    f.store
+        .set_notice_approvals_required(2, "owner:test")
+        .wait_blocking()
+        .unwrap();
+    let version = render(&f, incident).unwrap().version;
+    assert_eq!(
+        f.store.approve_notices(incident, version, "lee").unwrap(),
+        bulwark_store::ApproveOutcome::Awaiting { have: 1, need: 2 }
+    );
+    assert!(
+        f.store
+            .outbox_claim("email", Some(incident), i64::MAX)
+            .unwrap()
+            .is_none(),
+        "nothing leaves on one approval"
+    );
+    assert!(matches!(
+        f.store.approve_notices(incident, version, "lee"),
+        Err(ApproveNoticesError::AlreadyApproved { .. })
+    ));
+    // Lou, the standing legal deputy, gives the second approval.
+    assert_eq!(
+        f.store.approve_notices(incident, version, "lou").unwrap(),
+        bulwark_store::ApproveOutcome::Approved
+    );
+    let v = f.store.notice_versions(incident).unwrap().pop().unwrap();
+    assert_eq!(v.approved_by.as_deref(), Some("lee, lou"));
+    assert!(f
+        .store
+        .outbox_claim("email", Some(incident), i64::MAX)
+        .unwrap()
+        .is_some());
+    // An operator in no legal position on the incident or the team is refused.
+    bulwark_testkit::legal_operator(&f.store, "lars");
+    assert!(matches!(
+        f.store.approve_notices(incident, version, "lars"),
+        Err(ApproveNoticesError::NotLegal { .. })
+    ));
+}
