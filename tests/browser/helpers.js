@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +26,7 @@ export const BIN = resolve(ROOT, process.env.BULWARK_BIN ?? 'target/debug/bulwar
 export const SHOTS = resolve(ROOT, process.env.BULWARK_SCREENSHOTS ?? 'target/browser');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const PASSPHRASE = 'browser tests: a passphrase nobody keeps';
+const SMTP_SINK = resolve(ROOT, 'tests/browser/smtp_sink.py');
 
 /** A password the policy accepts (long, not common, not personal). */
 export const STRONG_PASSWORD = 'Lantern-harbour-quietly-79-oaks';
@@ -62,10 +63,11 @@ export function freePort() {
 
 /**
  * A fresh data directory (`bulwark init --json`) and `bulwark serve` on it.
- * `idle` is `--session-idle` (minutes are its finest unit). The server's log
+ * `idle` is `--session-idle`. `detection` runs live detection (off by
+ * default: `--no-detection`); `args` are more `serve` flags. The server's log
  * goes to SHOTS/<name>-server.log.
  */
-export async function startServer({ name, idle = '30m' }) {
+export async function startServer({ name, idle = '30m', detection = false, args = [] }) {
   const dir = await mkdtemp(join(tmpdir(), 'bulwark-browser-'));
   const env = { ...process.env, BULWARK_PASSPHRASE: PASSPHRASE, NO_COLOR: '1' };
   await mkdir(SHOTS, { recursive: true });
@@ -86,7 +88,7 @@ export async function startServer({ name, idle = '30m' }) {
     const child = spawn(
       BIN,
       ['serve', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--public-url', url,
-        '--session-idle', idle, '--no-detection'],
+        '--session-idle', idle, ...(detection ? [] : ['--no-detection']), ...args],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     // Never left running, whatever becomes of this test process.
@@ -125,6 +127,28 @@ export async function startServer({ name, idle = '30m' }) {
       port,
       data,
       enrolmentUrl: first.enrolment_url,
+      /** The bootstrap API key (`admin` scope only). */
+      adminKey: first.admin_key,
+      /**
+       * A call of the HTTP API with `key`; `body` is JSON unless it is a
+       * string (sent as `type`). Returns the status and the parsed answer.
+       */
+      async api(method, path, { key = first.admin_key, body, type = 'application/json', headers = {} } = {}) {
+        const init = { method, headers: { authorization: `Bearer ${key}`, ...headers } };
+        if (body !== undefined) {
+          init.headers['content-type'] = type;
+          init.body = typeof body === 'string' ? body : JSON.stringify(body);
+        }
+        const r = await fetch(`${url}${path}`, init);
+        const text = await r.text();
+        let json = null;
+        try {
+          json = text ? JSON.parse(text) : null;
+        } catch {
+          json = text;
+        }
+        return { status: r.status, body: json };
+      },
       /** `bulwark operators add`: returns the new operator's enrolment link. */
       async addOperator({ id, name, roles, email }) {
         const args = ['operators', 'add', '--data-dir', data, '--id', id, '--name', name,
@@ -141,6 +165,69 @@ export async function startServer({ name, idle = '30m' }) {
           await exit;
           clearTimeout(t);
         }
+        log.end();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+}
+
+/**
+ * A real SMTP server on a free loopback port (tests/browser/smtp_sink.py,
+ * aiosmtpd): `messages()` reads what it accepted so far, one object per
+ * message (`rcpt_to`, `to`, `subject`, `text`, …); a message is there once
+ * the sink answered 250 to it.
+ */
+export async function startSmtpSink({ name }) {
+  const dir = await mkdtemp(join(tmpdir(), 'bulwark-smtp-'));
+  const file = join(dir, 'received.jsonl');
+  await mkdir(SHOTS, { recursive: true });
+  const log = createWriteStream(join(SHOTS, `${name}-smtp.log`));
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    // stdin stays open while this process lives: the sink ends with it.
+    const child = spawn('python3', [SMTP_SINK, String(port), file], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.stderr.pipe(log, { end: false });
+    const exit = new Promise((done) => child.on('exit', (code, signal) => done({ code, signal })));
+    const ready = await Promise.race([
+      new Promise((ok) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('ready\n')) ok(true);
+        });
+      }),
+      exit.then(() => false),
+      sleep(30_000).then(() => false),
+    ]);
+    if (!ready) {
+      process.off('exit', reap);
+      child.kill('SIGKILL');
+      await exit;
+      // The port may have been taken between freePort and the bind: retry.
+      if (attempt < 3) continue;
+      log.end();
+      throw new Error(`the SMTP sink did not start (is aiosmtpd installed? python3 -m pip install aiosmtpd); see ${name}-smtp.log`);
+    }
+    return {
+      port,
+      async messages() {
+        let text = '';
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (e) {
+          if (e.code !== 'ENOENT') throw e;
+        }
+        return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+      },
+      async stop() {
+        process.off('exit', reap);
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exit;
+        clearTimeout(t);
         log.end();
         await rm(dir, { recursive: true, force: true });
       },
@@ -338,6 +425,29 @@ export async function submitSecondFactor(page, code) {
 export async function signOut(page, baseUrl) {
   await submit(page, 'Sign out');
   assert.equal(page.url(), `${baseUrl}/login`);
+}
+
+/**
+ * Enrols an operator in the browser from their one-time link, as a person
+ * does: reads the key off the page (the scan step), sets the password and
+ * gives the current code. `onPage(page)` runs on the enrolment page and on
+ * the recovery codes. Returns the authenticator and the recovery codes.
+ */
+export async function enrolInBrowser(page, link, { name, password = STRONG_PASSWORD, onPage } = {}) {
+  const shown = await page.goto(link);
+  assert.equal(shown.status(), 200, `the enrolment link ${link}`);
+  if (name) assert.equal(await heading(page), `Set up your account, ${name}`);
+  if (onPage) await onPage(page, 'enrol');
+  const auth = new Authenticator((await page.locator('code.secret').textContent()).trim());
+  await page.getByLabel(/^Password/).fill(password);
+  await page.getByLabel('The 6-digit code the app now shows').fill((await auth.take()).code);
+  const r = await submit(page, 'Finish set-up');
+  assert.equal(r.status(), 200, `enrolled: ${await alertText(page)}`);
+  assert.equal(await heading(page), 'Your account is ready');
+  const codes = (await page.locator('ol.codes code').allTextContents()).map((c) => c.trim());
+  assert.equal(codes.length, 10, 'ten recovery codes');
+  if (onPage) await onPage(page, 'enrolled');
+  return { auth, codes };
 }
 
 // ---------------------------------------------------------- setup shortcuts

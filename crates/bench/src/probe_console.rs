@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use bulwark_incident::Phase;
-use bulwark_store::{AlertFilter, Store};
+use bulwark_law::evaluate;
+use bulwark_store::{AlertFilter, BoardFilter, BoardSort, Store};
 
 fn time<T>(runs: usize, mut f: impl FnMut() -> anyhow::Result<T>) -> anyhow::Result<Vec<Duration>> {
     let mut out = Vec::with_capacity(runs);
@@ -51,6 +52,39 @@ fn main() -> anyhow::Result<()> {
     };
     let runs = runs.max(1);
     let mut rows: Vec<(String, Vec<Duration>)> = Vec::new();
+    let now = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    rows.push((
+        "incident_board(default: open, by due, 50) — /incidents".into(),
+        time(runs, || {
+            Ok(store
+                .incident_board(&BoardFilter::default(), now)?
+                .rows
+                .len())
+        })?,
+    ));
+    rows.push((
+        "incident_board(newest first, 50)".into(),
+        time(runs, || {
+            let f = BoardFilter {
+                sort: BoardSort::Newest,
+                ..BoardFilter::default()
+            };
+            Ok(store.incident_board(&f, now)?.rows.len())
+        })?,
+    ));
+    let laws = store.dir().laws()?;
+    rows.push((
+        format!("incident_scenario({big}) — deadline board: incident + scope summary"),
+        time(runs, || Ok(store.incident_scenario(big)?.map(|s| s.0)))?,
+    ));
+    let scenario = store
+        .incident_scenario(big)?
+        .map(|s| s.1)
+        .ok_or_else(|| anyhow!("incident {big} has no scope"))?;
+    rows.push((
+        format!("evaluate(laws, scenario of {big}) — deadline board: the obligations"),
+        time(runs, || Ok(evaluate(&laws, &scenario)?.obligations.len()))?,
+    ));
     rows.push((
         "incidents() — every incident, parsed".into(),
         time(runs, || Ok(store.incidents()?.len()))?,

@@ -453,9 +453,17 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
             } else {
                 Format::Markdown
             };
+            let (scope, notices) = store.review_summaries(id)?;
             print!(
                 "{}",
-                render_report(&rec.incident, &rec.timeline, &rec.tasks, None, None, format)?
+                render_report(
+                    &rec.incident,
+                    &rec.timeline,
+                    &rec.tasks,
+                    scope.as_ref(),
+                    notices.as_ref(),
+                    format
+                )?
             );
         }
     }

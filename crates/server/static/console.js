@@ -13,8 +13,9 @@
     document.querySelectorAll("time[data-countdown]").forEach(function (t) {
       var at = Date.parse(t.getAttribute("datetime"));
       if (!isNaN(at)) {
-        t.textContent = left(at - now);
-        t.title = t.getAttribute("datetime");
+        // Keep the date readable beside the countdown (not only in a tooltip).
+        if (!t.dataset.at) { t.dataset.at = new Date(at).toISOString().slice(0, 16).replace("T", " ") + " UTC"; }
+        t.textContent = left(at - now) + " (" + t.dataset.at + ")";
         t.classList.toggle("overdue", at < now);
       }
     });

@@ -88,8 +88,10 @@ impl Store {
         self.read(|c| {
             let mut by: BTreeMap<String, JurisdictionDelivery> = BTreeMap::new();
             let mut stmt = c.prepare(
-                "SELECT jurisdiction, state, count(*) FROM outbox WHERE incident_id = ?1
-                 AND state != 'superseded' GROUP BY jurisdiction, state",
+                "SELECT o.jurisdiction, o.state, count(*) FROM outbox o
+                 JOIN notice_versions v ON v.incident_id = o.incident_id AND v.version = o.version
+                 WHERE o.incident_id = ?1 AND v.state = 'approved' AND o.state != 'superseded'
+                 GROUP BY o.jurisdiction, o.state",
             )?;
             let mut rows = stmt.query([incident as i64])?;
             while let Some(r) = rows.next()? {
@@ -117,5 +119,103 @@ impl Store {
                 window_ms,
             })
         })
+    }
+}
+
+impl Store {
+    /// What the review report needs beyond the incident: the newest scope as
+    /// figures, and each obligation with where its notices stand (letters to
+    /// individuals from the outbox; other recipients as pending, since their
+    /// notices are sent outside Bulwark).
+    pub fn review_summaries(
+        &self,
+        id: u64,
+    ) -> std::result::Result<
+        (
+            Option<bulwark_incident::ScopeSummary>,
+            Option<bulwark_incident::NotificationSummary>,
+        ),
+        crate::IncidentReadError,
+    > {
+        let Some((_, summary)) = self.latest_scope(id)? else {
+            return Ok((None, None));
+        };
+        let counts = |k: &str| -> BTreeMap<String, u64> {
+            summary[k]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_u64()?)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let by_element = counts("by_element")
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.parse().ok()?, v)))
+            .collect();
+        let basis = match summary["source"].as_str() {
+            Some("access_log") => "vault access log (exact)",
+            Some("asset") => "asset inventory (estimate)",
+            Some("import") => "imported list",
+            _ => "scope snapshot",
+        };
+        let scope = bulwark_incident::ScopeSummary {
+            customers: summary["customers"].as_u64().unwrap_or_else(|| {
+                summary["affected"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|g| g["count"].as_u64()).sum())
+                    .unwrap_or(0)
+            }),
+            by_element,
+            by_jurisdiction: counts("by_jurisdiction"),
+            basis: basis.to_owned(),
+        };
+        let Some((_, scenario)) = self.incident_scenario(id)? else {
+            return Ok((Some(scope), None));
+        };
+        let catalogue = self.dir().laws().map_err(crate::StoreError::from)?;
+        let Ok(eval) = bulwark_law::evaluate(&catalogue, &scenario) else {
+            return Ok((Some(scope), None));
+        };
+        let now = crate::writer::now_ms();
+        let delivery = self.notice_delivery(id, now, 0)?;
+        let rows = eval
+            .obligations
+            .iter()
+            .map(|o| {
+                let status = if o.recipient == bulwark_law::Recipient::Individuals {
+                    match delivery
+                        .jurisdictions
+                        .iter()
+                        .find(|d| d.jurisdiction == o.jurisdiction)
+                    {
+                        Some(d) if d.pending == 0 && d.delivered > 0 => {
+                            format!("sent ({} letters)", d.delivered)
+                        }
+                        Some(d) => format!(
+                            "{} of {} letters sent",
+                            d.delivered,
+                            d.delivered + d.pending
+                        ),
+                        None => "not started".to_owned(),
+                    }
+                } else {
+                    "pending (sent outside Bulwark)".to_owned()
+                };
+                bulwark_incident::NotificationRow {
+                    recipient: o.recipient.code().replace('_', " "),
+                    jurisdiction: o.jurisdiction.clone(),
+                    citation: o.citation.clone(),
+                    deadline: o.deadline.or(o.recommended_target),
+                    status,
+                    done_at: None,
+                }
+            })
+            .collect();
+        Ok((
+            Some(scope),
+            Some(bulwark_incident::NotificationSummary { rows }),
+        ))
     }
 }

@@ -42,8 +42,11 @@ impl Store {
                  ORDER BY s.incident_id DESC",
             )?;
             let mut letters = c.prepare_cached(
-                "SELECT version, channel, state, sent_ms FROM outbox
-                 WHERE customer_id = ?1 AND incident_id = ?2 ORDER BY version, channel",
+                "SELECT o.version, o.channel,
+                        CASE WHEN v.state = 'approved' THEN o.state ELSE 'awaiting approval' END, o.sent_ms
+                 FROM outbox o JOIN notice_versions v ON v.incident_id = o.incident_id AND v.version = o.version
+                 WHERE o.customer_id = ?1 AND o.incident_id = ?2 AND v.state IN ('draft', 'approved')
+                 ORDER BY o.version, o.channel",
             )?;
             for id in customers {
                 let key = id.to_string();

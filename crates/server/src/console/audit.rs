@@ -126,7 +126,12 @@ pub async fn act_on_alert(
                 Err(e) => Ok(Err(e.to_string())),
             },
             None => {
-                let now = time::OffsetDateTime::now_utc();
+                // Whole milliseconds: the store's clock is, and a time ahead of
+                // it by a fraction would be "in the future".
+                let now = time::OffsetDateTime::from_unix_timestamp_nanos(
+                    i128::from(super::now_ms()) * 1_000_000,
+                )
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
                 let severity = match a.level.as_str() {
                     "critical" => Severity::Sev1,
                     "high" => Severity::Sev2,

@@ -316,6 +316,7 @@ pub async fn step_up_page(
             "next": local_path(q.next.as_deref()),
             "why": crate::console::session::action_title(q.why.as_deref()),
             "action": q.why,
+            "window": crate::console::session::span(s.console.config.policy.step_up),
         }),
     )
 }
@@ -353,7 +354,7 @@ pub async fn step_up(State(s): State<AppState>, me: Signed, body: Bytes) -> Resp
         Ok(Err(e)) => s.console.templates.page(
             StatusCode::UNAUTHORIZED,
             "step_up.html",
-            json!({"me": me.me(), "next": next, "why": crate::console::session::action_title(f.action.as_deref()), "action": f.action, "error": e.to_string()}),
+            json!({"me": me.me(), "next": next, "why": crate::console::session::action_title(f.action.as_deref()), "action": f.action, "error": e.to_string(), "window": crate::console::session::span(s.console.config.policy.step_up)}),
         ),
         Err(_) => unavailable(&s, &"a step-up task stopped"),
     }

@@ -138,10 +138,11 @@ pub(crate) async fn show_with(
     let read = crate::routes::blocking(move || {
         let rec = store.incident(id)?;
         let evidence = store.evidence(id).map_err(IncidentReadError::Store)?;
-        Ok::<_, IncidentReadError>((rec, evidence))
+        let scope = store.latest_scope(id).map_err(IncidentReadError::Store)?;
+        Ok::<_, IncidentReadError>((rec, evidence, scope))
     })
     .await;
-    let (rec, evidence) = match read {
+    let (rec, evidence, scope) = match read {
         Ok(Ok(x)) => x,
         Ok(Err(IncidentReadError::NotFound(_))) => return not_found(s, &me),
         Ok(Err(IncidentReadError::Store(e))) => return unavailable(s, &e),
@@ -200,6 +201,10 @@ pub(crate) async fn show_with(
         },
         "next_phases": inc.phase.allowed_next().iter().map(|p| p.code()).collect::<Vec<_>>(),
         "tasks": tasks, "timeline": timeline, "team": team, "evidence": evidence,
+        "scope_elements": scope
+            .as_ref()
+            .and_then(|(_, sum)| sum["by_element"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>()))
+            .unwrap_or_default(),
         "can_write": me.can(Scope::IncidentsWrite),
         "can_contain": me.can(Scope::IncidentsWrite),
         "can_publish": me.has_team(Role::PrComms) || me.has_team(Role::IncidentCommander),
@@ -509,9 +514,14 @@ pub async fn report(State(s): State<AppState>, me: Signed, Path(id): Path<u64>) 
         return forbidden(&s, &me, "An incident");
     }
     let store = s.store.clone();
-    let r = crate::routes::blocking(move || store.incident(id)).await;
-    let rec = match r {
-        Ok(Ok(rec)) => rec,
+    let r = crate::routes::blocking(move || {
+        let rec = store.incident(id)?;
+        let (scope, notices) = store.review_summaries(id)?;
+        Ok::<_, IncidentReadError>((rec, scope, notices))
+    })
+    .await;
+    let (rec, scope, notices) = match r {
+        Ok(Ok(x)) => x,
         Ok(Err(IncidentReadError::NotFound(_))) => return not_found(&s, &me),
         Ok(Err(IncidentReadError::Store(e))) => return unavailable(&s, &e),
         Err(_) => return unavailable(&s, &"a page task stopped"),
@@ -520,8 +530,8 @@ pub async fn report(State(s): State<AppState>, me: Signed, Path(id): Path<u64>) 
         &rec.incident,
         &rec.timeline,
         &rec.tasks,
-        None,
-        None,
+        scope.as_ref(),
+        notices.as_ref(),
         bulwark_incident::Format::Markdown,
     ) {
         Ok(t) => t,

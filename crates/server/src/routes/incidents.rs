@@ -181,9 +181,23 @@ pub async fn report(
             ))
         }
     };
-    let rec = s.store.incident(id(&raw)?)?;
-    let text = render_report(&rec.incident, &rec.timeline, &rec.tasks, None, None, format)
-        .map_err(|e| Problem::internal(&e))?;
+    let id = id(&raw)?;
+    let store = s.store.clone();
+    let (rec, scope, notices) = super::blocking(move || -> Result<_, Problem> {
+        let rec = store.incident(id)?;
+        let (scope, notices) = store.review_summaries(id)?;
+        Ok((rec, scope, notices))
+    })
+    .await??;
+    let text = render_report(
+        &rec.incident,
+        &rec.timeline,
+        &rec.tasks,
+        scope.as_ref(),
+        notices.as_ref(),
+        format,
+    )
+    .map_err(|e| Problem::internal(&e))?;
     let mut res = text.into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
