@@ -9,8 +9,8 @@
 //!   hash, resident in 20 US states, 8 EEA countries, GB, 4 Canadian provinces
 //!   and AU;
 //! - 10,000 incidents opened with the data directory's playbooks (so they have
-//!   tasks), moved to varied phases (a fifth closed), with team assignments
-//!   and timeline notes;
+//!   tasks), moved to varied phases (a fifth closed), with team assignments,
+//!   timeline notes, and the tasks of the phases behind them mostly done;
 //! - one more, "the big one" (the newest): a storefront API key that revealed
 //!   100,000 customers' name, e-mail, address and password hash, the scope
 //!   taken from the access log, its notification obligations as tasks (the
@@ -44,7 +44,7 @@ use bulwark_model::{DataElement, Residency, Scope, Scopes};
 use bulwark_notice::NoticeFacts;
 use bulwark_store::{
     init, Channels, LoginError, NewApiKey, NewCustomer, NewOperator, Principal, RenderNotices,
-    ScopeBasis, ScopeQuery, Store,
+    ScopeBasis, ScopeQuery, Store, TaskChange,
 };
 use bulwark_vault::{KdfParams, UnlockSecret};
 use serde_json::{json, Value};
@@ -527,8 +527,10 @@ fn seed_incidents(store: &Store, n: usize) -> anyhow::Result<(Tally, Tally)> {
         ids.push(p.wait_blocking()?);
     }
     let mut pending = Vec::new();
+    let mut targets = Vec::with_capacity(ids.len());
     for &id in &ids {
         let target = target_phase(&mut r);
+        targets.push(target);
         if r.below(100) < 60 {
             for role in [Role::IncidentCommander, Role::SecurityLead, Role::Legal] {
                 if r.below(100) < 70 {
@@ -559,6 +561,43 @@ fn seed_incidents(store: &Store, n: usize) -> anyhow::Result<(Tally, Tally)> {
     let mut opens = Tally::new();
     opens.ok = ids.len();
     let mut changes = Tally::new();
+    for p in pending {
+        changes.add(p.wait_blocking());
+    }
+    // The work of the phases an incident has left is mostly done (a few
+    // stragglers stay open and overdue), some of the current phase's too; a
+    // closed incident's is all done.
+    let rank = |p: Phase| Phase::ALL.iter().position(|q| *q == p).unwrap_or(0);
+    let mut pending = Vec::new();
+    for (&id, &target) in ids.iter().zip(&targets) {
+        for t in store
+            .incident(id)?
+            .tasks
+            .into_iter()
+            .filter(|t| t.is_open())
+        {
+            let done = if target == Phase::Closed {
+                true
+            } else if rank(t.phase) < rank(target) {
+                r.below(100) < 90
+            } else if t.phase == target {
+                r.below(100) < 30
+            } else {
+                false
+            };
+            if done {
+                let change = TaskChange::Done {
+                    note: (r.below(100) < 20).then(|| "Done; evidence in the locker.".to_owned()),
+                };
+                pending.push(store.update_task(id, t.key, change, "operator:seed"));
+            }
+        }
+        if pending.len() >= 4096 {
+            for p in pending.drain(..) {
+                changes.add(p.wait_blocking());
+            }
+        }
+    }
     for p in pending {
         changes.add(p.wait_blocking());
     }

@@ -83,9 +83,58 @@ pub(crate) fn index_task(c: &Connection, t: &Task) -> Result<()> {
     Ok(())
 }
 
+/// Recomputes incident `id`'s row of `incident_due` (after its tasks changed).
+pub(crate) fn index_incident(c: &Connection, id: u64) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO incident_due (incident_id, due_key, open_tasks)
+         SELECT ?1, coalesce(min(due_ms), 9223372036854775807), count(*) FROM incident_open_tasks WHERE incident_id = ?1
+         ON CONFLICT (incident_id) DO UPDATE SET due_key = excluded.due_key, open_tasks = excluded.open_tasks",
+    )?
+    .execute([id as i64])?;
+    Ok(())
+}
+
+/// Fills `incident_due` and `scope_summaries` once for a data directory from
+/// before them (marked in `meta`).
+fn backfill_summaries(c: &Connection) -> Result<()> {
+    let done: Option<String> = c
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'board_summaries'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if done.is_some() {
+        return Ok(());
+    }
+    let tx = c.unchecked_transaction()?;
+    tx.execute(
+        "INSERT OR REPLACE INTO incident_due (incident_id, due_key, open_tasks)
+         SELECT i.id, coalesce(min(t.due_ms), 9223372036854775807), count(t.key)
+         FROM incidents i LEFT JOIN incident_open_tasks t ON t.incident_id = i.id GROUP BY i.id",
+        [],
+    )?;
+    tx.execute(
+        "INSERT OR IGNORE INTO scope_summaries (incident_id, version, summary)
+         SELECT incident_id, version, summary FROM scope_snapshots",
+        [],
+    )?;
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES ('board_summaries', '1')",
+        [],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
 /// Fills `incident_open_tasks` once for a data directory created before it
-/// existed (marked in `meta`).
+/// existed (marked in `meta`), then the summaries built on it.
 pub(crate) fn backfill(c: &Connection) -> Result<()> {
+    backfill_open_tasks(c)?;
+    backfill_summaries(c)
+}
+
+fn backfill_open_tasks(c: &Connection) -> Result<()> {
     let done: Option<String> = c
         .query_row(
             "SELECT value FROM meta WHERE key = 'open_tasks_indexed'",
@@ -136,11 +185,6 @@ impl Store {
         } else {
             format!("WHERE {}", clauses.join(" AND "))
         };
-        let order = match f.sort {
-            BoardSort::Due => "next_due IS NULL, next_due, i.severity, i.id DESC",
-            BoardSort::Newest => "i.id DESC",
-            BoardSort::Severity => "i.severity, next_due IS NULL, next_due, i.id DESC",
-        };
         self.read(|c| {
             let total: i64 = c.query_row(
                 &format!("SELECT count(*) FROM incidents i {filter}"),
@@ -152,23 +196,30 @@ impl Store {
             page_args.push(now_ms.into());
             page_args.push(i64::from(f.limit.clamp(1, 500)).into());
             page_args.push(i64::from(f.offset).into());
-            // Rank by the small columns first, then read the bodies of one
-            // page only (a body is kilobytes; the board has thousands).
+            // The order comes from small indexed columns and stops after one
+            // page; only that page's bodies are read (a body is kilobytes)
+            // and only its overdue tasks counted.
+            let (from, order) = match f.sort {
+                BoardSort::Due => (
+                    "incident_due d JOIN incidents i ON i.id = d.incident_id",
+                    "d.due_key, d.incident_id",
+                ),
+                BoardSort::Newest => (
+                    "incidents i JOIN incident_due d ON d.incident_id = i.id",
+                    "i.id DESC",
+                ),
+                BoardSort::Severity => (
+                    "incidents i JOIN incident_due d ON d.incident_id = i.id",
+                    "i.severity, d.due_key, i.id",
+                ),
+            };
             let sql = format!(
-                "WITH ranked AS (
-                    SELECT i.id AS id, i.severity AS severity,
-                           (SELECT min(due_ms) FROM incident_open_tasks t WHERE t.incident_id = i.id) AS next_due,
-                           (SELECT count(*) FROM incident_open_tasks t WHERE t.incident_id = i.id) AS open_tasks,
-                           (SELECT count(*) FROM incident_open_tasks t WHERE t.incident_id = i.id AND t.due_ms < ?{now}) AS overdue
-                    FROM incidents i {filter})
-                 SELECT r.id, i.body, r.next_due, r.open_tasks, r.overdue
-                 FROM (SELECT * FROM ranked AS i ORDER BY {order} LIMIT ?{lim} OFFSET ?{off}) r
-                 JOIN incidents i ON i.id = r.id
-                 ORDER BY {outer}",
+                "SELECT i.id, i.body, nullif(d.due_key, 9223372036854775807), d.open_tasks,
+                        (SELECT count(*) FROM incident_open_tasks t WHERE t.incident_id = i.id AND t.due_ms < ?{now})
+                 FROM {from} {filter} ORDER BY {order} LIMIT ?{lim} OFFSET ?{off}",
                 now = n + 1,
                 lim = n + 2,
                 off = n + 3,
-                outer = order.replace("i.", "r."),
             );
             let mut stmt = c.prepare(&sql)?;
             let mut rows = stmt.query(rusqlite::params_from_iter(page_args.iter()))?;

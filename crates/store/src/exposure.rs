@@ -37,7 +37,7 @@ impl Store {
             let mut snaps = c.prepare_cached(
                 "SELECT s.incident_id, s.version, s.customers, i.title FROM scope_snapshots s
                  JOIN incidents i ON i.id = s.incident_id
-                 WHERE s.version = (SELECT max(version) FROM scope_snapshots x WHERE x.incident_id = s.incident_id)
+                 WHERE s.version = (SELECT max(version) FROM scope_summaries x WHERE x.incident_id = s.incident_id)
                    AND instr(s.customers, ?1) > 0
                  ORDER BY s.incident_id DESC",
             )?;

@@ -218,6 +218,7 @@ fn save(
         )?;
         crate::board::index_task(ctx.main, t)?;
     }
+    crate::board::index_incident(ctx.main, inc.id)?;
     for e in entries {
         ctx.main.execute(
             "INSERT INTO incident_timeline (incident_id, body) VALUES (?1, ?2)",
@@ -617,13 +618,17 @@ impl Store {
         self.writer().submit(move |ctx| {
             load(ctx.main, id)?;
             let version: u32 = ctx.main.query_row(
-                "SELECT coalesce(max(version), 0) + 1 FROM scope_snapshots WHERE incident_id = ?1",
+                "SELECT coalesce(max(version), 0) + 1 FROM scope_summaries WHERE incident_id = ?1",
                 [id as i64],
                 |r| r.get(0),
             )?;
             ctx.main.execute(
                 "INSERT INTO scope_snapshots (incident_id, version, at_ms, actor, summary, customers) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![id as i64, version, ctx.now_ms, actor, summary.to_string(), customers.to_string()],
+            )?;
+            ctx.main.execute(
+                "INSERT INTO scope_summaries (incident_id, version, summary) VALUES (?1, ?2, ?3)",
+                params![id as i64, version, summary.to_string()],
             )?;
             let n = customers.as_array().map(Vec::len).unwrap_or(0);
             let entry = TimelineEntry::new(
@@ -644,7 +649,7 @@ impl Store {
         self.read(|c| {
             let row: Option<(u32, String)> = c
                 .query_row(
-                    "SELECT version, summary FROM scope_snapshots WHERE incident_id = ?1 ORDER BY version DESC LIMIT 1",
+                    "SELECT version, summary FROM scope_summaries WHERE incident_id = ?1 ORDER BY version DESC LIMIT 1",
                     [id as i64],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
@@ -724,6 +729,32 @@ impl Store {
         })
     }
 
+    /// The incident alone (no tasks, no timeline), and the latest timeline
+    /// entry that moved its awareness time, if any: what the deadline board
+    /// needs to say who started the clock.
+    pub fn incident_clock(
+        &self,
+        id: u64,
+    ) -> std::result::Result<(Incident, Option<TimelineEntry>), IncidentReadError> {
+        self.read_with(|c| {
+            let incident = load(c, id)?;
+            let body: Option<String> = c
+                .prepare_cached(
+                    "SELECT body FROM incident_timeline WHERE incident_id = ?1 AND instr(body, '\"aware_at\"') > 0
+                     ORDER BY seq DESC LIMIT 1",
+                )?
+                .query_row([id as i64], |r| r.get(0))
+                .optional()?;
+            let entry = match body {
+                Some(b) => Some(serde_json::from_str::<TimelineEntry>(&b).map_err(|e| {
+                    StoreError::corrupt(format!("incident {id} timeline: {e}"))
+                })?),
+                None => None,
+            };
+            Ok((incident, entry))
+        })
+    }
+
     /// The law scenario of an incident: its newest scope snapshot (with its
     /// version) and its awareness time; `None` before any scope is computed.
     pub fn incident_scenario(
@@ -731,13 +762,19 @@ impl Store {
         id: u64,
     ) -> std::result::Result<Option<(u32, bulwark_law::Scenario)>, IncidentReadError> {
         let rec = self.incident(id)?;
+        Ok(self.scenario_of(&rec.incident)?)
+    }
+
+    /// [`Store::incident_scenario`] for an incident already read.
+    pub fn scenario_of(&self, incident: &Incident) -> Result<Option<(u32, bulwark_law::Scenario)>> {
+        let id = incident.id;
         let Some((version, summary)) = self.latest_scope(id)? else {
             return Ok(None);
         };
         let flag = |k: &str| summary.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
         let doc = serde_json::json!({
-            "aware_at": crate::incidents::rfc3339_of(rec.incident.aware_at),
-            "discovered_at": crate::incidents::rfc3339_of(rec.incident.discovered_at),
+            "aware_at": crate::incidents::rfc3339_of(incident.aware_at),
+            "discovered_at": crate::incidents::rfc3339_of(incident.discovered_at),
             "encrypted": flag("encrypted"),
             "key_compromised": flag("key_compromised"),
             "affected": summary.get("affected").cloned().unwrap_or(serde_json::json!([])),

@@ -122,6 +122,23 @@ CREATE TABLE IF NOT EXISTS incident_open_tasks (
     PRIMARY KEY (incident_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS incidents_phase ON incidents (phase, id);
+-- Per incident, its nearest open deadline (`due_key`: Unix ms, or the largest
+-- integer when it has none) and open-task count, kept by every save: the
+-- board walks `incident_due_order` and stops after one page.
+CREATE TABLE IF NOT EXISTS incident_due (
+    incident_id INTEGER PRIMARY KEY,
+    due_key     INTEGER NOT NULL,
+    open_tasks  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incident_due_order ON incident_due (due_key, incident_id);
+-- Each scope snapshot's summary apart from its (possibly huge) customer
+-- list, so pages that need the counts never read the list.
+CREATE TABLE IF NOT EXISTS scope_summaries (
+    incident_id INTEGER NOT NULL,
+    version     INTEGER NOT NULL,
+    summary     TEXT NOT NULL,
+    PRIMARY KEY (incident_id, version)
+);
 
 -- Legal approvals given to a notice version; with two required (the
 -- `notice_approvals_required` setting) a version is approved at the second,

@@ -43,24 +43,17 @@ enum Loaded {
 }
 
 /// What the three pages share: the incident, its scope and its obligations.
-fn load(s: &AppState, id: u64) -> Result<Loaded, StoreError> {
-    let rec = match s.store.incident(id) {
+fn load(s: &AppState, id: u64, with_eval: bool) -> Result<Loaded, StoreError> {
+    let (inc, clock) = match s.store.incident_clock(id) {
         Ok(r) => r,
         Err(IncidentReadError::NotFound(_)) => return Ok(Loaded::NotFound),
         Err(IncidentReadError::Store(e)) => return Err(e),
     };
-    let scenario = match s.store.incident_scenario(id) {
-        Ok(x) => x,
-        Err(IncidentReadError::NotFound(_)) => return Ok(Loaded::NotFound),
-        Err(IncidentReadError::Store(e)) => return Err(e),
-    };
-    let inc = &rec.incident;
+    let scenario = s.store.scenario_of(&inc)?;
+    let inc = &inc;
     // Who set the clock: the last change of aware_at, else the opening.
-    let clock = rec
-        .timeline
-        .iter()
-        .rev()
-        .find(|e| {
+    let clock = clock
+        .filter(|e| {
             e.kind == EntryKind::Updated
                 && e.details["changed"]
                     .as_array()
@@ -105,7 +98,9 @@ fn load(s: &AppState, id: u64) -> Result<Loaded, StoreError> {
     ctx["obligations"] = json!(obligations);
     ctx["not_triggered"] = serde_json::to_value(&eval.not_triggered).unwrap_or_default();
     ctx["disclaimer"] = json!(eval.disclaimer);
-    ctx["eval"] = serde_json::to_value(&eval).unwrap_or_default();
+    if with_eval {
+        ctx["eval"] = serde_json::to_value(&eval).unwrap_or_default();
+    }
     Ok(Loaded::Page(ctx))
 }
 
@@ -117,7 +112,7 @@ async fn page(s: AppState, me: Signed, id: u64, template: &'static str, nav_tab:
     let tab = nav_tab.to_owned();
     let is_legal = me.has_team(Role::Legal);
     let r = crate::routes::blocking(move || -> Result<Loaded, StoreError> {
-        let mut loaded = load(&s2, id)?;
+        let mut loaded = load(&s2, id, tab == "letters")?;
         if let Loaded::Page(ctx) = &mut loaded {
             if tab == "letters" {
                 letters_context(&s2, id, ctx)?;

@@ -640,6 +640,23 @@ async fn an_incident_is_worked_from_the_board_to_approved_letters() {
     assert!(d.body.contains("individuals"), "{}", d.body);
     assert!(d.body.contains("Civ. Code"), "the citation: {}", d.body);
     assert!(d.body.contains("owner:test"), "who set the clock");
+    // Moving the clock is attributed on the board.
+    let store = c.fixture.store.clone();
+    std::thread::spawn(move || {
+        let mut patch: bulwark_incident::IncidentPatch = Default::default();
+        patch.aware_at = Some(time::OffsetDateTime::now_utc() - time::Duration::hours(1));
+        store
+            .update_incident(id, patch, "operator:lee")
+            .wait_blocking()
+            .unwrap();
+    })
+    .join()
+    .unwrap();
+    let d = c
+        .get(&format!("/incidents/{id}/deadlines"), Some(&lee_cookie))
+        .await;
+    assert!(d.body.contains("operator:lee"), "{}", d.body);
+    assert!(d.body.contains("Updated aware_at"), "{}", d.body);
 
     // Render as legal: a draft, whose sample letter carries placeholders only.
     let r = c

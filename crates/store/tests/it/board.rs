@@ -114,9 +114,14 @@ fn a_data_directory_from_before_the_index_gets_it_on_open() {
     {
         // As an older version left it: no index rows, no marker.
         let db = sqlite(&dir, "bulwark.db");
-        db.execute("DELETE FROM incident_open_tasks", []).unwrap();
-        db.execute("DELETE FROM meta WHERE key = 'open_tasks_indexed'", [])
-            .unwrap();
+        for sql in [
+            "DELETE FROM incident_open_tasks",
+            "DELETE FROM incident_due",
+            "DELETE FROM scope_summaries",
+            "DELETE FROM meta WHERE key IN ('open_tasks_indexed', 'board_summaries')",
+        ] {
+            db.execute(sql, []).unwrap();
+        }
     }
     let store = reopen(&dir);
     let board = store
@@ -125,4 +130,5 @@ fn a_data_directory_from_before_the_index_gets_it_on_open() {
     assert_eq!(board.rows[0].id, old);
     assert_eq!(board.rows[0].open_tasks, expected.rows[0].open_tasks);
     assert_eq!(board.rows[0].overdue, expected.rows[0].overdue);
+    assert_eq!(board.rows[0].next_due_ms, expected.rows[0].next_due_ms);
 }
