@@ -643,8 +643,10 @@ async fn an_incident_is_worked_from_the_board_to_approved_letters() {
     // Moving the clock is attributed on the board.
     let store = c.fixture.store.clone();
     std::thread::spawn(move || {
-        let mut patch: bulwark_incident::IncidentPatch = Default::default();
-        patch.aware_at = Some(time::OffsetDateTime::now_utc() - time::Duration::hours(1));
+        let patch = bulwark_incident::IncidentPatch {
+            aware_at: Some(time::OffsetDateTime::now_utc() - time::Duration::hours(1)),
+            ..Default::default()
+        };
         store
             .update_incident(id, patch, "operator:lee")
             .wait_blocking()
