@@ -308,6 +308,20 @@ impl Store {
         Ok(item)
     }
 
+    /// Hashes every item of the incident in the locker again: `(id, intact)`
+    /// per item (a missing or altered file is not intact). Reads only.
+    pub fn verify_evidence(&self, incident: u64) -> Result<Vec<(i64, bool)>> {
+        let mut out = Vec::new();
+        for item in self.evidence(incident)? {
+            let intact = match sha256_file(&self.locker().join(&item.sha256)) {
+                Ok((sha, _)) => sha == item.sha256,
+                Err(_) => false,
+            };
+            out.push((item.id, intact));
+        }
+        Ok(out)
+    }
+
     pub fn evidence(&self, incident: u64) -> Result<Vec<EvidenceItem>> {
         self.read(|c| {
             let mut stmt = c.prepare(

@@ -644,6 +644,22 @@ impl Store {
         })
     }
 
+    /// Every scope version of the incident, newest first: (version, summary).
+    pub fn scope_versions(&self, id: u64) -> Result<Vec<(u32, serde_json::Value)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT version, summary FROM scope_summaries WHERE incident_id = ?1 ORDER BY version DESC",
+            )?;
+            let rows = stmt.query_map([id as i64], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (v, s) = row?;
+                out.push((v, serde_json::from_str(&s).unwrap_or(serde_json::Value::Null)));
+            }
+            Ok(out)
+        })
+    }
+
     /// The newest scope snapshot: (version, summary).
     pub fn latest_scope(&self, id: u64) -> Result<Option<(u32, serde_json::Value)>> {
         self.read(|c| {

@@ -544,3 +544,79 @@ pub async fn report(State(s): State<AppState>, me: Signed, Path(id): Path<u64>) 
                "i": {"id": rec.incident.id, "title": rec.incident.title}, "report": text}),
     )
 }
+
+/// Hashes the incident's evidence again and shows which items are intact.
+pub async fn verify_evidence(
+    State(s): State<AppState>,
+    me: Signed,
+    Path(id): Path<u64>,
+) -> Response {
+    if !me.can(Scope::IncidentsRead) {
+        return forbidden(&s, &me, "An incident");
+    }
+    let store = s.store.clone();
+    let r = crate::routes::blocking(move || store.verify_evidence(id)).await;
+    match r {
+        Ok(Ok(items)) => {
+            let bad: Vec<String> = items
+                .iter()
+                .filter(|(_, ok)| !ok)
+                .map(|(i, _)| format!("#{i}"))
+                .collect();
+            let extra = if bad.is_empty() {
+                json!({"flash": format!("All {} evidence item(s) verify: every file matches its SHA-256.", items.len())})
+            } else {
+                json!({"error": format!("Evidence NOT intact: {} (missing or altered in the locker).", bad.join(", "))})
+            };
+            show_with(&s, me, id, StatusCode::OK, extra).await
+        }
+        Ok(Err(e)) => unavailable(&s, &e),
+        Err(_) => unavailable(&s, &"a page task stopped"),
+    }
+}
+
+/// Seals the incident's evidence into a signed bundle in the data directory's
+/// `exports/` (a custody event); the page says where, for `bulwark evidence verify`.
+pub async fn export_evidence(
+    State(s): State<AppState>,
+    me: Signed,
+    Path(id): Path<u64>,
+) -> Response {
+    if !me.can(Scope::IncidentsWrite) {
+        return forbidden(&s, &me, "Exporting evidence");
+    }
+    let store = s.store.clone();
+    let actor = me.actor();
+    let stamp = super::now_ms();
+    let r = crate::routes::blocking(move || {
+        let out = store
+            .dir()
+            .root()
+            .join("exports")
+            .join(format!("incident-{id}-evidence-{stamp}"));
+        if let Some(parent) = out.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                bulwark_store::EvidenceError::Store(bulwark_store::StoreError::Corrupt(format!(
+                    "cannot create the exports directory: {e}"
+                )))
+            })?;
+        }
+        store.export_evidence(id, &out, &actor).map(|n| (n, out))
+    })
+    .await;
+    match r {
+        Ok(Ok((n, out))) => {
+            show_with(
+                &s,
+                me,
+                id,
+                StatusCode::OK,
+                json!({"flash": format!("{n} item(s) sealed into {}; verify it anywhere with `bulwark evidence verify`.", out.display())}),
+            )
+            .await
+        }
+        Ok(Err(bulwark_store::EvidenceError::Store(e))) => unavailable(&s, &e),
+        Ok(Err(e)) => show_with(&s, me, id, StatusCode::BAD_REQUEST, json!({"error": e.to_string()})).await,
+        Err(_) => unavailable(&s, &"a page task stopped"),
+    }
+}

@@ -146,6 +146,14 @@ pub(crate) fn routes() -> Router<AppState> {
             post(notify::approve),
         )
         .route("/incidents/{id}/report", get(incidents::report))
+        .route(
+            "/incidents/{id}/evidence/verify",
+            post(incidents::verify_evidence),
+        )
+        .route(
+            "/incidents/{id}/evidence/export",
+            post(incidents::export_evidence),
+        )
         .route("/lookup", get(lookup::page).post(lookup::lookup))
         .route("/alerts", get(audit::alerts))
         .route("/alerts/{id}", post(audit::act_on_alert))

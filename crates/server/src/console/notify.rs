@@ -117,6 +117,17 @@ async fn page(s: AppState, me: Signed, id: u64, template: &'static str, nav_tab:
             if tab == "letters" {
                 letters_context(&s2, id, ctx)?;
             }
+            if tab == "scope" {
+                ctx["versions"] = json!(s2
+                    .store
+                    .scope_versions(id)?
+                    .into_iter()
+                    .map(
+                        |(v, sum)| json!({"version": v, "customers": sum["customers"],
+                        "source": sum["source"], "by_element": sum["by_element"]})
+                    )
+                    .collect::<Vec<_>>());
+            }
             ctx["is_legal"] = json!(is_legal);
         }
         Ok(loaded)

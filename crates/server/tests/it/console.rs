@@ -1061,3 +1061,68 @@ async fn an_operator_changes_their_password_and_their_other_sessions_end() {
         "the old password no longer works"
     );
 }
+
+#[tokio::test]
+async fn evidence_verifies_and_exports_from_the_incident_page_and_tampering_shows() {
+    let c = console();
+    let ic = c
+        .enrol("ivan", &[OperatorRole::Team(Role::IncidentCommander)])
+        .await;
+    let id = incident_in_scope(&c);
+    let cookie = cookie_pair(&c.sign_in("ivan", &ic.recovery_free_code(), None).await);
+    let store = c.fixture.store.clone();
+    let dir = c.fixture.dir.clone();
+    let sha = std::thread::spawn(move || {
+        let file = dir.join("nginx-access.log");
+        std::fs::write(
+            &file,
+            "203.0.113.9 - - [01/Dec/2026:10:00:00 +0000] \"GET /admin\" 200 1\n",
+        )
+        .unwrap();
+        store
+            .add_evidence(id, &file, Some("web log".into()), None, "operator:ivan")
+            .unwrap()
+            .sha256
+    })
+    .join()
+    .unwrap();
+    let ok = c
+        .post(
+            &format!("/incidents/{id}/evidence/verify"),
+            Some(&cookie),
+            &[],
+        )
+        .await;
+    assert!(
+        ok.body.contains("All 1 evidence item(s) verify"),
+        "{}",
+        ok.body
+    );
+    let out = c
+        .post(
+            &format!("/incidents/{id}/evidence/export"),
+            Some(&cookie),
+            &[],
+        )
+        .await;
+    assert!(out.body.contains("1 item(s) sealed into"), "{}", out.body);
+    let scope = c
+        .get(&format!("/incidents/{id}/scope"), Some(&cookie))
+        .await;
+    assert!(
+        scope.body.contains("Versions") && scope.body.contains("v1"),
+        "{}",
+        scope.body
+    );
+    // A file altered in the locker no longer verifies.
+    let locker = c.fixture.dir.join("evidence").join(&sha);
+    std::fs::write(&locker, "edited").unwrap();
+    let bad = c
+        .post(
+            &format!("/incidents/{id}/evidence/verify"),
+            Some(&cookie),
+            &[],
+        )
+        .await;
+    assert!(bad.body.contains("Evidence NOT intact: #"), "{}", bad.body);
+}
