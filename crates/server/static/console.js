@@ -20,5 +20,19 @@
       }
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 30000); });
+  // On a narrow screen a wide table scrolls within itself: make it reachable
+  // by keyboard so its hidden columns can be scrolled to.
+  function scrollables() {
+    document.querySelectorAll("table").forEach(function (t) {
+      if (t.scrollWidth > t.clientWidth + 1) {
+        t.setAttribute("tabindex", "0");
+      } else {
+        t.removeAttribute("tabindex");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    tick(); scrollables(); setInterval(tick, 30000);
+    window.addEventListener("resize", scrollables);
+  });
 })();
