@@ -71,6 +71,26 @@ pub async fn home(State(s): State<AppState>, me: Signed) -> Response {
                 }
             }
         }
+        // IT/security and the commander see the containment still to run.
+        let mut containment = Vec::new();
+        if roles.has_team(bulwark_model::Role::SecurityLead)
+            || roles.has_team(bulwark_model::Role::IncidentCommander)
+        {
+            for inc in &open {
+                let rec = match s2.store.incident(inc.id) {
+                    Ok(r) => r,
+                    Err(bulwark_store::IncidentReadError::Store(e)) => return Err(e),
+                    Err(bulwark_store::IncidentReadError::NotFound(_)) => continue,
+                };
+                for t in rec.tasks.iter().filter(|t| t.is_open() && t.action.is_some()) {
+                    containment.push(json!({
+                        "incident": inc.id, "title": t.title,
+                        "action": t.action.as_ref().map(|a| a.code()),
+                        "due": t.due_at.map(|d| rfc3339((d.unix_timestamp_nanos() / 1_000_000) as i64)),
+                    }));
+                }
+            }
+        }
         let alerts: Vec<serde_json::Value> = s2
             .store
             .alerts(&AlertFilter {
@@ -88,7 +108,7 @@ pub async fn home(State(s): State<AppState>, me: Signed) -> Response {
             .take(5)
             .map(|a| json!({"level": a.level, "rule_title": a.rule_title, "count": a.count, "last_seen": rfc3339(a.last_seen_ms)}))
             .collect();
-        Ok(json!({"open_incidents": open, "drafts": drafts, "alerts": alerts}))
+        Ok(json!({"open_incidents": open, "drafts": drafts, "alerts": alerts, "containment": containment}))
     })
     .await;
     match built {

@@ -1070,6 +1070,14 @@ async fn evidence_verifies_and_exports_from_the_incident_page_and_tampering_show
         .await;
     let id = incident_in_scope(&c);
     let cookie = cookie_pair(&c.sign_in("ivan", &ic.recovery_free_code(), None).await);
+    // The commander's home lists the containment the playbook still has to run.
+    let home = c.get("/", Some(&cookie)).await;
+    assert!(home.body.contains("Containment to run"), "{}", home.body);
+    assert!(
+        home.body.contains(&format!("/incidents/{id}#containment")),
+        "an open containment task of the credential-theft playbook: {}",
+        home.body
+    );
     let store = c.fixture.store.clone();
     let dir = c.fixture.dir.clone();
     let sha = std::thread::spawn(move || {
