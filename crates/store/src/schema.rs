@@ -261,6 +261,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_ms);
 CREATE INDEX IF NOT EXISTS outbox_customer ON outbox (customer_id);
+-- Counts by version, state and jurisdiction read from the index alone (an
+-- outbox row carries its sealed personal data; 100,000 of them are large).
+CREATE INDEX IF NOT EXISTS outbox_progress ON outbox (incident_id, version, state, channel, jurisdiction);
 
 CREATE TABLE IF NOT EXISTS remedy_codes (
     incident_id INTEGER NOT NULL,
