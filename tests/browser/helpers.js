@@ -26,7 +26,7 @@ export const BIN = resolve(ROOT, process.env.BULWARK_BIN ?? 'target/debug/bulwar
 export const SHOTS = resolve(ROOT, process.env.BULWARK_SCREENSHOTS ?? 'target/browser');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const PASSPHRASE = 'browser tests: a passphrase nobody keeps';
-const SMTP_SINK = resolve(ROOT, 'tests/browser/smtp_sink.py');
+const SMTP_SINK = resolve(ROOT, 'tests/fixtures/smtp_sink.py');
 
 /** A password the policy accepts (long, not common, not personal). */
 export const STRONG_PASSWORD = 'Lantern-harbour-quietly-79-oaks';
@@ -173,7 +173,7 @@ export async function startServer({ name, idle = '30m', detection = false, args 
 }
 
 /**
- * A real SMTP server on a free loopback port (tests/browser/smtp_sink.py,
+ * A real SMTP server on a free loopback port (tests/fixtures/smtp_sink.py,
  * aiosmtpd): `messages()` reads what it accepted so far, one object per
  * message (`rcpt_to`, `to`, `subject`, `text`, …); a message is there once
  * the sink answered 250 to it.

@@ -1,6 +1,6 @@
 // A whole incident in a real browser, against one `bulwark serve` with live
 // detection and its built-in sender pointed at a real SMTP server on loopback
-// (tests/browser/smtp_sink.py): customers and a "stolen" API key that reveals
+// (tests/fixtures/smtp_sink.py): customers and a "stolen" API key that reveals
 // them are set up through the HTTP API, an SQL injection in the web log raises
 // an alert; in the console the incident commander opens an incident from the
 // alert and assigns legal, the scope is computed from the stolen key's reads,

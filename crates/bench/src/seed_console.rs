@@ -36,10 +36,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use bulwark_access::{OperatorRole, OperatorRoles, TotpError, TotpSecret};
-use bulwark_incident::{
-    Classification, DueAnchor, DueRule, NewIncident, Phase, Role, Severity, Task, TaskStatus,
-};
-use bulwark_law::{evaluate, Evaluation, Scenario};
+use bulwark_incident::{Classification, NewIncident, Phase, Role, Severity};
+use bulwark_law::{evaluate, Scenario};
 use bulwark_model::{DataElement, Residency, Scope, Scopes};
 use bulwark_notice::NoticeFacts;
 use bulwark_store::{
@@ -604,43 +602,6 @@ fn seed_incidents(store: &Store, n: usize) -> anyhow::Result<(Tally, Tally)> {
     Ok((opens, changes))
 }
 
-/// One task per obligation, owned by legal, due at the deadline: the same
-/// tasks `bulwark obligations --incident` adds.
-fn obligation_tasks(id: u64, eval: &Evaluation, aware_at: OffsetDateTime) -> Vec<Task> {
-    eval.obligations
-        .iter()
-        .filter_map(|o| {
-            let due = o.deadline.or(o.recommended_target)?;
-            let recipient = serde_json::to_value(o.recipient).ok()?.as_str()?.to_owned();
-            Some(Task {
-                incident: id,
-                key: format!("obligations/{}/{}", o.jurisdiction, recipient),
-                playbook: "obligations".into(),
-                title: format!(
-                    "Notify {} for {} ({})",
-                    recipient.replace('_', " "),
-                    o.jurisdiction,
-                    o.law_name
-                ),
-                description: format!(
-                    "{} — {}. Not legal advice; confirm with counsel.",
-                    o.standard, o.citation
-                ),
-                phase: Phase::Notifying,
-                role: Role::Legal,
-                due_rule: DueRule {
-                    after: due - aware_at,
-                    from: DueAnchor::AwareAt,
-                },
-                due_at: Some(due),
-                action: None,
-                status: TaskStatus::Open,
-                created_at: OffsetDateTime::now_utc(),
-            })
-        })
-        .collect()
-}
-
 struct Big {
     id: u64,
     outbox: u64,
@@ -766,7 +727,12 @@ fn seed_big(store: &Store, scope_ids: &[Uuid]) -> anyhow::Result<Big> {
         "affected": summary.affected,
     }))?;
     let evaluation = evaluate(&store.dir().laws()?, &scenario)?;
-    let tasks = obligation_tasks(id, &evaluation, scenario.aware_at);
+    let tasks = bulwark_store::obligation_tasks(
+        id,
+        &evaluation,
+        scenario.aware_at,
+        OffsetDateTime::now_utc(),
+    );
     let n_tasks = tasks.len();
     store
         .upsert_tasks(id, tasks, "operator:bench")

@@ -156,7 +156,12 @@ pub fn obligations(a: ObligationsArgs) -> anyhow::Result<ExitCode> {
     let eval = evaluate(&cat, &scenario)?;
     if let Some(id) = incident {
         let store = bulwark_store::Store::open(&a.dir.data_dir, None)?;
-        let tasks = obligation_tasks(id, &eval, scenario.aware_at);
+        let tasks = bulwark_store::obligation_tasks(
+            id,
+            &eval,
+            scenario.aware_at,
+            time::OffsetDateTime::now_utc(),
+        );
         let added = store
             .upsert_tasks(id, tasks, &crate::operator().id)
             .wait_blocking()?;
@@ -206,45 +211,4 @@ pub(crate) fn incident_scenario(dir: &DataDirArg, id: u64) -> anyhow::Result<Sce
     };
     eprintln!("incident {id}, scope v{version}");
     Ok(scenario)
-}
-
-/// One task per obligation, owned by legal, due at the deadline (or the recommended
-/// target for an undue-delay standard): the countdowns the team works against.
-fn obligation_tasks(
-    id: u64,
-    eval: &bulwark_law::Evaluation,
-    aware_at: time::OffsetDateTime,
-) -> Vec<bulwark_incident::Task> {
-    eval.obligations
-        .iter()
-        .filter_map(|o| {
-            let due = o.deadline.or(o.recommended_target)?;
-            let recipient = serde_json::to_value(o.recipient).ok()?.as_str()?.to_owned();
-            Some(bulwark_incident::Task {
-                incident: id,
-                key: format!("obligations/{}/{}", o.jurisdiction, recipient),
-                playbook: "obligations".into(),
-                title: format!(
-                    "Notify {} for {} ({})",
-                    recipient.replace('_', " "),
-                    o.jurisdiction,
-                    o.law_name
-                ),
-                description: format!(
-                    "{} — {}. Not legal advice; confirm with counsel.",
-                    o.standard, o.citation
-                ),
-                phase: bulwark_incident::Phase::Notifying,
-                role: bulwark_incident::Role::Legal,
-                due_rule: bulwark_incident::DueRule {
-                    after: due - aware_at,
-                    from: bulwark_incident::DueAnchor::AwareAt,
-                },
-                due_at: Some(due),
-                action: None,
-                status: bulwark_incident::TaskStatus::Open,
-                created_at: time::OffsetDateTime::now_utc(),
-            })
-        })
-        .collect()
 }

@@ -845,3 +845,46 @@ fn load_timeline(c: &Connection, id: u64) -> Result<Vec<TimelineEntry>> {
     }
     Ok(timeline)
 }
+
+/// One task per notification obligation, owned by legal and due at its
+/// deadline (or the recommended target of an undue-delay standard): the
+/// countdowns the team works against (`bulwark obligations --incident`).
+pub fn obligation_tasks(
+    id: u64,
+    eval: &bulwark_law::Evaluation,
+    aware_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Vec<Task> {
+    eval.obligations
+        .iter()
+        .filter_map(|o| {
+            let due = o.deadline.or(o.recommended_target)?;
+            let recipient = o.recipient.code();
+            Some(Task {
+                incident: id,
+                key: format!("obligations/{}/{}", o.jurisdiction, recipient),
+                playbook: "obligations".into(),
+                title: format!(
+                    "Notify {} for {} ({})",
+                    recipient.replace('_', " "),
+                    o.jurisdiction,
+                    o.law_name
+                ),
+                description: format!(
+                    "{} — {}. Not legal advice; confirm with counsel.",
+                    o.standard, o.citation
+                ),
+                phase: bulwark_incident::Phase::Notifying,
+                role: bulwark_incident::Role::Legal,
+                due_rule: bulwark_incident::DueRule {
+                    after: due - aware_at,
+                    from: bulwark_incident::DueAnchor::AwareAt,
+                },
+                due_at: Some(due),
+                action: None,
+                status: bulwark_incident::TaskStatus::Open,
+                created_at: now,
+            })
+        })
+        .collect()
+}

@@ -67,8 +67,8 @@ pub use evidence::{
 };
 pub use exposure::{Exposure, Letter as ExposureLetter};
 pub use incidents::{
-    AutoOpenError, Contain, ContainError, IncidentChangeError, IncidentReadError, IncidentRecord,
-    OpenIncidentError, PublicPage, TaskChange,
+    obligation_tasks, AutoOpenError, Contain, ContainError, IncidentChangeError, IncidentReadError,
+    IncidentRecord, OpenIncidentError, PublicPage, TaskChange,
 };
 pub use init::{init, InitOutcome};
 pub use ledger_ops::{LedgerStatus, VerifyLedgerError};
