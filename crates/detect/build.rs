@@ -46,6 +46,26 @@ fn main() {
         }
         let _ = writeln!(code, "];");
     }
+    // Log-format mapping files (`formats/*.yml`): JSON logs with their own keys.
+    let formats = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../formats");
+    println!("cargo:rerun-if-changed={}", formats.display());
+    let mut files = Vec::new();
+    collect(&formats, &mut files);
+    files.sort();
+    let _ = writeln!(code, "pub const FORMATS: &[(&str, &str)] = &[");
+    for f in &files {
+        let name = Path::new(f)
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let _ = writeln!(
+            code,
+            "    ({:?}, include_str!({:?})),",
+            format!("formats/{name}"),
+            f
+        );
+    }
+    let _ = writeln!(code, "];");
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()))
         .join("rule_packs.rs");
     if let Err(e) = std::fs::write(&out, code) {

@@ -7,13 +7,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bulwark_detect::{detect_format_of, CompileOptions, LintReport, LogFormat, Logsource, RuleSet};
+use bulwark_detect::{CompileOptions, LintReport, Logsource, RuleSet};
 use clap::{Args, Subcommand};
 
 use bulwark_store::{builtin_rules, rule_dir, RulePacks};
 
 /// The rules to run: a directory, or the built-in e-commerce pack (plus SigmaHQ's web rules on request).
-fn rule_sources(dir: Option<&Path>, with_web: bool) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) fn rule_sources(
+    dir: Option<&Path>,
+    with_web: bool,
+) -> anyhow::Result<Vec<(String, String)>> {
     let mut files = match dir {
         Some(d) => rule_dir(d)?.files,
         None => Vec::new(),
@@ -26,8 +29,9 @@ fn rule_sources(dir: Option<&Path>, with_web: bool) -> anyhow::Result<Vec<(Strin
 }
 
 #[derive(Args)]
+#[command(after_long_help = HUNT_EXIT)]
 pub struct HuntArgs {
-    /// Log files: JSON lines (ECS), nginx/Apache combined or common format; .gz is read too.
+    /// Log files, in any format `bulwark formats` lists (auto-detected per file); .gz is read too.
     #[arg(required_unless_present = "vault_access_log")]
     files: Vec<PathBuf>,
     /// Also hunt through the vault's own access log in --data-dir (mass reveals, odd purposes…).
@@ -41,12 +45,16 @@ pub struct HuntArgs {
     /// Also run SigmaHQ's web rules (the optional set shipped in rules/sigmahq-web).
     #[arg(long)]
     with_sigmahq_web: bool,
-    /// Input format.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "jsonl", "combined", "common"])]
+    /// Input format: `auto` (per file), a name from `bulwark formats`, or the
+    /// server's own format line as `nginx:'<log_format>'` / `apache:'<LogFormat>'`.
+    #[arg(long, default_value = "auto")]
     format: String,
     /// What the events are, as product/category/service (empty parts allowed), when the file does not say.
     #[arg(long)]
     logsource: Option<String>,
+    /// Lines longer than this many bytes are reported as malformed (and never held in memory whole).
+    #[arg(long, default_value_t = bulwark_detect::DEFAULT_MAX_LINE)]
+    max_line: usize,
     /// One detection per line as JSON; the summary goes to stderr.
     #[arg(long)]
     json: bool,
@@ -55,6 +63,19 @@ pub struct HuntArgs {
     #[arg(long)]
     parse_only: bool,
 }
+
+const HUNT_EXIT: &str = "Exit status (bits, so a pipeline can test each):
+  0   nothing found, and every file was read
+  1   detections
+  2   the run failed (bad arguments, unreadable rules): nothing to trust
+  4   some input could not be read: a file missing, unreadable or in no format Bulwark can tell (skipped; the rest was hunted)
+  8   some input was read but cannot be trusted as clean: more than half of a file's lines were malformed, or no event of a file carries a field any loaded rule reads (wrong format or mapping?)
+Bits add up: 5 = detections and a skipped file, 9 = detections and a suspicious file.";
+
+/// Exit bits of `bulwark hunt`; see [`HUNT_EXIT`].
+const FOUND: u8 = 1;
+const UNREADABLE: u8 = 4;
+const SUSPICIOUS: u8 = 8;
 
 fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -66,19 +87,100 @@ fn open(path: &Path) -> anyhow::Result<Box<dyn BufRead>> {
     Ok(Box::new(BufReader::with_capacity(1 << 20, r)))
 }
 
+/// Reads one line into `buf`, keeping at most `max + 1` bytes of it (the rest
+/// is skipped, not buffered). Returns the line's full length, or `None` at EOF.
+pub fn read_line_bounded(
+    r: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<usize>> {
+    buf.clear();
+    let mut total = 0usize;
+    loop {
+        let chunk = r.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok((total > 0).then_some(total));
+        }
+        let (take, done) = match memchr::memchr(b'\n', chunk) {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        let room = (max + 1).saturating_sub(buf.len());
+        buf.extend_from_slice(&chunk[..take.min(room)]);
+        total += take;
+        r.consume(take);
+        if done {
+            return Ok(Some(total));
+        }
+    }
+}
+
+/// The data directory's mapping files (`formats/*.yml`), if any, on top of the built-in ones.
+pub fn load_formats(data_dir: &Path) -> anyhow::Result<bulwark_detect::Formats> {
+    let dir = data_dir.join("formats");
+    let mut files = Vec::new();
+    if dir.is_dir() {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
+            .collect();
+        paths.sort();
+        for p in paths {
+            let text =
+                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            files.push((p.display().to_string(), text));
+        }
+    }
+    let (formats, errors) = bulwark_detect::Formats::with_overrides(&files);
+    if let Some(e) = errors.first() {
+        anyhow::bail!("mapping file refused: {e}");
+    }
+    Ok(formats)
+}
+
+#[derive(Args)]
+pub struct FormatsArgs {
+    #[command(flatten)]
+    dir: crate::DataDirArg,
+    /// Also check a format string: `nginx:'<log_format>'` or `apache:'<LogFormat>'`.
+    #[arg(long)]
+    check: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn formats(a: FormatsArgs) -> anyhow::Result<ExitCode> {
+    let formats = load_formats(&a.dir.data_dir)?;
+    if let Some(spec) = &a.check {
+        let f = formats.get(spec).map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!("{spec}: compiles ({})", f.name());
+        return Ok(ExitCode::SUCCESS);
+    }
+    for f in formats.list() {
+        if a.json {
+            println!("{}", serde_json::to_string(&f)?);
+        } else {
+            println!("{:<18} {:<13} {}", f.name, f.kind, f.source);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Where a detection was found: JSON members appended to `--json` output
 /// (`"file":…,"line":…`) and the text form (`file:line`).
-struct Place<'a> {
+pub(crate) struct Place<'a> {
     /// Already-serialised JSON string of the file name (computed once per file).
-    file_json: Option<&'a str>,
-    line: Option<u64>,
-    access_log_id: Option<i64>,
-    shown: &'a dyn Fn() -> String,
+    pub file_json: Option<&'a str>,
+    pub line: Option<u64>,
+    pub access_log_id: Option<i64>,
+    pub shown: &'a dyn Fn() -> String,
 }
 
 /// Prints one detection to a buffered stdout; `json` reuses `scratch` so the common
 /// case allocates nothing beyond the detection itself.
-fn print_detection(
+pub(crate) fn print_detection(
     out: &mut impl Write,
     scratch: &mut Vec<u8>,
     d: &bulwark_detect::Detection,
@@ -114,12 +216,17 @@ fn print_detection(
             .collect();
         writeln!(
             out,
-            "[{}] {}  {}  {}  ({})",
+            "[{}] {}  {}  {}  ({}){}",
             d.level.as_str(),
             d.rule_title,
             d.timestamp.as_deref().unwrap_or("-"),
             fields.join(" "),
-            (place.shown)()
+            (place.shown)(),
+            if d.matched_after_decoding {
+                "  matched after decoding"
+            } else {
+                ""
+            }
         )?;
     }
     Ok(())
@@ -132,9 +239,18 @@ fn count(by_rule: &mut BTreeMap<(String, String), u64>, d: bulwark_detect::Detec
     *by_rule.entry(key).or_default() += 1;
 }
 
-/// Exit status: 0 nothing found, 1 detections, 2 error (like a linter, so pipelines can gate on it).
+/// See [`HUNT_EXIT`] for the exit status.
 pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
     let sources = rule_sources(a.rules.as_deref(), a.with_sigmahq_web)?;
+    let formats = load_formats(&a.dir.data_dir)?;
+    let forced = match a.format.as_str() {
+        "auto" => None,
+        f => Some(
+            formats
+                .get(f)
+                .map_err(|e| anyhow::anyhow!("--format: {e}"))?,
+        ),
+    };
     let (set, reports) = RuleSet::load(&sources, CompileOptions::ecs());
     let rejected: Vec<&LintReport> = reports.iter().filter(|r| !r.is_loaded()).collect();
     for r in &rejected {
@@ -152,92 +268,119 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut by_rule: BTreeMap<(String, String), u64> = BTreeMap::new();
     let (mut lines_total, mut found, mut malformed_total) = (0u64, 0u64, 0u64);
+    let mut status = 0u8;
+    let mut skipped: Vec<String> = Vec::new();
+    let mut suspicious: Vec<String> = Vec::new();
     // Detections can number one per line: buffer them (stdout is line-buffered).
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut scratch = Vec::with_capacity(1024);
     for path in &a.files {
-        let file_json = serde_json::to_string(&path.display().to_string())?;
-        let mut reader = open(path)?;
-        let mut buf = Vec::new();
-        let mut head: Vec<String> = Vec::new();
-        let format = match a.format.as_str() {
-            "jsonl" => Some(LogFormat::JsonLines),
-            "combined" => Some(LogFormat::Combined),
-            "common" => Some(LogFormat::Common),
-            _ => None,
+        let shown_path = path.display().to_string();
+        let file_json = serde_json::to_string(&shown_path)?;
+        let mut reader = match open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{shown_path}: skipped: {e:#}");
+                skipped.push(format!("{shown_path} (cannot be opened)"));
+                status |= UNREADABLE;
+                continue;
+            }
         };
+        let mut buf = Vec::new();
+        let mut head: Vec<(String, usize)> = Vec::new();
         // Auto-detection looks at the first lines; they are kept and processed afterwards.
-        let format = match format {
-            Some(f) => f,
+        let mut read_error = None;
+        let mut parser = match &forced {
+            Some(f) => {
+                let mut p = f.parser();
+                p.max_line = a.max_line;
+                p
+            }
             None => {
                 while head.len() < 50 {
-                    buf.clear();
-                    if reader.read_until(b'\n', &mut buf)? == 0 {
-                        break;
-                    }
-                    head.push(
-                        String::from_utf8_lossy(&buf)
-                            .trim_end_matches(['\n', '\r'])
-                            .to_owned(),
-                    );
-                }
-                detect_format_of(
-                    head.iter()
-                        .map(String::as_str)
-                        .filter(|l| !l.trim().is_empty()),
-                )
-                .with_context(|| {
-                    format!(
-                        "{}: cannot tell the log format; pass --format",
-                        path.display()
-                    )
-                })?
-            }
-        };
-        let mut line_no = 0u64;
-        let mut malformed_shown = 0;
-        let mut handle = |line: &str, line_no: u64| -> anyhow::Result<()> {
-            if line.trim().is_empty() {
-                return Ok(());
-            }
-            if parse_only {
-                match bulwark_detect::parse_line(format, line, line_no) {
-                    Ok(ev) => {
-                        std::hint::black_box(ev);
-                    }
-                    Err(m) => {
-                        malformed_total += 1;
-                        if malformed_shown < 20 {
-                            eprintln!(
-                                "{}:{}: malformed line: {}",
-                                path.display(),
-                                m.line_no,
-                                m.reason
-                            );
-                            malformed_shown += 1;
+                    match read_line_bounded(&mut *reader, &mut buf, a.max_line) {
+                        Ok(Some(len)) => head.push((
+                            String::from_utf8_lossy(&buf)
+                                .trim_end_matches(['\n', '\r'])
+                                .to_owned(),
+                            len,
+                        )),
+                        Ok(None) => break,
+                        Err(e) => {
+                            read_error = Some(e);
+                            break;
                         }
                     }
                 }
-                return Ok(());
-            }
-            match engine.process_line(format, line, line_no, logsource.as_ref()) {
-                Err(m) => {
-                    malformed_total += 1;
-                    if malformed_shown < 20 {
+                let sample: Vec<&str> = head
+                    .iter()
+                    .filter(|(_, len)| *len <= a.max_line)
+                    .map(|(l, _)| l.as_str())
+                    .collect();
+                match formats.detect(&sample) {
+                    Some(d) => {
                         eprintln!(
-                            "{}:{}: malformed line: {}",
-                            path.display(),
-                            m.line_no,
-                            m.reason
+                            "{shown_path}: format {} ({} of {} sample lines read)",
+                            d.format.name(),
+                            d.matched,
+                            d.sampled
                         );
+                        let mut p = formats.parser_with_fallback(d.format);
+                        p.max_line = a.max_line;
+                        p
+                    }
+                    None if head.is_empty() && read_error.is_none() => {
+                        eprintln!("{shown_path}: empty");
+                        continue;
+                    }
+                    None => {
+                        eprintln!(
+                            "{shown_path}: skipped: no known format reads its first lines; pass --format (see `bulwark formats`)"
+                        );
+                        skipped.push(format!("{shown_path} (format unknown)"));
+                        status |= UNREADABLE;
+                        continue;
+                    }
+                }
+            }
+        };
+        let relevant_before = engine.stats().events_with_rule_fields;
+        let (mut line_no, mut events, mut malformed) = (0u64, 0u64, 0u64);
+        let mut malformed_shown = 0;
+        let mut handle = |line: &str, len: usize, line_no: u64| -> anyhow::Result<()> {
+            let result = if len > a.max_line {
+                Err(bulwark_detect::MalformedLine {
+                    line_no,
+                    reason: format!(
+                        "the line is {len} bytes, longer than the maximum of {} (--max-line)",
+                        a.max_line
+                    ),
+                })
+            } else if parse_only {
+                parser.parse(line, line_no).map(|e| {
+                    e.map(|ev| {
+                        std::hint::black_box(ev);
+                        Vec::new()
+                    })
+                })
+            } else {
+                engine.process_with(&mut parser, line, line_no, logsource.as_ref())
+            };
+            match result {
+                Err(m) => {
+                    malformed += 1;
+                    if malformed_shown < 20 {
+                        eprintln!("{shown_path}:{}: malformed line: {}", m.line_no, m.reason);
                         malformed_shown += 1;
                     }
                 }
-                Ok(detections) => {
+                Ok(None) => {}
+                Ok(Some(detections)) => {
+                    events += 1;
                     for d in detections {
                         found += 1;
-                        let shown = || format!("{}:{line_no}", path.display());
+                        let shown = || format!("{shown_path}:{line_no}");
                         let place = Place {
                             file_json: Some(&file_json),
                             line: Some(line_no),
@@ -251,37 +394,68 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(())
         };
-        for line in std::mem::take(&mut head) {
+        for (line, len) in std::mem::take(&mut head) {
             line_no += 1;
-            handle(&line, line_no)?;
+            handle(&line, len, line_no)?;
         }
-        loop {
-            buf.clear();
-            if reader
-                .read_until(b'\n', &mut buf)
-                .with_context(|| format!("reading {} (truncated or corrupt?)", path.display()))?
-                == 0
-            {
-                break;
-            }
-            line_no += 1;
-            // Valid UTF-8 is the rule: check it fast, and only fall back to the lossy copy.
-            let line = match std::str::from_utf8(&buf) {
-                Ok(s) => std::borrow::Cow::Borrowed(s),
-                Err(_) => String::from_utf8_lossy(&buf),
-            };
-            handle(line.trim_end_matches(['\n', '\r']), line_no)?;
-            if progress && line_no.is_multiple_of(200_000) {
-                eprint!("\r{}: {line_no} lines", path.display());
+        if read_error.is_none() {
+            loop {
+                let len = match read_line_bounded(&mut *reader, &mut buf, a.max_line) {
+                    Ok(Some(len)) => len,
+                    Ok(None) => break,
+                    Err(e) => {
+                        read_error = Some(e);
+                        break;
+                    }
+                };
+                line_no += 1;
+                // Valid UTF-8 is the rule: check it fast, and only fall back to the lossy copy.
+                let line = match std::str::from_utf8(&buf) {
+                    Ok(s) => std::borrow::Cow::Borrowed(s),
+                    Err(_) => String::from_utf8_lossy(&buf),
+                };
+                handle(line.trim_end_matches(['\n', '\r']), len, line_no)?;
+                if progress && line_no.is_multiple_of(200_000) {
+                    eprint!("\r{shown_path}: {line_no} lines");
+                }
             }
         }
         if progress {
             eprint!("\r");
         }
         if malformed_shown == 20 {
-            eprintln!("{}: more malformed lines not shown", path.display());
+            eprintln!("{shown_path}: more malformed lines not shown");
+        }
+        if let Some(e) = read_error {
+            eprintln!(
+                "{shown_path}: reading stopped after line {line_no}: {e} (truncated or corrupt?)"
+            );
+            skipped.push(format!("{shown_path} (unreadable after line {line_no})"));
+            status |= UNREADABLE;
+        }
+        for (f, n) in &parser.by_fallback {
+            eprintln!("{shown_path}: {n} line(s) read as {f}");
+        }
+        if malformed > events {
+            eprintln!(
+                "WARNING {shown_path}: {malformed} of {} lines are malformed — wrong --format? This file was mostly not checked.",
+                malformed + events
+            );
+            suspicious.push(format!("{shown_path} (mostly malformed)"));
+            status |= SUSPICIOUS;
+        } else if !parse_only
+            && events > 0
+            && engine.stats().events_with_rule_fields == relevant_before
+        {
+            eprintln!(
+                "WARNING {shown_path}: none of its {events} events carries a field any loaded rule reads (format {}): no rule could fire on it. Wrong format, or JSON keys that need a mapping file (see `bulwark formats`)?",
+                parser.format().name()
+            );
+            suspicious.push(format!("{shown_path} (no field a rule reads)"));
+            status |= SUSPICIOUS;
         }
         lines_total += line_no;
+        malformed_total += malformed;
     }
     if a.vault_access_log {
         let store = bulwark_store::Store::open(&a.dir.data_dir, None)?;
@@ -330,11 +504,16 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
     for ((title, level), n) in &by_rule {
         eprintln!("  {n:>8}  [{level}] {title}");
     }
-    Ok(if found > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    for s in &skipped {
+        eprintln!("NOT READ: {s}");
+    }
+    for s in &suspicious {
+        eprintln!("NOT TRUSTWORTHY: {s}");
+    }
+    if found > 0 {
+        status |= FOUND;
+    }
+    Ok(ExitCode::from(status))
 }
 
 #[derive(Subcommand)]

@@ -173,6 +173,11 @@ pub struct ServeArgs {
     /// Seconds between automatic signed ledger checkpoints.
     #[arg(long, default_value_t = 60)]
     checkpoint_every: u64,
+    /// Follow a log file into live detection, across rotation and truncation,
+    /// from a checkpoint kept in the data directory: PATH or PATH:FORMAT (auto,
+    /// or a name `bulwark formats` lists). Repeatable.
+    #[arg(long = "watch", value_name = "PATH[:FORMAT]")]
+    watch: Vec<String>,
     /// Console sessions end after this long without activity (e.g. 30m).
     #[arg(long, default_value = "30m")]
     session_idle: String,
@@ -233,7 +238,15 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         tls: a.tls_cert.zip(a.tls_key),
         insecure_http: a.insecure_http,
         checkpoint_every: Duration::from_secs(a.checkpoint_every.max(1)),
+        watch: a
+            .watch
+            .iter()
+            .map(|w| w.parse().map_err(|e| anyhow::anyhow!("--watch {w}: {e}")))
+            .collect::<anyhow::Result<_>>()?,
     };
+    if !cfg.watch.is_empty() && a.no_detection {
+        bail!("--watch needs live detection: drop --no-detection");
+    }
     let scheme = if cfg.tls.is_some() { "https" } else { "http" };
     let state = if a.no_detection {
         bulwark_server::AppState::new(store)?

@@ -14,6 +14,7 @@ mod cmd_notices;
 mod cmd_operators;
 mod cmd_plan;
 mod cmd_scope;
+mod cmd_tail;
 mod secrets;
 
 use std::path::PathBuf;
@@ -66,8 +67,13 @@ enum Command {
     /// Vault administration (lockdown) and operator access to customer records.
     #[command(subcommand)]
     Vault(cmd_misc::VaultCmd),
-    /// Hunt for attacks in log files with Sigma rules (exit 1 when something is found).
+    /// Hunt for attacks in log files with Sigma rules (exit 1 when something is found; see --help for every exit bit).
     Hunt(cmd_detect::HuntArgs),
+    /// The log formats Bulwark reads: presets, and JSON mappings (built in and the data directory's formats/).
+    Formats(cmd_detect::FormatsArgs),
+    /// Follow log files into detection across rotation, from a checkpoint in
+    /// the data directory (alerts stored; a restart continues where it stopped).
+    Tail(cmd_tail::TailArgs),
     /// Alerts raised by live detection.
     Alerts(cmd_detect::AlertsArgs),
     /// Sigma rule tools.
@@ -128,6 +134,8 @@ fn main() -> ExitCode {
         Command::Ledger(c) => cmd_ledger::run(c),
         Command::Vault(c) => cmd_misc::vault(c),
         Command::Hunt(a) => cmd_detect::hunt(a),
+        Command::Formats(a) => cmd_detect::formats(a),
+        Command::Tail(a) => cmd_tail::tail(a),
         Command::Rules(c) => cmd_detect::rules(c),
         Command::Alerts(a) => cmd_detect::alerts(a),
         Command::Laws(c) => cmd_law::laws(c),

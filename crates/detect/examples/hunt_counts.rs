@@ -54,7 +54,7 @@ fn main() {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let (mut n, mut bad) = (0usize, 0usize);
     for (i, line) in text.lines().enumerate() {
-        match engine.process_line(LogFormat::JsonLines, line, i as u64 + 1, None) {
+        match engine.process_line(&LogFormat::JsonLines, line, i as u64 + 1, None) {
             Ok(found) => {
                 n += 1;
                 for d in found {

@@ -90,14 +90,14 @@ fn run(label: &str, lines: &[String], engine: Option<&mut Engine>) {
     match engine {
         Some(e) => {
             for (i, l) in lines.iter().enumerate() {
-                if let Ok(found) = e.process_line(LogFormat::JsonLines, l, i as u64 + 1, None) {
+                if let Ok(found) = e.process_line(&LogFormat::JsonLines, l, i as u64 + 1, None) {
                     detections += found.len();
                 }
             }
         }
         None => {
             for (i, l) in lines.iter().enumerate() {
-                if parse_line(LogFormat::JsonLines, l, i as u64 + 1).is_ok() {
+                if parse_line(&LogFormat::JsonLines, l, i as u64 + 1).is_ok() {
                     detections += 0;
                 }
             }

@@ -21,6 +21,39 @@ impl IpNet {
         (prefix <= max).then_some(IpNet { addr, prefix })
     }
 
+    /// The mask of the prefix over an address of `bits` bits.
+    fn mask(&self, bits: u32) -> u128 {
+        let all = if bits == 32 {
+            u128::from(u32::MAX)
+        } else {
+            u128::MAX
+        };
+        all.checked_shl(bits - u32::from(self.prefix))
+            .map_or(0, |m| m & all)
+    }
+
+    /// The network address: the address with every bit after the prefix cleared.
+    pub fn network(&self) -> IpNet {
+        let addr = match self.addr {
+            IpAddr::V4(a) => {
+                let m = self.mask(32) as u32;
+                IpAddr::V4((u32::from(a) & m).into())
+            }
+            IpAddr::V6(a) => IpAddr::V6((u128::from(a) & self.mask(128)).into()),
+        };
+        IpNet {
+            addr,
+            prefix: self.prefix,
+        }
+    }
+
+    /// Whether the address has bits set after the prefix (`10.1.2.3/8`): not a
+    /// network address. The `cidr` modifier rejects such values, as pySigma does
+    /// (Python's `ip_network` is strict).
+    pub fn host_bits_set(&self) -> bool {
+        self.network().addr != self.addr
+    }
+
     pub fn contains(&self, ip: &IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
@@ -41,6 +74,12 @@ impl IpNet {
                 .is_some_and(|v4| self.contains(&IpAddr::V4(v4))),
             (IpAddr::V6(_), IpAddr::V4(_)) => false,
         }
+    }
+}
+
+impl std::fmt::Display for IpNet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
     }
 }
 
@@ -75,6 +114,18 @@ mod tests {
         assert!(v6.contains(&"fe80::1".parse().unwrap()));
         assert!(!v6.contains(&"2001:db8::1".parse().unwrap()));
         assert!(IpNet::parse("10.0.0.0/33").is_none());
+        assert!(!n.host_bits_set());
+        let loose = IpNet::parse("10.1.2.3/8").unwrap();
+        assert!(loose.host_bits_set());
+        assert_eq!(loose.network().to_string(), "10.0.0.0/8");
+        assert!(IpNet::parse("fe80::1/10").unwrap().host_bits_set());
+        assert_eq!(
+            IpNet::parse("fe80::1/10").unwrap().network().to_string(),
+            "fe80::/10"
+        );
+        assert!(!IpNet::parse("10.1.2.3").unwrap().host_bits_set());
+        assert!(!IpNet::parse("0.0.0.0/0").unwrap().host_bits_set());
+        assert!(IpNet::parse("1.0.0.0/0").unwrap().host_bits_set());
         assert!(IpNet::parse("nonsense").is_none());
         assert_eq!(parse_ip("1.2.3.4:80"), "1.2.3.4".parse().ok());
         assert_eq!(parse_ip("[::1]:80"), "::1".parse().ok());

@@ -12,7 +12,7 @@ use crate::cidr::IpNet;
 use crate::condition::identifier_matches;
 use crate::error::RuleError;
 use crate::mapping::FieldMapping;
-use crate::pattern::{self, Anchor, Expanded, Pattern, Shape};
+use crate::pattern::{self, Anchor, Expanded, Pattern, Shape, Tok};
 use bulwark_model::Pos;
 
 pub(crate) type FieldId = usize;
@@ -54,10 +54,13 @@ pub(crate) enum Atom {
         field: FieldId,
         pattern: CasedPattern,
     },
-    /// `re` modifier, applied to the original value.
+    /// `re` modifier, applied to the original value. `gate`: needles one of
+    /// which every match contains (the regex's prefix literals, lower-cased),
+    /// so the regex runs only on values the literal scan found them in.
     Regex {
         field: FieldId,
         regex: Regex,
+        gate: Option<Vec<usize>>,
     },
     /// `*`: present with a non-null value.
     AnyValue {
@@ -487,6 +490,28 @@ fn flags(item: &FieldItem) -> Result<Flags, RuleError> {
     {
         return bad("keyword searches only take string modifiers");
     }
+    // Sigma modifiers appendix, `all`: "Single item values are not allowed to have
+    // an `all` modifier".
+    if f.all && item.values.len() < 2 {
+        return bad("'all' needs a list of two or more values (the Sigma specification does not allow it on a single value)");
+    }
+    // pySigma applies modifiers in order: `contains` before an encoding would put
+    // its wildcards inside the encoded text, which it refuses.
+    if let Some(enc) = item
+        .modifiers
+        .iter()
+        .position(|m| matches!(m, Modifier::Base64 | Modifier::Base64Offset))
+    {
+        let wraps = &item.modifiers[..enc];
+        if wraps.iter().any(|m| {
+            matches!(
+                m,
+                Modifier::Contains | Modifier::StartsWith | Modifier::EndsWith
+            )
+        }) {
+            return bad("contains/startswith/endswith before base64 or base64offset would encode their wildcards; put them after the encoding (e.g. 'base64offset|contains')");
+        }
+    }
     Ok(f)
 }
 
@@ -500,13 +525,25 @@ fn text_of(item: &FieldItem, v: &RuleValue) -> Result<String, RuleError> {
     }
 }
 
+/// The number of a numeric or time modifier. A quoted value is a string, not a
+/// number, even if it reads as one: the specification's numeric modifiers "can only
+/// be applied to numeric values" and "numeric values don't use any quotes", and
+/// pySigma refuses a string there (its compare modifiers type-check `SigmaNumber`).
 fn number_of(item: &FieldItem, v: &RuleValue) -> Result<f64, RuleError> {
     match v {
         RuleValue::Int(i) => Ok(*i as f64),
         RuleValue::Float(f) => Ok(*f),
-        RuleValue::Str(s) => s.trim().parse().map_err(|_| {
-            RuleError::invalid(item.pos, format!("'{}': '{s}' is not a number", item.key))
-        }),
+        RuleValue::Str(s) if s.trim().parse::<f64>().is_ok() => Err(RuleError::invalid(
+            item.pos,
+            format!(
+                "'{}': '{s}' is quoted, so it is a string; numeric modifiers take an unquoted number",
+                item.key
+            ),
+        )),
+        RuleValue::Str(s) => Err(RuleError::invalid(
+            item.pos,
+            format!("'{}': '{s}' is not a number", item.key),
+        )),
         _ => Err(RuleError::invalid(
             item.pos,
             format!("'{}': expected a number", item.key),
@@ -597,7 +634,16 @@ fn compile_value(
                 key: item.key.clone(),
                 message: e.to_string().lines().last().unwrap_or_default().to_string(),
             })?;
-        return Ok(prog.atom(format!("re:{field}:{pat}"), || Atom::Regex { field, regex }));
+        let gate = regex_gate(&pat).map(|lits| {
+            lits.into_iter()
+                .map(|l| prog.needle(field, l))
+                .collect::<Vec<usize>>()
+        });
+        return Ok(prog.atom(format!("re:{field}:{pat}"), || Atom::Regex {
+            field,
+            regex,
+            gate,
+        }));
     }
     if f.cidr {
         let s = text_of(item, v)?;
@@ -607,6 +653,18 @@ fn compile_value(
                 format!("'{}': '{s}' is not a CIDR range", item.key),
             )
         })?;
+        // pySigma parses with Python's strict `ip_network`: host bits are an error
+        // (most likely a typo for another network), not silently masked.
+        if net.host_bits_set() {
+            return Err(RuleError::invalid(
+                item.pos,
+                format!(
+                    "'{}': '{s}' has host bits set; the network is {}",
+                    item.key,
+                    net.network()
+                ),
+            ));
+        }
         return Ok(prog.atom(format!("cidr:{field}:{s}"), || Atom::Cidr {
             field,
             nets: vec![net],
@@ -638,6 +696,16 @@ fn compile_value(
     }
     if f.fieldref {
         let other_name = text_of(item, v)?;
+        // pySigma: "Field references must not contain wildcards".
+        if Pattern::parse(&other_name).has_wildcards() {
+            return Err(RuleError::invalid(
+                item.pos,
+                format!(
+                    "'{}': field reference '{other_name}' holds a wildcard; a field reference names one field",
+                    item.key
+                ),
+            ));
+        }
         let other = prog.field(opts.mapping.resolve(ls, &other_name));
         let anchor = match (f.startswith, f.endswith, f.contains) {
             (_, _, true) => Anchor::Anywhere,
@@ -689,45 +757,56 @@ fn compile_value(
             alternatives.push(pat);
             continue;
         }
-        // Encodings turn text into bytes and bytes into base64 text.
-        enum V {
-            Text(String),
-            Bytes(Vec<u8>),
+        let base64 = f
+            .encodings
+            .iter()
+            .any(|m| matches!(m, Modifier::Base64 | Modifier::Base64Offset));
+        if !pat.has_wildcards() {
+            alternatives.extend(
+                encode_text(&pat.plain_text(), &f.encodings, true)
+                    .iter()
+                    .map(|t| Pattern::literal(t)),
+            );
+            continue;
         }
-        let mut cur = vec![V::Text(pat.plain_text())];
-        for m in &f.encodings {
-            let mut next = Vec::new();
-            for c in cur {
-                let as_text = |c: &V| match c {
-                    V::Text(t) => t.clone(),
-                    V::Bytes(b) => pattern::bytes_to_text(b),
-                };
-                let as_bytes = |c: V| match c {
-                    V::Text(t) => t.into_bytes(),
-                    V::Bytes(b) => b,
-                };
-                match m {
-                    Modifier::Utf16Le => next.push(V::Bytes(pattern::utf16le(&as_text(&c)))),
-                    Modifier::Utf16Be => next.push(V::Bytes(pattern::utf16be(&as_text(&c)))),
-                    Modifier::Utf16 => next.push(V::Bytes(pattern::utf16_bom(&as_text(&c)))),
-                    Modifier::Base64 => next.push(V::Text(pattern::base64(&as_bytes(c)))),
-                    Modifier::Base64Offset => next.extend(
-                        pattern::base64_offsets(&as_bytes(c))
-                            .into_iter()
-                            .map(V::Text),
-                    ),
-                    _ => {}
+        if base64 {
+            // pySigma: "Base64 encoding of strings with wildcards is not allowed":
+            // the encoding of the unknown part is unknown. (Dropping the wildcard
+            // would silently match something else.)
+            return Err(RuleError::invalid(
+                item.pos,
+                format!(
+                    "'{}': base64 encoding of a value with wildcards is not allowed; escape a literal '*' or '?' as '\\*' or '\\?'",
+                    item.key
+                ),
+            ));
+        }
+        // UTF-16 only: encode the literal runs and keep the wildcards between them
+        // (as pySigma does); a byte order mark goes once, at the start.
+        let mut toks = Vec::with_capacity(pat.toks.len() * 2);
+        let mut run = String::new();
+        let mut first = true;
+        let flush = |run: &mut String, first: &mut bool, toks: &mut Vec<Tok>| {
+            if !run.is_empty() || *first {
+                for t in encode_text(run, &f.encodings, *first) {
+                    toks.extend(t.chars().map(Tok::Lit));
                 }
             }
-            cur = next;
+            run.clear();
+            *first = false;
+        };
+        for t in &pat.toks {
+            match t {
+                Tok::Lit(c) => run.push(*c),
+                Tok::Dash => run.push('-'),
+                Tok::Any | Tok::One => {
+                    flush(&mut run, &mut first, &mut toks);
+                    toks.push(t.clone());
+                }
+            }
         }
-        for c in cur {
-            let t = match c {
-                V::Text(t) => t,
-                V::Bytes(b) => pattern::bytes_to_text(&b),
-            };
-            alternatives.push(Pattern::literal(&t));
-        }
+        flush(&mut run, &mut first, &mut toks);
+        alternatives.push(Pattern { toks });
     }
     // Base64 output is case-significant, so encoded values match case-sensitively.
     let cased = f.cased || !f.encodings.is_empty();
@@ -744,6 +823,46 @@ fn compile_value(
         exprs.push(string_atom(prog, field, &p, cased, item.pos)?);
     }
     Ok(simplify_or(exprs))
+}
+
+/// Applies the encoding modifiers in order to plain text: UTF-16 turns text into
+/// bytes, base64 turns bytes into text (base64offset into three texts). Bytes are
+/// matched as text one character per byte (see [`pattern::bytes_to_text`]).
+/// `bom`: whether `utf16` prepends its byte order mark (only at a value's start).
+fn encode_text(text: &str, encodings: &[Modifier], bom: bool) -> Vec<String> {
+    enum V {
+        Text(String),
+        Bytes(Vec<u8>),
+    }
+    let as_text = |c: &V| match c {
+        V::Text(t) => t.clone(),
+        V::Bytes(b) => pattern::bytes_to_text(b),
+    };
+    let as_bytes = |c: V| match c {
+        V::Text(t) => t.into_bytes(),
+        V::Bytes(b) => b,
+    };
+    let mut cur = vec![V::Text(text.to_string())];
+    for m in encodings {
+        let mut next = Vec::new();
+        for c in cur {
+            match m {
+                Modifier::Utf16Le => next.push(V::Bytes(pattern::utf16le(&as_text(&c)))),
+                Modifier::Utf16Be => next.push(V::Bytes(pattern::utf16be(&as_text(&c)))),
+                Modifier::Utf16 if bom => next.push(V::Bytes(pattern::utf16_bom(&as_text(&c)))),
+                Modifier::Utf16 => next.push(V::Bytes(pattern::utf16le(&as_text(&c)))),
+                Modifier::Base64 => next.push(V::Text(pattern::base64(&as_bytes(c)))),
+                Modifier::Base64Offset => next.extend(
+                    pattern::base64_offsets(&as_bytes(c))
+                        .into_iter()
+                        .map(V::Text),
+                ),
+                _ => next.push(c),
+            }
+        }
+        cur = next;
+    }
+    cur.iter().map(as_text).collect()
 }
 
 fn string_atom(
@@ -792,4 +911,31 @@ fn string_atom(
             }
         }
     })
+}
+
+/// Literals one of which starts every match of `pat` (so every matching value
+/// contains it), lower-cased for the case-insensitive literal scan; `None` when
+/// the regex has no such finite set of non-empty ASCII literals (then it runs on
+/// every value).
+fn regex_gate(pat: &str) -> Option<Vec<String>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new().build().parse(pat).ok()?;
+    let mut ex = Extractor::new();
+    ex.kind(ExtractKind::Prefix);
+    let seq = ex.extract(&hir);
+    let lits = seq.literals()?;
+    let mut out: Vec<String> = Vec::new();
+    for l in lits {
+        let b = l.as_bytes();
+        // One-byte needles (`/`, `'`) occur everywhere and would cost the
+        // literal scan more than the regex they spare.
+        if b.len() < 2 || !b.is_ascii() {
+            return None;
+        }
+        let t = String::from_utf8_lossy(b).to_ascii_lowercase();
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    (!out.is_empty() && out.len() <= 16).then_some(out)
 }

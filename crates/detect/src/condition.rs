@@ -247,18 +247,40 @@ pub fn parse_condition(s: &str) -> Result<Condition, ConditionError> {
 }
 
 /// Matches a search identifier against an `x of` pattern (`*` any run, `?` one char).
+///
+/// Linear backtracking (to the last `*` only), so at most
+/// `pattern.len() × name.len()` steps: trying every split at every `*`
+/// would be exponential in the number of stars, and both the pattern and the
+/// names come from the rule file.
 pub fn identifier_matches(pattern: &str, name: &str) -> bool {
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.split_first() {
-            None => n.is_empty(),
-            Some(('*', rest)) => (0..=n.len()).any(|k| go(rest, &n[k..])),
-            Some(('?', rest)) => !n.is_empty() && go(rest, &n[1..]),
-            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
-        }
-    }
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
+    let (mut pi, mut ni) = (0, 0);
+    // After the last `*` seen: where the pattern resumes, and the name
+    // position the star's run currently ends at.
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi + 1, ni));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || c == n[ni] => {
+                pi += 1;
+                ni += 1;
+            }
+            _ => match star {
+                // Let the last star take one more character.
+                Some((resume, end)) => {
+                    star = Some((resume, end + 1));
+                    pi = resume;
+                    ni = end + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
 }
 
 #[cfg(test)]
@@ -325,5 +347,56 @@ mod tests {
         assert!(!identifier_matches("selection_*", "selection"));
         assert!(identifier_matches("*", "x"));
         assert!(identifier_matches("sel*tion", "selection"));
+    }
+
+    /// The definition, tried split by split (exponential in stars).
+    fn reference(p: &[char], n: &[char]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some(('*', rest)) => (0..=n.len()).any(|k| reference(rest, &n[k..])),
+            Some(('?', rest)) => !n.is_empty() && reference(rest, &n[1..]),
+            Some((c, rest)) => n.first() == Some(c) && reference(rest, &n[1..]),
+        }
+    }
+
+    #[test]
+    fn identifier_patterns_agree_with_the_definition() {
+        // Every pattern and name of up to 5 characters over a small alphabet.
+        fn all(alphabet: &[char], max: usize) -> Vec<String> {
+            let mut out = vec![String::new()];
+            let mut last = vec![String::new()];
+            for _ in 0..max {
+                last = last
+                    .iter()
+                    .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                    .collect();
+                out.extend(last.iter().cloned());
+            }
+            out
+        }
+        let patterns = all(&['a', 'b', '*', '?'], 5);
+        let names = all(&['a', 'b', 'é'], 5);
+        for p in &patterns {
+            let pc: Vec<char> = p.chars().collect();
+            for n in &names {
+                let nc: Vec<char> = n.chars().collect();
+                assert_eq!(
+                    identifier_matches(p, n),
+                    reference(&pc, &nc),
+                    "{p:?} vs {n:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn many_stars_take_linear_time() {
+        // Exponential for a matcher that tries every split: 2^40 here.
+        let pattern = format!("{}b", "*a".repeat(40));
+        assert!(!identifier_matches(&pattern, &"a".repeat(120)));
+        assert!(identifier_matches(
+            &pattern,
+            &format!("{}b", "a".repeat(120))
+        ));
     }
 }

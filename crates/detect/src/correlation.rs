@@ -10,15 +10,28 @@
 //! - Events inside that bound may arrive out of order: they are inserted in time
 //!   order and every window of length `timespan` that contains them is checked
 //!   (windows are closed intervals `[end - timespan, end]`).
-//! - When a group's condition holds, the correlation fires once and that group's
-//!   state is cleared, so a burst of N events over a threshold T yields about N/T
-//!   detections rather than one per event.
+//! - The condition is tested on the real aggregate of the window (every held event
+//!   of the group inside it), so upper bounds (`lt`, `lte`, `eq`) hold: a window
+//!   with more events than the bound allows does not fire.
+//! - After a firing: one alert per attack window, not one per threshold. When a
+//!   group's condition first holds, the correlation fires with that window's
+//!   aggregate, and the group keeps counting (its events are not discarded). It is
+//!   then quiet until `timespan` has passed since the fired window's end: windows
+//!   ending at or before `window_end + timespan` do not fire (so the next alert's
+//!   window shares no event with the previous one). After that, the first window
+//!   that satisfies the condition fires again, with its own real aggregate. So
+//!   `gte: 3` over twelve events inside one window fires once (value 3), and over
+//!   events spread across three windows about once per window. The same rule
+//!   applies to `temporal` and `temporal_ordered`.
 //! - A group-by field missing from an event groups under the empty string.
-//! - Memory: at most `max_events_per_group` entries per group (oldest dropped) and
-//!   `max_groups` groups per correlation (expired groups swept first, then the
-//!   least recently seen evicted).
+//! - Memory: at most `max_events_per_group` entries per group (oldest dropped, so
+//!   aggregates are exact up to that many events per window) and `max_groups`
+//!   groups per correlation (expired groups swept first, then the least recently
+//!   seen evicted; an evicted group forgets its quiet period too). A group whose
+//!   events have expired is kept while its quiet period can still cover a
+//!   not-yet-late event.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -58,23 +71,22 @@ struct Entry {
     value: Option<Arc<str>>,
 }
 
-/// One group's events in time order, plus running aggregates over all of them
-/// so the common in-order case is O(1) per event instead of a window scan.
+/// Aggregates over a set of entries, maintained as entries come and go.
 #[derive(Debug, Default)]
-struct Group {
-    entries: VecDeque<Entry>,
-    last_seen: i64,
-    /// Distinct values held and how often (value_count).
+struct Agg {
+    count: usize,
+    /// Distinct values and how often each occurs (value_count).
     values: FxHashMap<Arc<str>, u32>,
-    /// Sum and count of numeric values held (value_sum / value_avg).
+    /// Sum and count of numeric values (value_sum / value_avg).
     sum: f64,
     numeric: u32,
-    /// Entries held per source rule (temporal).
+    /// Entries per source rule (temporal).
     per_source: Vec<u32>,
 }
 
-impl Group {
+impl Agg {
     fn add(&mut self, e: &Entry) {
+        self.count += 1;
         if let Some(v) = &e.value {
             *self.values.entry(v.clone()).or_default() += 1;
             if let Ok(n) = v.trim().parse::<f64>() {
@@ -89,6 +101,7 @@ impl Group {
     }
 
     fn remove(&mut self, e: &Entry) {
+        self.count = self.count.saturating_sub(1);
         if let Some(v) = &e.value {
             if let Some(c) = self.values.get_mut(&**v) {
                 *c -= 1;
@@ -106,24 +119,19 @@ impl Group {
         }
     }
 
-    fn pop_front(&mut self) {
-        if let Some(e) = self.entries.pop_front() {
-            self.remove(&e);
-        }
-    }
-
     fn clear(&mut self) {
-        self.entries.clear();
+        self.count = 0;
         self.values.clear();
         self.sum = 0.0;
         self.numeric = 0;
         self.per_source.clear();
     }
 
-    /// The aggregate over every held entry (valid when they all fit one window).
-    fn running(&self, spec: &CorrelationSpec) -> Option<f64> {
+    /// The aggregate over the entries held; `None` for `temporal_ordered`, whose
+    /// value depends on their order.
+    fn value(&self, spec: &CorrelationSpec) -> Option<f64> {
         Some(match spec.kind {
-            CorrelationType::EventCount => self.entries.len() as f64,
+            CorrelationType::EventCount => self.count as f64,
             CorrelationType::ValueCount => self.values.len() as f64,
             CorrelationType::ValueSum => self.sum,
             CorrelationType::ValueAvg if self.numeric == 0 => 0.0,
@@ -131,6 +139,40 @@ impl Group {
             CorrelationType::Temporal => self.per_source.iter().filter(|c| **c > 0).count() as f64,
             CorrelationType::TemporalOrdered => return None,
         })
+    }
+}
+
+/// One group's events in time order, plus running aggregates over all of them
+/// so the common in-order case is O(1) per event instead of a window scan.
+#[derive(Debug, Default)]
+struct Group {
+    entries: VecDeque<Entry>,
+    last_seen: i64,
+    agg: Agg,
+    /// Windows ending at or before this instant do not fire: the last firing's
+    /// window end plus the timespan (see the module's time policy).
+    quiet_until: Option<i64>,
+}
+
+impl Group {
+    fn pop_front(&mut self) {
+        if let Some(e) = self.entries.pop_front() {
+            self.agg.remove(&e);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.agg.clear();
+        self.last_seen = 0;
+        self.quiet_until = None;
+    }
+
+    /// Whether a sweep at `horizon` may drop the group: nothing held can share a
+    /// window with a new event, and no quiet period remains to be honoured.
+    fn expired(&self, horizon: i64) -> bool {
+        (self.last_seen < horizon || self.entries.is_empty())
+            && self.quiet_until.is_none_or(|q| q < horizon)
     }
 }
 
@@ -155,7 +197,20 @@ pub(crate) struct CorrelationSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Fired {
     pub window_end: i64,
+    /// The real aggregate of the window `[window_end - timespan, window_end]`.
     pub value: f64,
+}
+
+/// How a group's windows are evaluated (tests compare the three).
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// Running aggregates when possible, else [`evaluate`] (production).
+    Fast,
+    /// Always [`evaluate`].
+    Sliding,
+    /// Always a separate full scan per window (the reference).
+    Naive,
 }
 
 #[derive(Debug)]
@@ -172,9 +227,8 @@ pub(crate) struct CorrelationState {
     watermark: Option<i64>,
     /// Inserts since the last sweep of expired groups.
     inserts: u64,
-    /// Tests compare the running-aggregate fast path against full window scans.
     #[cfg(test)]
-    force_scan: bool,
+    scan: Scan,
 }
 
 impl CorrelationState {
@@ -186,7 +240,7 @@ impl CorrelationState {
             watermark: None,
             inserts: 0,
             #[cfg(test)]
-            force_scan: false,
+            scan: Scan::Fast,
         }
     }
 
@@ -238,6 +292,8 @@ impl CorrelationState {
         }
         self.watermark = Some(wm);
         self.inserts += 1;
+        #[cfg(test)]
+        let scan = self.scan;
         let group = if self.groups.contains_key(key) {
             self.groups.get_mut(key)?
         } else {
@@ -248,7 +304,6 @@ impl CorrelationState {
             k.clear();
             k.push_str(key);
             g.clear();
-            g.last_seen = 0;
             self.groups.entry(k).or_insert(g)
         };
         // Events mostly arrive in order: skip the search then.
@@ -262,12 +317,12 @@ impl CorrelationState {
             source,
             value: value.map(Arc::from),
         };
-        group.add(&entry);
+        group.agg.add(&entry);
         group.entries.insert(at, entry);
         // Decided before eviction shifts the indices.
         let newest = at + 1 == group.entries.len();
         #[cfg(test)]
-        let newest = newest && !self.force_scan;
+        let newest = newest && scan == Scan::Fast;
         group.last_seen = group.last_seen.max(ts);
         let horizon = wm.saturating_sub(span);
         while group.entries.front().is_some_and(|e| e.ts < horizon) {
@@ -278,19 +333,24 @@ impl CorrelationState {
             stats.dropped_events += 1;
         }
         let all_in_window = group.entries.front().is_some_and(|e| ts - e.ts <= span);
-        let fired = match group.running(&self.spec) {
+        let fired = match group.agg.value(&self.spec) {
             // In order, and the group fits one window ending now: that window is
             // the only one containing this event, and its aggregate is running.
             Some(value) if newest && all_in_window => {
-                condition_holds(&self.spec, value).then_some(Fired {
+                let quiet = group.quiet_until.is_some_and(|q| ts <= q);
+                (!quiet && condition_holds(&self.spec, value)).then_some(Fired {
                     window_end: ts,
                     value,
                 })
             }
+            #[cfg(test)]
+            _ if scan == Scan::Naive => tests::evaluate_naive(&self.spec, group, ts),
             _ => evaluate(&self.spec, group, ts),
         };
-        if fired.is_some() {
-            group.clear();
+        if let Some(f) = &fired {
+            // Keep counting, but stay quiet until the next window shares no event
+            // with this one.
+            group.quiet_until = Some(f.window_end.saturating_add(span));
         }
         // Sweep expired groups after as many inserts as there are groups (at least
         // 4096): amortised O(1) per event however many groups are held.
@@ -303,10 +363,7 @@ impl CorrelationState {
 
     fn sweep(&mut self, horizon: i64) {
         const SPARE: usize = 4096;
-        for (k, g) in self
-            .groups
-            .extract_if(|_, g| g.last_seen < horizon || g.entries.is_empty())
-        {
+        for (k, g) in self.groups.extract_if(|_, g| g.expired(horizon)) {
             if self.spare.len() < SPARE {
                 self.spare.push((k, g));
             }
@@ -341,43 +398,91 @@ impl CorrelationState {
     }
 }
 
-/// Checks every window `[end - span, end]` that contains `ts`.
+/// Checks every window `[end - span, end]` that contains `ts` and ends after the
+/// group's quiet period, earliest end first; returns the first that satisfies the
+/// condition. One pass: the window slides over the entries (held in time order)
+/// with its aggregate maintained incrementally, so an out-of-order event costs
+/// O(entries in reach), not O(windows × entries).
 fn evaluate(spec: &CorrelationSpec, g: &Group, ts: i64) -> Option<Fired> {
     let span = spec.timespan_ms;
-    let ends: Vec<i64> = g
-        .entries
-        .iter()
-        .map(|e| e.ts)
-        .filter(|&e| e >= ts && e - ts <= span)
-        .collect();
-    let mut last_end = None;
-    for end in ends {
-        if last_end == Some(end) {
-            continue;
+    let e = &g.entries;
+    let first_end = g.quiet_until.map_or(ts, |q| ts.max(q.saturating_add(1)));
+    let last_end = ts.saturating_add(span);
+    // Candidate window ends are the entry times in [first_end, last_end].
+    let mut next = e.partition_point(|x| x.ts < first_end);
+    let reach = e.partition_point(|x| x.ts <= last_end);
+    if next >= reach {
+        return None;
+    }
+    let mut lo = e.partition_point(|x| x.ts < e[next].ts.saturating_sub(span));
+    let mut hi = lo;
+    let ordered =
+        (spec.kind == CorrelationType::TemporalOrdered).then(|| Ordered::new(e, lo, reach));
+    let mut agg = Agg::default();
+    while next < reach {
+        let end = e[next].ts;
+        while hi < e.len() && e[hi].ts <= end {
+            agg.add(&e[hi]);
+            hi += 1;
         }
-        last_end = Some(end);
-        let window = g
-            .entries
-            .iter()
-            .filter(|e| e.ts <= end && end - e.ts <= span);
-        let value = aggregate(spec, window);
-        let ok = match spec.kind {
-            CorrelationType::Temporal | CorrelationType::TemporalOrdered
-                if spec.condition.is_empty() =>
-            {
-                value >= spec.source_count as f64
-            }
-            CorrelationType::TemporalOrdered => value >= spec.source_count as f64,
-            _ => spec.condition.iter().all(|(op, n)| op.test(value, *n)),
+        let start = end.saturating_sub(span);
+        while e[lo].ts < start {
+            agg.remove(&e[lo]);
+            lo += 1;
+        }
+        let value = match &ordered {
+            Some(o) => o.prefix(spec.source_count, lo, hi),
+            None => agg.value(spec).unwrap_or_default(),
         };
-        if ok {
+        if condition_holds(spec, value) {
             return Some(Fired {
                 window_end: end,
                 value,
             });
         }
+        // The next distinct end.
+        next = hi;
     }
     None
+}
+
+/// Positions of each source rule's entries over a range of a group, to find the
+/// longest prefix of the rule order occurring in a window in O(rules × log n).
+struct Ordered {
+    positions: Vec<Vec<usize>>,
+}
+
+impl Ordered {
+    fn new(e: &VecDeque<Entry>, from: usize, to: usize) -> Self {
+        let mut positions: Vec<Vec<usize>> = Vec::new();
+        for (i, x) in e.range(from..to).enumerate() {
+            if positions.len() <= x.source {
+                positions.resize_with(x.source + 1, Vec::new);
+            }
+            positions[x.source].push(from + i);
+        }
+        Ordered { positions }
+    }
+
+    /// Longest prefix of rules `0..n` found in order within entries `lo..hi`
+    /// (greedy earliest occurrences are optimal for a subsequence).
+    fn prefix(&self, n: usize, lo: usize, hi: usize) -> f64 {
+        let mut at = lo;
+        let mut found = 0;
+        for s in 0..n {
+            let Some(p) = self.positions.get(s) else {
+                break;
+            };
+            match p.get(p.partition_point(|&i| i < at)) {
+                Some(&i) if i < hi => {
+                    found += 1;
+                    at = i + 1;
+                }
+                _ => break,
+            }
+        }
+        found as f64
+    }
 }
 
 fn condition_holds(spec: &CorrelationSpec, value: f64) -> bool {
@@ -389,57 +494,92 @@ fn condition_holds(spec: &CorrelationSpec, value: f64) -> bool {
     }
 }
 
-fn aggregate<'a>(spec: &CorrelationSpec, window: impl Iterator<Item = &'a Entry>) -> f64 {
-    match spec.kind {
-        CorrelationType::EventCount => window.count() as f64,
-        CorrelationType::ValueCount => {
-            let distinct: HashSet<&str> = window.filter_map(|e| e.value.as_deref()).collect();
-            distinct.len() as f64
-        }
-        CorrelationType::ValueSum | CorrelationType::ValueAvg => {
-            let nums: Vec<f64> = window
-                .filter_map(|e| e.value.as_deref()?.trim().parse::<f64>().ok())
-                .collect();
-            let sum: f64 = nums.iter().sum();
-            if spec.kind == CorrelationType::ValueSum {
-                sum
-            } else if nums.is_empty() {
-                0.0
-            } else {
-                sum / nums.len() as f64
-            }
-        }
-        CorrelationType::Temporal => {
-            let distinct: HashSet<usize> = window.map(|e| e.source).collect();
-            distinct.len() as f64
-        }
-        CorrelationType::TemporalOrdered => {
-            // Longest prefix of the rule order found as a subsequence (greedy is optimal).
-            let mut next = 0;
-            for e in window {
-                if e.source == next {
-                    next += 1;
-                    if next == spec.source_count {
-                        break;
-                    }
-                }
-            }
-            next as f64
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
-    fn count_spec(n: f64, span: i64) -> CorrelationSpec {
+    /// The reference: every candidate window (ending at an entry time in
+    /// `[ts, ts + span]`, after the quiet period) scanned separately.
+    pub(super) fn evaluate_naive(spec: &CorrelationSpec, g: &Group, ts: i64) -> Option<Fired> {
+        let span = spec.timespan_ms;
+        let mut ends: Vec<i64> = g
+            .entries
+            .iter()
+            .map(|e| e.ts)
+            .filter(|&e| e >= ts && e - ts <= span)
+            .filter(|&e| g.quiet_until.is_none_or(|q| e > q))
+            .collect();
+        ends.dedup();
+        for end in ends {
+            let window: Vec<&Entry> = g
+                .entries
+                .iter()
+                .filter(|e| e.ts <= end && end - e.ts <= span)
+                .collect();
+            let value = aggregate(spec, &window);
+            if condition_holds(spec, value) {
+                return Some(Fired {
+                    window_end: end,
+                    value,
+                });
+            }
+        }
+        None
+    }
+
+    fn aggregate(spec: &CorrelationSpec, window: &[&Entry]) -> f64 {
+        match spec.kind {
+            CorrelationType::EventCount => window.len() as f64,
+            CorrelationType::ValueCount => {
+                let distinct: HashSet<&str> =
+                    window.iter().filter_map(|e| e.value.as_deref()).collect();
+                distinct.len() as f64
+            }
+            CorrelationType::ValueSum | CorrelationType::ValueAvg => {
+                let nums: Vec<f64> = window
+                    .iter()
+                    .filter_map(|e| e.value.as_deref()?.trim().parse::<f64>().ok())
+                    .collect();
+                let sum: f64 = nums.iter().sum();
+                if spec.kind == CorrelationType::ValueSum {
+                    sum
+                } else if nums.is_empty() {
+                    0.0
+                } else {
+                    sum / nums.len() as f64
+                }
+            }
+            CorrelationType::Temporal => {
+                let distinct: HashSet<usize> = window.iter().map(|e| e.source).collect();
+                distinct.len() as f64
+            }
+            CorrelationType::TemporalOrdered => {
+                let mut next = 0;
+                for e in window {
+                    if e.source == next {
+                        next += 1;
+                        if next == spec.source_count {
+                            break;
+                        }
+                    }
+                }
+                next as f64
+            }
+        }
+    }
+
+    fn spec(kind: CorrelationType, condition: Vec<(CmpOp, f64)>, span: i64) -> CorrelationSpec {
         CorrelationSpec {
-            kind: CorrelationType::EventCount,
+            kind,
             timespan_ms: span,
-            condition: vec![(CmpOp::Gte, n)],
+            condition,
             source_count: 1,
         }
+    }
+
+    fn count_spec(n: f64, span: i64) -> CorrelationSpec {
+        spec(CorrelationType::EventCount, vec![(CmpOp::Gte, n)], span)
     }
 
     fn feed(st: &mut CorrelationState, ts: i64) -> Option<Fired> {
@@ -468,6 +608,61 @@ mod tests {
     }
 
     #[test]
+    fn fires_once_per_window_with_the_real_count() {
+        let mut st = CorrelationState::new(spec(
+            CorrelationType::EventCount,
+            vec![(CmpOp::Gte, 3.0), (CmpOp::Lte, 5.0)],
+            1000,
+        ));
+        let fired: Vec<(i64, Fired)> = (0..12)
+            .filter_map(|i| feed(&mut st, i * 10).map(|f| (i, f)))
+            .collect();
+        assert_eq!(
+            fired,
+            vec![(
+                2,
+                Fired {
+                    window_end: 20,
+                    value: 3.0
+                }
+            )]
+        );
+        // Quiet until 20 + 1000: the window ending at 1020 still holds 30..110.
+        assert!(feed(&mut st, 1020).is_none());
+        // After the quiet period the window [21, 1021] holds 11 events: over the
+        // upper bound, so no firing with a wrong count either.
+        assert!(feed(&mut st, 1021).is_none());
+        // Once the old events expire, three new ones fire again with 3.
+        assert!(feed(&mut st, 3000).is_none());
+        assert!(feed(&mut st, 3001).is_none());
+        assert_eq!(
+            feed(&mut st, 3002),
+            Some(Fired {
+                window_end: 3002,
+                value: 3.0
+            })
+        );
+    }
+
+    #[test]
+    fn quiet_period_ends_one_timespan_after_the_fired_window() {
+        let mut st = CorrelationState::new(count_spec(2.0, 100));
+        assert!(feed(&mut st, 0).is_none());
+        assert_eq!(feed(&mut st, 10).map(|f| f.value), Some(2.0));
+        // 50 and 110 share a window; 110 <= 10 + 100 is still quiet.
+        assert!(feed(&mut st, 50).is_none());
+        assert!(feed(&mut st, 110).is_none());
+        // 111 is past the quiet period; its window [11, 111] holds 50, 110, 111.
+        assert_eq!(
+            feed(&mut st, 111),
+            Some(Fired {
+                window_end: 111,
+                value: 3.0
+            })
+        );
+    }
+
+    #[test]
     fn out_of_order_within_bound_counts_and_late_is_dropped() {
         let mut st = CorrelationState::new(count_spec(3.0, 1000));
         let mut stats = CorrelationStats::default();
@@ -479,6 +674,25 @@ mod tests {
         // Arrives after 5000 but is older: still forms a window with 4500 and 5000.
         let f = st.observe(vec![], 4200, 0, None, &l, &mut stats).unwrap();
         assert_eq!(f.window_end, 5000);
+        // Another out-of-order event inside the fired window stays quiet.
+        assert!(st.observe(vec![], 4800, 0, None, &l, &mut stats).is_none());
+    }
+
+    #[test]
+    fn quiet_groups_outlive_their_events_until_the_period_ends() {
+        let mut st = CorrelationState::new(count_spec(2.0, 100));
+        assert!(feed(&mut st, 0).is_none());
+        assert!(feed(&mut st, 1).is_some());
+        // Quiet until 1 + 100 = 101. At a horizon of 50 its events have expired,
+        // but an event at 50..=101 could still arrive and must stay quiet.
+        st.sweep(50);
+        assert_eq!(
+            st.group_count(),
+            1,
+            "kept: the quiet period reaches past 50"
+        );
+        st.sweep(102);
+        assert_eq!(st.group_count(), 0);
     }
 
     #[test]
@@ -501,13 +715,23 @@ mod tests {
     }
 
     #[test]
-    fn running_aggregates_agree_with_window_scans() {
+    fn running_aggregates_and_sliding_windows_agree_with_full_scans() {
         let kinds = [
             (CorrelationType::EventCount, vec![(CmpOp::Gte, 4.0)]),
+            (
+                CorrelationType::EventCount,
+                vec![(CmpOp::Gte, 3.0), (CmpOp::Lte, 5.0)],
+            ),
+            (CorrelationType::EventCount, vec![(CmpOp::Eq, 4.0)]),
             (CorrelationType::ValueCount, vec![(CmpOp::Gte, 3.0)]),
+            (
+                CorrelationType::ValueCount,
+                vec![(CmpOp::Gt, 2.0), (CmpOp::Lt, 5.0)],
+            ),
             (CorrelationType::ValueSum, vec![(CmpOp::Gt, 20.0)]),
             (CorrelationType::ValueAvg, vec![(CmpOp::Gte, 6.0)]),
             (CorrelationType::Temporal, vec![]),
+            (CorrelationType::TemporalOrdered, vec![]),
         ];
         let mut seed = 12345u64;
         let mut rnd = move |n: u64| {
@@ -517,32 +741,49 @@ mod tests {
             (seed >> 33) % n
         };
         for (kind, condition) in kinds {
+            let sources = if kind == CorrelationType::TemporalOrdered {
+                3
+            } else {
+                2
+            };
             let spec = CorrelationSpec {
                 kind,
                 timespan_ms: 100,
                 condition,
-                source_count: 2,
+                source_count: sources,
             };
             let l = CorrelationLimits::default();
-            let mut fast = CorrelationState::new(spec.clone());
-            let mut slow = CorrelationState::new(spec);
-            slow.force_scan = true;
-            let (mut sf, mut ss) = (CorrelationStats::default(), CorrelationStats::default());
+            let mut states = [Scan::Fast, Scan::Sliding, Scan::Naive].map(|scan| {
+                let mut st = CorrelationState::new(spec.clone());
+                st.scan = scan;
+                (st, CorrelationStats::default())
+            });
             let mut t = 0i64;
             let mut fired = 0;
             for _ in 0..3000 {
                 // Mostly forward, sometimes back (out of order, sometimes late).
                 t += rnd(40) as i64 - 8;
                 let key = vec![rnd(3).to_string()];
-                let src = rnd(2) as usize;
+                let src = rnd(sources as u64) as usize;
                 let val = Some(rnd(10).to_string());
-                let a = fast.observe(key.clone(), t, src, val.clone(), &l, &mut sf);
-                let b = slow.observe(key, t, src, val, &l, &mut ss);
-                assert_eq!(a, b, "{kind:?} at t={t}");
-                fired += usize::from(a.is_some());
+                let got: Vec<Option<Fired>> = states
+                    .iter_mut()
+                    .map(|(st, stats)| st.observe(key.clone(), t, src, val.clone(), &l, stats))
+                    .collect();
+                assert_eq!(got[0], got[2], "fast vs naive, {kind:?} at t={t}");
+                assert_eq!(got[1], got[2], "sliding vs naive, {kind:?} at t={t}");
+                if let Some(f) = &got[0] {
+                    assert!(
+                        condition_holds(&spec, f.value),
+                        "{kind:?} fired with {}",
+                        f.value
+                    );
+                    fired += 1;
+                }
             }
             assert!(fired > 0, "{kind:?} never fired");
-            assert_eq!(sf, ss);
+            assert_eq!(states[0].1, states[2].1);
+            assert_eq!(states[1].1, states[2].1);
         }
     }
 
@@ -563,6 +804,11 @@ mod tests {
             "B then A is not A then B"
         );
         assert!(st.observe(vec![], 20, 1, None, &l, &mut stats).is_some());
+        assert!(
+            st.observe(vec![], 30, 0, None, &l, &mut stats).is_none()
+                && st.observe(vec![], 40, 1, None, &l, &mut stats).is_none(),
+            "the same window does not fire twice"
+        );
         // Out of order arrival of the first step still counts by timestamp.
         let mut st = CorrelationState::new(spec);
         assert!(st.observe(vec![], 500, 1, None, &l, &mut stats).is_none());

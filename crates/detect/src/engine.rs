@@ -7,6 +7,7 @@ use crate::correlation::{
     encode_key, CorrelationLimits, CorrelationSpec, CorrelationState, CorrelationStats,
 };
 use crate::event::Event;
+use crate::format::LineParser;
 use crate::input::{parse_line, LogFormat, MalformedLine};
 use crate::matcher::{CompiledRule, Matcher, Scratch};
 use crate::projection::{parse_json_projected, Projection};
@@ -51,6 +52,10 @@ pub struct Detection {
     pub value: Option<f64>,
     /// Key fields of the (last) matching event.
     pub fields: Vec<(String, String)>,
+    /// The rule matched only a decoded form of a field (percent-encoding,
+    /// HTML entities, `..` segments…), not the raw text; see `normalize`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub matched_after_decoding: bool,
 }
 
 #[derive(Debug)]
@@ -114,6 +119,9 @@ struct CorrInfo {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct EngineStats {
     pub events: u64,
+    /// Events that carried at least one field some rule's condition reads: when
+    /// this stays 0 over a file, no rule could have fired on it.
+    pub events_with_rule_fields: u64,
     pub detections: u64,
     pub correlation: CorrelationStats,
 }
@@ -307,6 +315,22 @@ impl RuleSet {
     }
 }
 
+/// Longest field value a detection carries; longer ones are cut with a marker
+/// (a 100 MB line must not be repeated into every alert).
+pub const MAX_SHOWN: usize = 2048;
+
+/// Cuts `v` to [`MAX_SHOWN`] bytes (on a character boundary) and says so.
+pub fn clip(v: String) -> String {
+    if v.len() <= MAX_SHOWN {
+        return v;
+    }
+    let mut end = MAX_SHOWN;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…[truncated: {} bytes in all]", &v[..end], v.len())
+}
+
 /// Epoch milliseconds from an `@timestamp` value: RFC 3339 text, or a number of
 /// milliseconds; values beyond ±10,000 years are refused.
 fn timestamp_of(text: &str) -> Option<i64> {
@@ -380,7 +404,7 @@ impl Engine {
     /// access-log lines are complete either way.
     pub fn parse_line(
         &self,
-        format: LogFormat,
+        format: &LogFormat,
         line: &str,
         line_no: u64,
     ) -> Result<Event, MalformedLine> {
@@ -391,6 +415,36 @@ impl Engine {
             }
             _ => parse_line(format, line, line_no),
         }
+    }
+
+    /// One line of a file read with `parser` (which keeps the file's state:
+    /// W3C headers, fallback counts, the line-length limit). `Ok(None)`: the
+    /// line is not an event (blank, comment, directive).
+    pub fn process_with(
+        &mut self,
+        parser: &mut LineParser,
+        line: &str,
+        line_no: u64,
+        logsource: Option<&Logsource>,
+    ) -> Result<Option<Vec<Detection>>, MalformedLine> {
+        if *parser.format() == LogFormat::JsonLines && line.len() <= parser.max_line {
+            if line.trim().is_empty() {
+                return Ok(None);
+            }
+            match self.process_line(&LogFormat::JsonLines, line, line_no, logsource) {
+                Ok(d) => return Ok(Some(d)),
+                Err(e) if !parser.has_fallback() => return Err(e),
+                // Not ECS JSON: the parser tries the other formats.
+                Err(_) => {}
+            }
+        }
+        let Some(mut ev) = parser.parse(line, line_no)? else {
+            return Ok(None);
+        };
+        if ev.logsource.is_none() {
+            ev.logsource = logsource.cloned();
+        }
+        Ok(Some(self.process(&ev)))
     }
 
     /// Runs one event through every rule and correlation.
@@ -408,13 +462,13 @@ impl Engine {
     /// unknown, every rule applies; access-log lines are `webserver` regardless).
     pub fn process_line(
         &mut self,
-        format: LogFormat,
+        format: &LogFormat,
         line: &str,
         line_no: u64,
         logsource: Option<&Logsource>,
     ) -> Result<Vec<Detection>, MalformedLine> {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        if format != LogFormat::JsonLines {
+        if *format != LogFormat::JsonLines {
             let mut ev = parse_line(format, line, line_no)?;
             if ev.logsource.is_none() {
                 ev.logsource = logsource.cloned();
@@ -445,12 +499,17 @@ impl Engine {
         self.matcher.field(&self.scratch, f).text()
     }
 
+    /// A field value as shown in a detection: at most [`MAX_SHOWN`] bytes.
+    fn shown(&self, f: FieldId) -> Option<String> {
+        self.text(f).map(clip)
+    }
+
     /// The rule's own `fields` (reported under the name the rule uses) followed
     /// by the default key fields present in the event.
     fn key_fields(&self, extra: &[(String, FieldId)]) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
         for (name, f) in extra {
-            if let Some(v) = self.text(*f) {
+            if let Some(v) = self.shown(*f) {
                 out.push((name.clone(), v));
             }
         }
@@ -458,7 +517,7 @@ impl Engine {
             if out.iter().any(|(k, _)| k == name) {
                 continue;
             }
-            if let Some(v) = self.text(*f) {
+            if let Some(v) = self.shown(*f) {
                 out.push((name.to_string(), v));
             }
         }
@@ -469,6 +528,9 @@ impl Engine {
     /// correlations. Event data is read from the matcher's extraction.
     fn finish(&mut self, hits: Vec<usize>) -> Vec<Detection> {
         self.stats.events += 1;
+        if self.scratch.relevant {
+            self.stats.events_with_rule_fields += 1;
+        }
         let mut out = Vec::new();
         if hits.is_empty() {
             self.hits = hits;
@@ -503,6 +565,7 @@ impl Engine {
                     group_key: Vec::new(),
                     value: None,
                     fields: self.key_fields(&info.fields),
+                    matched_after_decoding: self.scratch.decoded_only.contains(&r),
                 });
             }
             feed.extend(info.feeds.iter().copied());
@@ -567,7 +630,7 @@ impl Engine {
                 let c = &self.correlations[ci];
                 let key: Vec<String> = c.group_fields[pos]
                     .iter()
-                    .map(|f| self.text(*f).unwrap_or_default())
+                    .map(|f| self.shown(*f).unwrap_or_default())
                     .collect();
                 if c.info.emit {
                     let fields = self.key_fields(&c.info.fields);
@@ -580,6 +643,7 @@ impl Engine {
                         group_key: c.group_by.iter().cloned().zip(key).collect(),
                         value: Some(f.value),
                         fields,
+                        matched_after_decoding: false,
                     });
                 }
                 feed.extend(c.info.feeds.iter().copied());

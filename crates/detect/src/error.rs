@@ -7,7 +7,9 @@ use bulwark_model::Pos;
 /// Why a rule (or a document of a rule file) could not be loaded or compiled.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RuleError {
-    #[error("YAML syntax error: {message}")]
+    /// The text is not YAML, or YAML that the loader refuses to build (an
+    /// alias bomb, nesting too deep); `message` says which.
+    #[error("{message}")]
     Yaml { pos: Pos, message: String },
     /// The document is valid YAML but not a valid Sigma rule.
     #[error("{message}")]

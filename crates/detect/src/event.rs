@@ -59,6 +59,11 @@ impl Event {
         (-LIMIT..=LIMIT).contains(&ms).then_some(ms)
     }
 
+    /// Resolves a dotted path in any JSON object (nested objects and flat keys).
+    pub fn lookup_in<'a>(obj: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+        lookup(obj, path, 0)
+    }
+
     /// Sets a dotted path as a flat key (parsers use this; lookups handle both forms).
     pub fn set(&mut self, path: &str, value: Value) {
         self.fields.insert(path.to_string(), value);

@@ -28,6 +28,7 @@ use crate::ast::Logsource;
 use crate::cidr::parse_ip;
 use crate::compile::{Atom, CasedPattern, Expr, FieldId, Program, TimePart, KEYWORDS};
 use crate::event::{all_values, Event, FieldData};
+use crate::normalize::DecodeKind;
 use crate::pattern::Anchor;
 
 const ANY: u8 = 1;
@@ -65,6 +66,11 @@ pub(crate) struct Matcher {
     path_entries: Vec<PathEntry>,
     /// Some rule has a keyword (full-text) search.
     keywords: bool,
+    /// Per field, how its values are decoded before matching (URLs, queries,
+    /// headers); see `normalize`.
+    decode: Vec<Option<DecodeKind>>,
+    /// Per field, whether some rule's condition reads it (not just reports it).
+    rule_field: Vec<bool>,
 }
 
 /// What the program does with one event path.
@@ -128,6 +134,12 @@ pub(crate) struct Scratch {
     missed: Vec<usize>,
     /// The previous JSON line's top-level keys and their path entries.
     shape: Vec<(String, Option<u32>)>,
+    /// Fields given decoded forms this event, with their count of raw values.
+    decoded: Vec<(FieldId, usize)>,
+    /// Rules of the last event that matched only a decoded form.
+    pub(crate) decoded_only: Vec<usize>,
+    /// The last event carried a field some rule reads.
+    pub(crate) relevant: bool,
 }
 
 /// Slots per field of the hit cache (direct-mapped by a hash of the value).
@@ -211,6 +223,11 @@ fn triggers_of(prog: &Program, e: &Expr) -> Option<Vec<Trigger>> {
                 gate: Some(n),
                 ..
             } => Some(vec![Trigger::Needle(*field, *n)]),
+            Atom::Regex {
+                field,
+                gate: Some(ns),
+                ..
+            } => Some(ns.iter().map(|n| Trigger::Needle(*field, *n)).collect()),
             // Absent fields and nulls satisfy these: no trigger.
             Atom::Null { .. } | Atom::Exists { .. } => None,
             Atom::Glob { field, .. }
@@ -412,7 +429,32 @@ impl Matcher {
             }
         }
         let keywords = prog.atoms.iter().any(|a| a.field() == KEYWORDS);
+        let decode = prog
+            .fields
+            .iter()
+            .map(|candidates| candidates.iter().find_map(|p| crate::normalize::kind_of(p)))
+            .collect();
+        let mut rule_field: Vec<bool> = prog.needles.iter().map(|n| !n.is_empty()).collect();
+        for a in &prog.atoms {
+            if let Some(x) = rule_field.get_mut(a.field()) {
+                *x = true;
+            }
+        }
+        for (f, t) in present_triggers.iter().enumerate() {
+            if !t.is_empty() {
+                rule_field[f] = true;
+            }
+        }
+        // Every event has a time: reading it says nothing about whether the
+        // rules could see the event's content.
+        for (f, candidates) in prog.fields.iter().enumerate() {
+            if candidates.iter().all(|p| p == "@timestamp") {
+                rule_field[f] = false;
+            }
+        }
         Matcher {
+            decode,
+            rule_field,
             keywords,
             prog,
             automata,
@@ -479,6 +521,9 @@ impl Matcher {
             hit_cache: vec![Vec::new(); nf],
             missed: Vec::new(),
             shape: Vec::new(),
+            decoded: Vec::new(),
+            decoded_only: Vec::new(),
+            relevant: false,
         }
     }
 
@@ -652,6 +697,29 @@ impl Matcher {
         out: &mut Vec<usize>,
     ) {
         let gen = s.gen;
+        s.decoded.clear();
+        s.decoded_only.clear();
+        s.relevant = self.keywords;
+        for &f in &s.present {
+            s.relevant |= self.rule_field[f];
+            let Some(kind) = self.decode[f] else { continue };
+            if let FieldData::Values(v) = &mut s.fields[f] {
+                let raw = v.len();
+                for i in 0..raw {
+                    let (head, _) = v.split_at(raw);
+                    let mut extra = Vec::new();
+                    crate::normalize::push_variants(&head[i], kind, &mut extra);
+                    for x in extra {
+                        if !v.contains(&x) {
+                            v.push(x);
+                        }
+                    }
+                }
+                if v.len() > raw {
+                    s.decoded.push((f, raw));
+                }
+            }
+        }
         let mut cx = Ctx { m: self, ev, s };
         let mut present = std::mem::take(&mut cx.s.present);
         if cx.m.is_trigger_field[KEYWORDS] {
@@ -698,6 +766,7 @@ impl Matcher {
             }
         }
         cx.s.candidates = cands;
+        cx.raw_only_recheck(out);
     }
 }
 
@@ -709,6 +778,34 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Takes the decoded forms off again (what detections report is the raw
+    /// value) and, for the rules that matched, tells which needed them.
+    fn raw_only_recheck(&mut self, out: &[usize]) {
+        if self.s.decoded.is_empty() {
+            return;
+        }
+        let stale = self.s.gen.wrapping_sub(1);
+        for &(f, raw) in &self.s.decoded {
+            if let FieldData::Values(v) = &mut self.s.fields[f] {
+                v.truncate(raw);
+            }
+            self.s.hits_gen[f] = stale;
+            self.s.lower_gen[f] = stale;
+        }
+        if out.is_empty() {
+            return;
+        }
+        for g in self.s.atom_gen.iter_mut() {
+            *g = stale;
+        }
+        let m = self.m;
+        for &r in out {
+            if !self.eval(&m.rules[r].expr) {
+                self.s.decoded_only.push(r);
+            }
+        }
+    }
+
     /// Fields were extracted up front; one not seen is absent, except the
     /// keyword pseudo-field, built on first use.
     fn ensure_field(&mut self, f: FieldId) {
@@ -913,7 +1010,13 @@ impl Ctx<'_> {
                     CasedPattern::Regex(re) => vals.iter().any(|v| re.is_match(v)),
                 }
             }
-            Atom::Regex { field, regex } => {
+            Atom::Regex { field, regex, gate } => {
+                if let Some(g) = gate {
+                    self.ensure_hits(*field);
+                    if g.iter().all(|n| self.s.hits[*field][*n] == 0) {
+                        return false;
+                    }
+                }
                 self.ensure_field(*field);
                 self.s.fields[*field]
                     .values()

@@ -11,3 +11,7 @@ pub const ECOMMERCE: &[(&str, &str)] = generated::ECOMMERCE;
 
 /// SigmaHQ's web rules (`rules/sigmahq-web/`, DRL licence): optional.
 pub const SIGMAHQ_WEB: &[(&str, &str)] = generated::SIGMAHQ_WEB;
+
+/// JSON log mappings shipped in `formats/` (Caddy, Traefik, nginx JSON,
+/// Cloudflare Logpush…): `(path, text)` pairs, sorted by path.
+pub const FORMATS: &[(&str, &str)] = generated::FORMATS;

@@ -11,15 +11,75 @@ use crate::ast::*;
 use crate::condition::parse_condition;
 use crate::error::RuleError;
 use bulwark_model::Pos;
-use bulwark_yaml::{parse_documents, Node, NodeKind, Options, Scalar};
+use bulwark_yaml::{parse_documents, ErrorKind, Node, NodeKind, Options, Scalar};
+
+/// What `action: global` and `action: repeat` may copy into the documents
+/// that follow, over one file: the same budgets as YAML aliases (100,000
+/// nodes, 16 MiB of text). Without it a collection is a bomb of its own: a
+/// megabyte-long global document followed by thousands of one-line
+/// documents is a small file that expands to gigabytes.
+const MERGE_NODES: usize = bulwark_yaml::DEFAULT_ALIAS_NODES;
+const MERGE_BYTES: usize = bulwark_yaml::DEFAULT_ALIAS_BYTES;
+
+/// Nodes and bytes of scalar text in a tree.
+fn tree_size(node: &Node) -> (usize, usize) {
+    match &node.kind {
+        NodeKind::Scalar { text, .. } => (1, text.len()),
+        NodeKind::Seq(items) => items.iter().fold((1, 0), |(n, b), i| {
+            let (n2, b2) = tree_size(i);
+            (n + n2, b + b2)
+        }),
+        NodeKind::Map(entries) => entries.iter().fold((1, 0), |(n, b), (k, v)| {
+            let (nk, bk) = tree_size(k);
+            let (nv, bv) = tree_size(v);
+            (n + nk + nv, b + bk + bv)
+        }),
+    }
+}
+
+/// What merges have copied so far in one file.
+#[derive(Default)]
+struct MergeBudget {
+    nodes: usize,
+    bytes: usize,
+}
+
+impl MergeBudget {
+    /// Counts `copied` (about to be merged into the document at `at`) and
+    /// refuses the file past the budgets.
+    fn charge(&mut self, copied: &Node, at: Pos, action: &str) -> Result<(), RuleError> {
+        let (n, b) = tree_size(copied);
+        self.nodes = self.nodes.saturating_add(n);
+        self.bytes = self.bytes.saturating_add(b);
+        if self.nodes > MERGE_NODES || self.bytes > MERGE_BYTES {
+            return Err(RuleError::invalid(
+                at,
+                format!(
+                    "'action: {action}' would copy more than {MERGE_NODES} nodes or {} MiB of \
+                     text into the documents of this file (a collection bomb?); \
+                     write the documents out in full if this is intended",
+                    MERGE_BYTES >> 20
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// Parses every Sigma document in one file's text.
 pub fn parse_file(text: &str) -> Result<Vec<Result<Document, RuleError>>, RuleError> {
     let docs = parse_documents(text, &Options::default()).map_err(|e| RuleError::Yaml {
         pos: e.pos,
-        message: e.kind.to_string(),
+        message: match e.kind {
+            ErrorKind::Syntax(m) => format!("YAML syntax error: {m}"),
+            // Bounds: alias budgets, depth; the message names the bound, not the content.
+            kind => format!("YAML refused: {kind}"),
+        },
     })?;
-    let mut out = Vec::new();
+    // Collections are expanded first, all of them, so that a file past the
+    // merge budget is refused before any document is read.
+    let mut full: Vec<Result<Node, RuleError>> = Vec::new();
+    let mut budget = MergeBudget::default();
     let mut global: Option<Node> = None;
     let mut previous: Option<Node> = None;
     for doc in docs {
@@ -27,7 +87,7 @@ pub fn parse_file(text: &str) -> Result<Vec<Result<Document, RuleError>>, RuleEr
             if doc.is_null() {
                 continue; // an empty document, e.g. a trailing `---`
             }
-            out.push(Err(RuleError::invalid(
+            full.push(Err(RuleError::invalid(
                 doc.pos,
                 "a Sigma document must be a mapping",
             )));
@@ -43,20 +103,21 @@ pub fn parse_file(text: &str) -> Result<Vec<Result<Document, RuleError>>, RuleEr
                 continue;
             }
             Some("repeat") => {
-                let Some(prev) = previous.clone() else {
-                    out.push(Err(RuleError::invalid(
+                let Some(prev) = &previous else {
+                    full.push(Err(RuleError::invalid(
                         doc.pos,
                         "'action: repeat' without a previous document",
                     )));
                     continue;
                 };
-                let merged = merge(&prev, &without_key(&doc, "action"));
+                budget.charge(prev, doc.pos, "repeat")?;
+                let merged = merge(prev, &without_key(&doc, "action"));
                 previous = Some(merged.clone());
-                out.push(parse_document(&merged));
+                full.push(Ok(merged));
                 continue;
             }
             Some(other) => {
-                out.push(Err(RuleError::invalid(
+                full.push(Err(RuleError::invalid(
                     doc.pos,
                     format!(
                         "unknown collection action '{other}' (expected global, reset or repeat)"
@@ -66,14 +127,20 @@ pub fn parse_file(text: &str) -> Result<Vec<Result<Document, RuleError>>, RuleEr
             }
             None => {}
         }
-        let full = match &global {
-            Some(g) => merge(g, &doc),
+        let doc = match &global {
+            Some(g) => {
+                budget.charge(g, doc.pos, "global")?;
+                merge(g, &doc)
+            }
             None => doc,
         };
-        previous = Some(full.clone());
-        out.push(parse_document(&full));
+        previous = Some(doc.clone());
+        full.push(Ok(doc));
     }
-    Ok(out)
+    Ok(full
+        .into_iter()
+        .map(|d| d.and_then(|d| parse_document(&d)))
+        .collect())
 }
 
 fn without_key(node: &Node, key: &str) -> Node {
@@ -580,6 +647,49 @@ mod tests {
         let docs = parse_file(text).unwrap();
         assert_eq!(docs.len(), 2);
         assert!(docs.iter().all(|d| d.is_ok()), "{docs:?}");
+    }
+
+    #[test]
+    fn collections_cannot_multiply_a_global_document() {
+        // 64 KiB of global text merged into 300 documents: 19 MiB copied.
+        let mut text = format!(
+            "action: global\ntitle: T\nlogsource: {{product: p}}\ndescription: {}\n\
+             detection:\n  condition: sel\n",
+            "x".repeat(64 << 10)
+        );
+        for _ in 0..300 {
+            text.push_str("---\ndetection: {sel: {a: 1}}\n");
+        }
+        let e = parse_file(&text).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("'action: global' would copy more than"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("collection bomb"), "{e}");
+        // Line of the first document past the budget (each is two lines).
+        assert_eq!(e.pos().line, 8 + 2 * 255, "{e}");
+
+        // The same through `repeat`.
+        let mut text = format!(
+            "title: T\nlogsource: {{product: p}}\ndescription: {}\n\
+             detection:\n  sel: {{a: 1}}\n  condition: sel\n",
+            "x".repeat(64 << 10)
+        );
+        for _ in 0..300 {
+            text.push_str("---\naction: repeat\nid: x\n");
+        }
+        let e = parse_file(&text).unwrap_err();
+        assert!(e.to_string().contains("'action: repeat'"), "{e}");
+
+        // Ordinary collections are far below the budget.
+        let mut text = "action: global\ntitle: T\nlogsource: {product: p}\n\
+                        detection:\n  condition: sel\n"
+            .to_string();
+        for i in 0..1000 {
+            text.push_str(&format!("---\ndetection: {{sel: {{a: {i}}}}}\n"));
+        }
+        assert_eq!(parse_file(&text).unwrap().len(), 1000);
     }
 
     #[test]

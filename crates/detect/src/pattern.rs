@@ -249,12 +249,12 @@ pub fn base64_offsets(bytes: &[u8]) -> Vec<String> {
     out
 }
 
-/// Bytes as text for matching: UTF-8 when valid, else one char per byte.
+/// Bytes as text for matching: one character per byte (U+0000–U+00FF, i.e.
+/// Latin-1), so `utf16le("cmd")` is `"c\0m\0d\0"` and `utf16le("é")` is
+/// `"\u{e9}\0"`. Always per byte, never UTF-8 decoding when the bytes happen to
+/// form valid UTF-8, so a value's encoding never depends on its characters.
 pub fn bytes_to_text(b: &[u8]) -> String {
-    match std::str::from_utf8(b) {
-        Ok(s) => s.to_string(),
-        Err(_) => b.iter().map(|&b| char::from(b)).collect(),
-    }
+    b.iter().map(|&b| char::from(b)).collect()
 }
 
 /// Result of expanding `%name%` placeholders.
@@ -391,6 +391,12 @@ mod tests {
         assert_eq!(utf16le("cmd"), vec![0x63, 0, 0x6d, 0, 0x64, 0]);
         assert_eq!(utf16be("cmd"), vec![0, 0x63, 0, 0x6d, 0, 0x64]);
         assert_eq!(utf16_bom("cmd")[..2], [0xFF, 0xFE]);
+        // Non-ASCII: real UTF-16 (a surrogate pair for U+1F600), bytes as Latin-1.
+        assert_eq!(utf16le("\u{e9}"), vec![0xE9, 0]);
+        assert_eq!(utf16le("\u{1F600}"), vec![0x3D, 0xD8, 0x00, 0xDE]);
+        assert_eq!(bytes_to_text(&utf16le("\u{e9}")), "\u{e9}\0");
+        // C3 80 is valid UTF-8 ("\u{c0}") but stays two characters.
+        assert_eq!(bytes_to_text(&[0xC3, 0x80]), "\u{c3}\u{80}");
     }
 
     #[test]

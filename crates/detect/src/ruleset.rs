@@ -269,6 +269,10 @@ fn filter_applies(filter: &Logsource, rule: &Logsource) -> bool {
         && ok(&filter.service, &rule.service)
 }
 
+/// Largest rule file read: a YAML tree costs 20–50× its text, and no real
+/// rule file comes near this (SigmaHQ's largest is under 100 KiB).
+pub const MAX_RULE_FILE: usize = 4 << 20;
+
 impl RuleSet {
     /// Loads rule files given as (path, YAML text) pairs. Returns the rules that
     /// loaded and one report per document (and per unreadable file).
@@ -279,6 +283,18 @@ impl RuleSet {
         let mut reports = Vec::new();
         let mut parsed = Vec::new();
         for (path, text) in sources {
+            if text.len() > MAX_RULE_FILE {
+                let e = RuleError::Invalid {
+                    pos: Pos::START,
+                    message: format!(
+                        "the rule file is {} bytes, larger than the {} MiB a rule file may be",
+                        text.len(),
+                        MAX_RULE_FILE >> 20
+                    ),
+                };
+                reports.push(rejected(path, 0, None, &e));
+                continue;
+            }
             match parse_file(text) {
                 Err(e) => reports.push(rejected(path, 0, None, &e)),
                 Ok(docs) => {

@@ -120,6 +120,13 @@ impl Detector {
         })
     }
 
+    /// Runs `f` with the engine locked (a whole batch of a followed file under
+    /// one lock); `None` if the lock is poisoned.
+    pub fn with_engine<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> Option<R> {
+        let mut engine = self.engine.lock().ok()?;
+        Some(f(&mut engine))
+    }
+
     /// Runs events through the engine (in arrival order).
     pub fn process(&self, events: &[Event]) -> Vec<Detection> {
         let Ok(mut engine) = self.engine.lock() else {
@@ -160,7 +167,14 @@ pub fn to_alerts(detections: Vec<Detection>, source: &str, now_ms: i64) -> Vec<N
             rule_title: d.rule_title,
             level: d.level.as_str().to_owned(),
             group_key: d.group_key,
-            fields: d.fields,
+            // Shown with the alert: the raw value alone would not explain the match.
+            fields: if d.matched_after_decoding {
+                let mut f = d.fields;
+                f.push(("bulwark.matched".into(), "after decoding".into()));
+                f
+            } else {
+                d.fields
+            },
             source: source.to_owned(),
         })
         .collect()
@@ -182,6 +196,18 @@ pub async fn record_and_route(
         .record_alerts(alerts.clone(), detector.window_ms)
         .wait()
         .await?;
+    Ok(route_alerts(detector, store, playbooks, &alerts, ids).await)
+}
+
+/// Lets each new alert (as [`Store::record_alerts`] answered: id, new) open
+/// or join an incident. Returns the ids of new alerts.
+pub async fn route_alerts(
+    detector: &Detector,
+    store: &Store,
+    playbooks: &Arc<bulwark_incident::PlaybookSet>,
+    alerts: &[NewAlert],
+    ids: Vec<(i64, bool)>,
+) -> Vec<i64> {
     let mut new_ids = Vec::new();
     for (a, (id, new)) in alerts.iter().zip(ids) {
         if !new {
@@ -229,7 +255,7 @@ pub async fn record_and_route(
             }
         }
     }
-    Ok(new_ids)
+    new_ids
 }
 
 /// Analyses vault events in batches as they arrive.

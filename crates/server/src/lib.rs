@@ -19,6 +19,7 @@ mod routes;
 mod security;
 pub mod sender;
 mod serve;
+pub mod tailing;
 pub mod webhook;
 
 use std::sync::{Arc, Mutex};

@@ -16,6 +16,8 @@ pub struct ServeConfig {
     pub insecure_http: bool,
     /// How often the ledger head is signed into a checkpoint when it moved.
     pub checkpoint_every: Duration,
+    /// Log files followed into detection (`--watch`); needs detection on.
+    pub watch: Vec<crate::tailing::WatchSpec>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,8 @@ pub enum ServeError {
     },
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("--watch needs live detection (drop --no-detection)")]
+    WatchWithoutDetection,
 }
 
 /// Runs until `shutdown` resolves; `on_ready` is called with the bound address.
@@ -43,8 +47,14 @@ pub async fn serve(
     if cfg.tls.is_none() && !cfg.listen.ip().is_loopback() && !cfg.insecure_http {
         return Err(ServeError::PlainHttpNotLoopback(cfg.listen));
     }
+    if !cfg.watch.is_empty() && state.detector.is_none() {
+        return Err(ServeError::WatchWithoutDetection);
+    }
     let duties = tokio::spawn(background(state.clone(), cfg.checkpoint_every));
     state.start_vault_feed();
+    // Followed files stop after the server, each after committing its last batch.
+    let (stop_watching, watching) = tokio::sync::watch::channel(false);
+    let watchers = crate::tailing::spawn_watchers(&state, &cfg.watch, &watching);
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let result = match &cfg.tls {
         Some((cert, key)) => {
@@ -85,6 +95,10 @@ pub async fn serve(
                 .map_err(ServeError::Io)
         }
     };
+    let _ = stop_watching.send(true);
+    for w in watchers {
+        let _ = w.await;
+    }
     duties.abort();
     final_duties(&state).await;
     result

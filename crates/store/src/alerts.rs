@@ -104,49 +104,8 @@ impl Store {
         detections: Vec<NewAlert>,
         window_ms: i64,
     ) -> Pending<Vec<(i64, bool)>> {
-        self.writer().submit(move |ctx| {
-            let mut new_ids = Vec::new();
-            for d in &detections {
-                let group = pairs_json(&d.group_key);
-                let existing: Option<(i64, i64)> = ctx
-                    .main
-                    .prepare_cached(
-                        "SELECT id, last_seen_ms FROM alerts WHERE rule_id = ?1 AND group_key = ?2
-                         ORDER BY last_seen_ms DESC LIMIT 1",
-                    )?
-                    .query_row(params![d.rule_id, group], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()?;
-                match existing {
-                    Some((id, last)) if (d.seen_ms - last).abs() <= window_ms => {
-                        new_ids.push((id, false));
-                        ctx.main.execute(
-                            "UPDATE alerts SET count = count + 1,
-                                 first_seen_ms = min(first_seen_ms, ?2), last_seen_ms = max(last_seen_ms, ?2),
-                                 fields = ?3
-                             WHERE id = ?1",
-                            params![id, d.seen_ms, pairs_json(&d.fields)],
-                        )?;
-                    }
-                    _ => {
-                        ctx.main.execute(
-                            "INSERT INTO alerts (rule_id, rule_title, level, group_key, first_seen_ms, last_seen_ms,
-                                                 count, fields, source, created_at_ms)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6, ?7, ?8)",
-                            params![d.rule_id, d.rule_title, d.level, group, d.seen_ms, pairs_json(&d.fields), d.source, ctx.now_ms],
-                        )?;
-                        let id = ctx.main.last_insert_rowid();
-                        ctx.ledger(
-                            "system:detect",
-                            "alert.raised",
-                            &format!("alert:{id}"),
-                            serde_json::json!({"rule_id": d.rule_id, "rule_title": d.rule_title, "level": d.level, "source": d.source}),
-                        )?;
-                        new_ids.push((id, true));
-                    }
-                }
-            }
-            Ok(new_ids)
-        })
+        self.writer()
+            .submit(move |ctx| insert_alerts(ctx, &detections, window_ms))
     }
 
     pub fn alerts(&self, f: &AlertFilter) -> Result<Vec<Alert>, AlertQueryError> {
@@ -186,4 +145,54 @@ impl Store {
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
+}
+
+/// Records detections inside a writer job (see [`Store::record_alerts`]); the
+/// tail checkpoint job calls it in the same transaction as the checkpoint.
+pub(crate) fn insert_alerts(
+    ctx: &mut crate::WriteCtx<'_>,
+    detections: &[NewAlert],
+    window_ms: i64,
+) -> Result<Vec<(i64, bool)>> {
+    let mut new_ids = Vec::new();
+    for d in detections {
+        let group = pairs_json(&d.group_key);
+        let existing: Option<(i64, i64)> = ctx
+            .main
+            .prepare_cached(
+                "SELECT id, last_seen_ms FROM alerts WHERE rule_id = ?1 AND group_key = ?2
+                 ORDER BY last_seen_ms DESC LIMIT 1",
+            )?
+            .query_row(params![d.rule_id, group], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match existing {
+            Some((id, last)) if (d.seen_ms - last).abs() <= window_ms => {
+                new_ids.push((id, false));
+                ctx.main.execute(
+                    "UPDATE alerts SET count = count + 1,
+                         first_seen_ms = min(first_seen_ms, ?2), last_seen_ms = max(last_seen_ms, ?2),
+                         fields = ?3
+                     WHERE id = ?1",
+                    params![id, d.seen_ms, pairs_json(&d.fields)],
+                )?;
+            }
+            _ => {
+                ctx.main.execute(
+                    "INSERT INTO alerts (rule_id, rule_title, level, group_key, first_seen_ms, last_seen_ms,
+                                         count, fields, source, created_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, 1, ?6, ?7, ?8)",
+                    params![d.rule_id, d.rule_title, d.level, group, d.seen_ms, pairs_json(&d.fields), d.source, ctx.now_ms],
+                )?;
+                let id = ctx.main.last_insert_rowid();
+                ctx.ledger(
+                    "system:detect",
+                    "alert.raised",
+                    &format!("alert:{id}"),
+                    serde_json::json!({"rule_id": d.rule_id, "rule_title": d.rule_title, "level": d.level, "source": d.source}),
+                )?;
+                new_ids.push((id, true));
+            }
+        }
+    }
+    Ok(new_ids)
 }

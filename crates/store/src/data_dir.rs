@@ -196,6 +196,35 @@ impl DataDir {
         }
     }
 
+    /// Takes the lock of one followed log file without waiting (`bulwark tail`
+    /// and `serve --watch` share its checkpoint, so only one process may follow
+    /// it); `None` when another process holds it. Lock files live in `tail/`,
+    /// named by the SHA-256 of the path; the lock lasts as long as the file is open.
+    pub fn lock_tail(&self, followed: &str) -> Result<Option<std::fs::File>, DataFileError> {
+        use sha2::Digest;
+        let dir = self.root.join("tail");
+        std::fs::create_dir_all(&dir).map_err(|source| DataFileError::Write {
+            path: dir.clone(),
+            source,
+        })?;
+        let digest = sha2::Sha256::digest(followed.as_bytes());
+        let path = dir.join(format!("{}.lock", hex::encode(&digest[..16])));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| DataFileError::Write {
+                path: path.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(source)) => Err(DataFileError::Write { path, source }),
+        }
+    }
+
     /// `team.json`; `None` when the directory has none.
     pub fn team(&self) -> Result<Option<Team>, DataFileError> {
         read_json(&self.root.join("team.json"))

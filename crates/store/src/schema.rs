@@ -352,6 +352,23 @@ CREATE TABLE IF NOT EXISTS login_throttle (
     failures        INTEGER NOT NULL,
     last_failure_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- How far each followed log file was read (`bulwark tail`, `serve --watch`):
+-- the file's fingerprint (`len:sha256` of its first bytes), device:inode as a
+-- hint, the offset and line just after the last line processed. Advanced in
+-- the same transaction as the alerts those lines raised; the counters add up
+-- every batch.
+CREATE TABLE IF NOT EXISTS tail_checkpoints (
+    path          TEXT PRIMARY KEY,
+    fingerprint   TEXT NOT NULL,
+    file_id       TEXT,
+    offset        INTEGER NOT NULL,
+    line          INTEGER NOT NULL,
+    lines_read    INTEGER NOT NULL DEFAULT 0,
+    malformed     INTEGER NOT NULL DEFAULT 0,
+    detections    INTEGER NOT NULL DEFAULT 0,
+    updated_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
 "#;
 
 pub const KEYS: &str = r#"

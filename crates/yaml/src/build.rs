@@ -55,6 +55,8 @@ struct Built {
     size: usize,
     /// Levels of collections in the subtree: 0 for a scalar.
     height: usize,
+    /// Bytes of scalar text in the subtree (keys included).
+    bytes: usize,
 }
 
 enum Body {
@@ -67,21 +69,56 @@ enum Body {
     },
 }
 
+/// Where a finished node sits inside its parent: an item of a sequence, or
+/// the key or value of a mapping's entry (`Key(entries.len())` is the key
+/// still waiting for its value).
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Item(usize),
+    Key(usize),
+    Value(usize),
+}
+
+/// An anchored node, found again through the tree rather than kept as a
+/// copy: copying at every anchor would let nested anchors multiply memory
+/// without any alias (each level copying everything inside it).
+struct Anchor {
+    /// The serial of the frame the node was placed in, and where in it.
+    frame: usize,
+    step: Step,
+    size: usize,
+    height: usize,
+    bytes: usize,
+}
+
 struct Frame {
+    /// Serial number, increasing from the bottom of the stack to the top.
+    id: usize,
     body: Body,
     pos: Pos,
     anchor: usize,
     size: usize,
     child_height: usize,
+    bytes: usize,
+    /// Whether an anchored node sits somewhere inside (then where this frame
+    /// ends up is recorded, so the anchor can be found from the stack).
+    holds_anchors: bool,
 }
 
 struct Builder {
     options: Options,
     docs: Vec<Node>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Built>,
+    next_frame: usize,
+    /// Anchors of the current document by the parser's anchor id.
+    anchors: HashMap<usize, Anchor>,
+    /// For each finished frame that holds anchors: the frame it was placed
+    /// in, and where.
+    placed: HashMap<usize, (usize, Step)>,
     /// Nodes copied by aliases so far in this stream.
     copied: usize,
+    /// Bytes of scalar text copied by aliases so far in this stream.
+    copied_bytes: usize,
 }
 
 impl Builder {
@@ -90,8 +127,11 @@ impl Builder {
             options,
             docs: Vec::new(),
             stack: Vec::new(),
+            next_frame: 0,
             anchors: HashMap::new(),
+            placed: HashMap::new(),
             copied: 0,
+            copied_bytes: 0,
         }
     }
 
@@ -101,17 +141,17 @@ impl Builder {
             Event::Scalar(text, style, anchor, _tag) => {
                 self.check_anchor(anchor, pos)?;
                 let plain = matches!(style, TScalarStyle::Plain);
-                self.finish(
-                    Built {
-                        node: Node {
-                            kind: NodeKind::Scalar { text, plain },
-                            pos,
-                        },
-                        size: 1,
-                        height: 0,
+                let bytes = text.len();
+                let built = Built {
+                    node: Node {
+                        kind: NodeKind::Scalar { text, plain },
+                        pos,
                     },
-                    anchor,
-                )
+                    size: 1,
+                    height: 0,
+                    bytes,
+                };
+                self.finish(built, anchor, None)
             }
             Event::SequenceStart(anchor, _) => self.open(Body::Seq(Vec::new()), anchor, pos),
             Event::MappingStart(anchor, _) => {
@@ -145,11 +185,17 @@ impl Builder {
                     node: Node { kind, pos },
                     size: frame.size,
                     height: frame.child_height + 1,
+                    bytes: frame.bytes,
                 };
-                self.finish(built, frame.anchor)
+                let inner = frame.holds_anchors.then_some(frame.id);
+                self.finish(built, frame.anchor, inner)
             }
             Event::Alias(id) => {
-                let Aliases::Expand { max_nodes } = self.options.aliases else {
+                let Aliases::Expand {
+                    max_nodes,
+                    max_bytes,
+                } = self.options.aliases
+                else {
                     return fail(ErrorKind::AliasRefused);
                 };
                 if self.stack.iter().any(|f| f.anchor == id) {
@@ -163,23 +209,76 @@ impl Builder {
                 if self.stack.len() + target.height > self.options.max_depth {
                     return fail(ErrorKind::TooDeep(self.options.max_depth));
                 }
-                // Checked before copying: a refused bomb costs at most the budget.
+                // Checked before copying: a refused bomb costs at most the
+                // budgets. Nodes bound the tree's shape, bytes the text in it
+                // (one anchored megabyte copied a thousand times is few nodes).
                 if self.copied.saturating_add(target.size) > max_nodes {
                     return fail(ErrorKind::AliasBudget(max_nodes));
                 }
-                let mut node = target.node.clone();
+                if self.copied_bytes.saturating_add(target.bytes) > max_bytes {
+                    return fail(ErrorKind::AliasBytes(max_bytes));
+                }
+                let (size, height, bytes) = (target.size, target.height, target.bytes);
+                let Some(found) = self.anchored(target) else {
+                    return fail(ErrorKind::Syntax(
+                        "alias refers to an unknown anchor".into(),
+                    ));
+                };
+                let mut node = found.clone();
                 node.pos = pos;
-                let (size, height) = (target.size, target.height);
                 self.copied += size;
-                self.finish(Built { node, size, height }, 0)
+                self.copied_bytes += bytes;
+                let built = Built {
+                    node,
+                    size,
+                    height,
+                    bytes,
+                };
+                self.finish(built, 0, None)
             }
             Event::DocumentStart => {
                 // Anchors are scoped to their document (the parser forgets the names too).
                 self.anchors.clear();
+                self.placed.clear();
                 Ok(())
             }
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
         }
+    }
+
+    /// The anchored node, found from the open frame it ended up in.
+    fn anchored(&self, anchor: &Anchor) -> Option<&Node> {
+        let mut steps = vec![anchor.step];
+        let mut frame = anchor.frame;
+        let top = loop {
+            // Serials grow up the stack.
+            if let Ok(i) = self.stack.binary_search_by_key(&frame, |f| f.id) {
+                break &self.stack[i];
+            }
+            let (parent, step) = *self.placed.get(&frame)?;
+            steps.push(step);
+            frame = parent;
+        };
+        let mut steps = steps.into_iter().rev();
+        let mut node = match (&top.body, steps.next()?) {
+            (Body::Seq(items), Step::Item(i)) => items.get(i)?,
+            (Body::Map { entries, key, .. }, Step::Key(i)) => match entries.get(i) {
+                Some((k, _)) => k,
+                None if i == entries.len() => key.as_ref()?,
+                None => return None,
+            },
+            (Body::Map { entries, .. }, Step::Value(i)) => &entries.get(i)?.1,
+            _ => return None,
+        };
+        for step in steps {
+            node = match (&node.kind, step) {
+                (NodeKind::Seq(items), Step::Item(i)) => items.get(i)?,
+                (NodeKind::Map(entries), Step::Key(i)) => &entries.get(i)?.0,
+                (NodeKind::Map(entries), Step::Value(i)) => &entries.get(i)?.1,
+                _ => return None,
+            };
+        }
+        Some(node)
     }
 
     fn check_anchor(&self, anchor: usize, pos: Pos) -> Result<(), YamlError> {
@@ -200,37 +299,47 @@ impl Builder {
                 kind: ErrorKind::TooDeep(self.options.max_depth),
             });
         }
+        self.next_frame += 1;
         self.stack.push(Frame {
+            id: self.next_frame,
             body,
             pos,
             anchor,
             size: 1,
             child_height: 0,
+            bytes: 0,
+            holds_anchors: false,
         });
         Ok(())
     }
 
     /// Places a finished node in its parent (or as a document) and remembers
-    /// it under its anchor.
-    fn finish(&mut self, built: Built, anchor: usize) -> Result<(), YamlError> {
-        if anchor != 0 {
-            let copy = Built {
-                node: built.node.clone(),
-                size: built.size,
-                height: built.height,
-            };
-            self.anchors.insert(anchor, copy);
-        }
+    /// where it went if it is anchored or holds anchored nodes (`inner`: the
+    /// serial of the frame it was built in).
+    fn finish(
+        &mut self,
+        built: Built,
+        anchor: usize,
+        inner: Option<usize>,
+    ) -> Result<(), YamlError> {
         let Some(frame) = self.stack.last_mut() else {
+            // A document: its anchors cannot be referred to any more.
             self.docs.push(built.node);
             return Ok(());
         };
         frame.size = frame.size.saturating_add(built.size);
+        frame.bytes = frame.bytes.saturating_add(built.bytes);
         frame.child_height = frame.child_height.max(built.height);
-        match &mut frame.body {
-            Body::Seq(items) => items.push(built.node),
+        let step = match &mut frame.body {
+            Body::Seq(items) => {
+                items.push(built.node);
+                Step::Item(items.len() - 1)
+            }
             Body::Map { entries, key, seen } => match key.take() {
-                Some(k) => entries.push((k, built.node)),
+                Some(k) => {
+                    entries.push((k, built.node));
+                    Step::Value(entries.len() - 1)
+                }
                 None => {
                     if let (Some(seen), Some(text)) = (seen.as_mut(), built.node.as_str()) {
                         if !seen.insert(text.to_owned()) {
@@ -241,8 +350,25 @@ impl Builder {
                         }
                     }
                     *key = Some(built.node);
+                    Step::Key(entries.len())
                 }
             },
+        };
+        let parent = frame.id;
+        if let Some(child) = inner {
+            self.placed.insert(child, (parent, step));
+            frame.holds_anchors = true;
+        }
+        if anchor != 0 {
+            let anchor_record = Anchor {
+                frame: parent,
+                step,
+                size: built.size,
+                height: built.height,
+                bytes: built.bytes,
+            };
+            self.anchors.insert(anchor, anchor_record);
+            frame.holds_anchors = true;
         }
         Ok(())
     }

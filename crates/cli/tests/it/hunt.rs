@@ -99,3 +99,127 @@ fn rules_lint_reports_each_rule() {
         stderr(&o)
     );
 }
+
+/// Exit bits: 1 found, 4 some input not read, 8 some input not trustworthy.
+#[test]
+fn exit_bits_tell_found_from_skipped_from_untrustworthy() {
+    let (t, _) = tempdir();
+    let attack = r#"203.0.113.9 - - [20/Nov/2026:10:00:03 +0000] "GET /static/..%2f..%2f..%2fetc%2fpasswd HTTP/1.1" 404 0 "-" "Mozilla/5.0""#;
+    let good = t.path().join("access.log");
+    std::fs::write(&good, format!("{attack}\n")).unwrap();
+    let unknown = t.path().join("mystery.bin");
+    std::fs::write(&unknown, "\u{1}\u{2} not a log\n\u{3}garbage\n").unwrap();
+    let o = run(&["hunt", unknown.to_str().unwrap(), good.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "found (1) + a file skipped (4): {err}"
+    );
+    assert!(
+        err.contains("mystery.bin: skipped: no known format"),
+        "{err}"
+    );
+    assert!(
+        err.contains("NOT READ: ") && err.contains("mystery.bin (format unknown)"),
+        "{err}"
+    );
+    // The later file was still hunted, and the encoded attack matched after decoding.
+    assert!(
+        stdout(&o).contains("matched after decoding"),
+        "{}",
+        stdout(&o)
+    );
+
+    // JSON with its own keys: read, but no rule can see anything in it.
+    let own = t.path().join("app.json");
+    std::fs::write(
+        &own,
+        "{\"ip\":\"203.0.113.9\",\"path\":\"/../../etc/passwd\",\"ua\":\"sqlmap\"}\n{\"ip\":\"203.0.113.9\",\"path\":\"/\"}\n",
+    )
+    .unwrap();
+    let o = run(&["hunt", own.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(8), "{err}");
+    assert!(
+        err.contains("carries a field any loaded rule reads"),
+        "{err}"
+    );
+    assert!(err.contains("NOT TRUSTWORTHY"), "{err}");
+
+    // Mostly malformed under the format the user forced.
+    let o = run(&["hunt", "--format", "common", own.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(8), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("2 of 2 lines are malformed"),
+        "{}",
+        stderr(&o)
+    );
+
+    // An unknown --format is an error of the run itself.
+    let o = run(&["hunt", "--format", "nosuch", good.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown log format 'nosuch'"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn the_stores_own_log_format_line_is_compiled_and_long_lines_are_refused() {
+    let (t, _) = tempdir();
+    let log = t.path().join("custom.log");
+    let long = "A".repeat(300_000);
+    std::fs::write(
+        &log,
+        format!(
+            "shop.example|203.0.113.9|2026-11-20T10:00:03+00:00|GET /admin/../../etc/passwd HTTP/1.1|404|0.002\nshop.example|203.0.113.9|2026-11-20T10:00:04+00:00|GET /{long} HTTP/1.1|404|0.002\n"
+        ),
+    )
+    .unwrap();
+    let fmt = "nginx:log_format custom '$host|$remote_addr|$time_iso8601|$request|$status|$request_time';";
+    let o = run(&[
+        "hunt",
+        "--json",
+        "--format",
+        fmt,
+        "--max-line",
+        "100000",
+        log.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(stdout(&o).contains("Path Traversal"), "{}", stdout(&o));
+    assert!(
+        err.contains("custom.log:2: malformed line: the line is 300"),
+        "{err}"
+    );
+    assert!(err.contains("longer than the maximum of 100000"), "{err}");
+    let o = run(&["formats", "--check", "apache:%h %l %u %t \"%r\" %>s %Z"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown Apache directive `%Z`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["formats"]);
+    for name in [
+        "combined",
+        "vhost_combined",
+        "haproxy",
+        "alb",
+        "cloudfront",
+        "iis",
+        "caddy",
+        "traefik",
+        "nginx-json",
+        "cloudflare",
+    ] {
+        assert!(
+            stdout(&o).lines().any(|l| l.starts_with(name)),
+            "{name}: {}",
+            stdout(&o)
+        );
+    }
+}

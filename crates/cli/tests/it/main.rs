@@ -17,3 +17,4 @@ mod logs;
 mod notices;
 mod plan;
 mod scope_asset;
+mod tail;

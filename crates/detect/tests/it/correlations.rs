@@ -74,7 +74,7 @@ fn event_count_groups_and_suppresses_base_rule() {
     );
     assert_eq!(d[0].value, Some(3.0));
     assert_eq!(d[0].timestamp.as_deref(), Some("1970-01-01T00:00:30.000Z"));
-    // State was reset after firing.
+    // The group keeps counting (4 now) but stays quiet for the rest of the window.
     assert!(e.process(&fail(31, "1.1.1.1", "d")).is_empty());
 }
 
@@ -471,4 +471,169 @@ fn reload_keeps_correlation_windows() {
     let mut changed = load(&count_rule(2, "1m"));
     assert_eq!(changed.adopt_state(old), 0);
     assert!(changed.process(&fail(1, "ip", "b")).is_empty());
+}
+
+// What happens after a correlation fires: the group keeps counting, stays quiet
+// until one timespan after the fired window's end, and every detection carries
+// the real aggregate of its window, with upper bounds enforced.
+
+/// `count_rule` with extra condition lines (e.g. `"    lte: 5\n"`).
+fn count_rule_with(gte: u32, span: &str, extra: &str) -> String {
+    count_rule(gte, span).replace(
+        &format!("    gte: {gte}\n"),
+        &format!("    gte: {gte}\n{extra}"),
+    )
+}
+
+/// Feeds failures of one source address at the given seconds; returns the
+/// correlation detections as (second fed, reported value).
+fn run_fails(e: &mut Engine, secs: &[i64]) -> Vec<(i64, f64)> {
+    let mut out = Vec::new();
+    for &s in secs {
+        for d in e.process(&fail(s, "6.6.6.6", "victim")) {
+            assert_eq!(d.kind, DetectionKind::Correlation);
+            out.push((s, d.value.unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn twelve_logins_in_one_window_fire_once_with_the_real_count() {
+    let text = count_rule_with(3, "1m", "    lte: 5\n");
+    assert!(text.contains("lte: 5"));
+    let mut e = load(&text);
+    let secs: Vec<i64> = (0..12).collect();
+    assert_eq!(
+        run_fails(&mut e, &secs),
+        vec![(2, 3.0)],
+        "one detection, at the third login, counting 3 (not 3, 6, 9, 12 each claiming 3)"
+    );
+}
+
+#[test]
+fn gte_over_two_windows_reports_each_windows_real_count() {
+    let mut e = load(&count_rule(3, "1m"));
+    // Window one fires at 2 (3 logins); 30, 40 and 50 are counted but quiet (the
+    // quiet period lasts until 2s + 1m). At 63 the window [3s, 63s] holds 30,
+    // 40, 50 and 63: it fires with its real count, 4.
+    assert_eq!(
+        run_fails(&mut e, &[0, 1, 2, 30, 40, 50, 63]),
+        vec![(2, 3.0), (63, 4.0)]
+    );
+    // A third window far later fires again, with its own count.
+    assert_eq!(run_fails(&mut e, &[300, 301, 302]), vec![(302, 3.0)]);
+}
+
+#[test]
+fn upper_bound_holds_after_the_quiet_period() {
+    let mut e = load(&count_rule_with(3, "1m", "    lte: 5\n"));
+    let first: Vec<i64> = (0..12).collect();
+    assert_eq!(run_fails(&mut e, &first), vec![(2, 3.0)]);
+    // Quiet until 62s. A burst of 12 from 65s: the window [5s, 65s] already holds
+    // the logins at 5..11 (7) plus the burst, above 5 from the first event on:
+    // nothing fires, rather than an alert claiming a count of at most 5.
+    let burst: Vec<i64> = (65..77).collect();
+    assert_eq!(run_fails(&mut e, &burst), vec![]);
+    // Once the window holds 3 to 5 logins again, it fires with that count.
+    assert_eq!(run_fails(&mut e, &[300, 301, 302]), vec![(302, 3.0)]);
+    // An `lte`-only condition never fires for a window above its bound.
+    let text = count_rule(3, "1m").replace("    gte: 3\n", "    lte: 2\n");
+    let mut e = load(&text);
+    let got = run_fails(&mut e, &(0..12).collect::<Vec<_>>());
+    assert_eq!(got, vec![(0, 1.0)], "fires on the first login only");
+    assert_eq!(run_fails(&mut e, &(61..70).collect::<Vec<_>>()), vec![]);
+}
+
+#[test]
+fn eq_condition_is_the_real_count() {
+    let text = count_rule(3, "1m").replace("    gte: 3\n", "    eq: 3\n");
+    let mut e = load(&text);
+    // Fires at the third; the window never holds exactly 3 again while the burst
+    // goes on past the quiet period (62s): 4..11 plus 63.. is more than 3.
+    let mut secs: Vec<i64> = (0..12).collect();
+    secs.extend(63..70);
+    assert_eq!(run_fails(&mut e, &secs), vec![(2, 3.0)]);
+}
+
+#[test]
+fn value_count_reports_the_real_distinct_count() {
+    // Distinct source addresses per account (a password-spraying botnet).
+    let text = format!(
+        "{FAILED_LOGIN}---
+title: One account, many sources
+id: distributed
+correlation:
+  type: value_count
+  rules: [failed_login]
+  group-by: [user.name]
+  timespan: 10s
+  condition:
+    field: source.ip
+    gte: 3
+"
+    );
+    let mut e = load(&text);
+    let mut got = Vec::new();
+    let feed = [
+        (0, "ip-a"),
+        (1, "ip-b"),
+        (2, "ip-c"), // fires: 3 distinct; quiet until 12s
+        (3, "ip-d"),
+        (4, "ip-e"),
+        (5, "ip-f"),
+        (6, "ip-d"), // a repeat: 5 events in [3s, 6s], 3 distinct
+        (13, "ip-g"),
+    ];
+    for (s, ip) in feed {
+        for d in e.process(&fail(s, ip, "alice")) {
+            assert_eq!(
+                d.group_key,
+                vec![("user.name".to_string(), "alice".to_string())]
+            );
+            got.push((s, d.value.unwrap()));
+        }
+    }
+    // At 13s the window [3s, 13s] holds d, e, f, d, g: 4 distinct sources in 5
+    // events. (Restarting from zero after the first firing would have fired at
+    // 5s claiming 3, and reported nothing at 13s.)
+    assert_eq!(got, vec![(2, 3.0), (13, 4.0)]);
+}
+
+#[test]
+fn temporal_stays_quiet_for_the_window_too() {
+    let text = format!(
+        "{TWO_STEPS}---
+title: A and B
+id: ab
+correlation:
+  type: temporal
+  rules: [step_a, step_b]
+  group-by: [user.name]
+  timespan: 1m
+"
+    );
+    let mut e = load(&text);
+    let ev = |s: i64, a: &str| at(s, json!({"event.action": a, "user.name": "u"}));
+    assert!(e.process(&ev(0, "a")).is_empty());
+    assert_eq!(e.process(&ev(10, "b")).len(), 1);
+    assert!(e.process(&ev(20, "a")).is_empty(), "same window: quiet");
+    assert!(e.process(&ev(30, "b")).is_empty(), "same window: quiet");
+    // Past 10s + 1m: the window [11s, 71s] holds a (20s), b (30s) and now a.
+    let d = e.process(&ev(71, "a"));
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].value, Some(2.0));
+}
+
+#[test]
+fn reload_carries_counts_and_the_quiet_period() {
+    let mut old = load(&count_rule(3, "1m"));
+    assert_eq!(run_fails(&mut old, &[0, 1, 2, 30]), vec![(2, 3.0)]);
+    let mut new = load(&count_rule(3, "1m"));
+    assert_eq!(new.adopt_state(old), 1);
+    // Still quiet after the reload (the window holds 5 logins now).
+    assert_eq!(run_fails(&mut new, &[40]), vec![]);
+    // Past the quiet period, the window [3s, 63s] holds 30 and 40 from before
+    // the reload and 63: the carried count fires with 3.
+    assert_eq!(run_fails(&mut new, &[63]), vec![(63, 3.0)]);
 }

@@ -140,7 +140,7 @@ fn literal_sets_match_like_the_oracle() {
             got.sort();
             assert_eq!(got, want, "event {ev}");
             let mut got_line: Vec<String> = by_line
-                .process_line(LogFormat::JsonLines, &ev.to_string(), 1, None)
+                .process_line(&LogFormat::JsonLines, &ev.to_string(), 1, None)
                 .unwrap()
                 .into_iter()
                 .map(|d| d.rule_title)
@@ -167,7 +167,7 @@ fn mixed_or_keeps_other_alternatives_and_not() {
     let mut titles = |v: serde_json::Value| -> Vec<String> {
         let line = v.to_string();
         let mut t: Vec<String> = e
-            .process_line(LogFormat::JsonLines, &line, 1, None)
+            .process_line(&LogFormat::JsonLines, &line, 1, None)
             .unwrap()
             .into_iter()
             .map(|d| d.rule_title)
@@ -207,7 +207,7 @@ fn reused_buffers_do_not_leak_between_lines() {
     let mut e = load(&docs);
     let mut run = |line: &str| -> Vec<String> {
         let mut t: Vec<String> = e
-            .process_line(LogFormat::JsonLines, line, 1, None)
+            .process_line(&LogFormat::JsonLines, line, 1, None)
             .unwrap()
             .into_iter()
             .map(|d| d.rule_title)
@@ -240,7 +240,7 @@ fn correlation_group_keys_do_not_collide() {
             .to_string()
     };
     let fired =
-        |e: &mut Engine, l: String| e.process_line(LogFormat::JsonLines, &l, 1, None).unwrap();
+        |e: &mut Engine, l: String| e.process_line(&LogFormat::JsonLines, &l, 1, None).unwrap();
     assert!(fired(&mut e, line(1, "a:b", "c")).is_empty());
     assert!(fired(&mut e, line(2, "a", "b:c")).is_empty());
     assert!(fired(&mut e, line(3, "1:a", "")).is_empty());
@@ -266,7 +266,7 @@ fn top_level_keys_in_any_order() {
     let mut e = load(&docs);
     let mut run = |line: &str| -> Vec<String> {
         let mut t: Vec<String> = e
-            .process_line(LogFormat::JsonLines, line, 1, None)
+            .process_line(&LogFormat::JsonLines, line, 1, None)
             .unwrap()
             .into_iter()
             .map(|d| d.rule_title)

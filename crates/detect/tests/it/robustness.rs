@@ -196,9 +196,17 @@ fn random_lines_never_panic() {
         r#"{"@timestamp": "2026-01-01T00:00:00Z", "url": {"path": "/x"}, "n": [1, {"a": null}]}"#,
     ];
     let mut rng = Rng(7);
+    // Every format Bulwark knows, presets and mappings alike.
+    let formats = bulwark_detect::Formats::builtin();
+    let all: Vec<LogFormat> = formats
+        .list()
+        .iter()
+        .map(|f| formats.get(&f.name).unwrap())
+        .collect();
+    assert!(all.len() >= 20);
     for i in 0..20_000 {
         let line = mutate(&mut rng, seeds[i % 2]);
-        for f in [LogFormat::JsonLines, LogFormat::Combined, LogFormat::Common] {
+        for f in &all {
             match parse_line(f, &line, i as u64) {
                 Ok(_) => {}
                 Err(e) => assert_eq!(e.line_no, i as u64),
@@ -253,8 +261,8 @@ detection:
             mutate(&mut rng, seeds[i % seeds.len()])
         };
         let n = i as u64 + 1;
-        let a = direct.process_line(LogFormat::JsonLines, &line, n, None);
-        let b = parse_line(LogFormat::JsonLines, &line, n).map(|ev| parsed.process(&ev));
+        let a = direct.process_line(&LogFormat::JsonLines, &line, n, None);
+        let b = parse_line(&LogFormat::JsonLines, &line, n).map(|ev| parsed.process(&ev));
         match (a, b) {
             (Ok(x), Ok(y)) => {
                 assert_eq!(x, y, "{line}");
@@ -270,4 +278,26 @@ detection:
         "only {hits} detections: the comparison is too weak"
     );
     assert!(keyword_hits > 20, "only {keyword_hits} keyword detections");
+}
+
+#[test]
+fn an_oversized_rule_file_is_refused_and_the_rest_load() {
+    let good = "title: ok\nlogsource: {category: webserver}\ndetection:\n  s: {url.path: /x}\n  condition: s\n";
+    let big = format!("{good}# {}\n", "x".repeat(5 << 20));
+    let files = vec![
+        ("big.yml".to_string(), big),
+        ("good.yml".to_string(), good.to_string()),
+    ];
+    let (_, reports) = RuleSet::load(&files, CompileOptions::ecs());
+    let bad: Vec<String> = reports
+        .iter()
+        .filter(|r| !r.is_loaded())
+        .map(|r| r.to_string())
+        .collect();
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(
+        bad[0].contains("big.yml") && bad[0].contains("larger than the 4 MiB"),
+        "{bad:?}"
+    );
+    assert_eq!(reports.iter().filter(|r| r.is_loaded()).count(), 1);
 }

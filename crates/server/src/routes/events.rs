@@ -114,7 +114,7 @@ pub async fn ingest(
             if line.trim().is_empty() {
                 continue;
             }
-            match parse_line(LogFormat::JsonLines, line, i as u64 + 1) {
+            match parse_line(&LogFormat::JsonLines, line, i as u64 + 1) {
                 Ok(ev) => events.push(match &logsource {
                     Some(ls) => ev.with_logsource(ls.clone()),
                     None => ev,

@@ -6,4 +6,5 @@ mod common;
 mod operators;
 mod outbox;
 mod scope;
+mod tail;
 mod vault;

@@ -167,7 +167,10 @@ fn an_alias_bomb_is_refused_with_a_position() {
     );
     // A smaller budget refuses it earlier.
     let tight = Options {
-        aliases: Aliases::Expand { max_nodes: 50 },
+        aliases: Aliases::Expand {
+            max_nodes: 50,
+            max_bytes: bulwark_yaml::DEFAULT_ALIAS_BYTES,
+        },
         ..Options::default()
     };
     let e = parse_documents(&text, &tight).unwrap_err();
@@ -216,4 +219,136 @@ fn aliases_cannot_smuggle_depth_past_the_bound() {
     let e = parse_documents(&text, &Options::default()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::TooDeep(64), "{e}");
     assert_eq!(e.pos.line, 2);
+}
+
+/// A tree as text, for comparing with what yaml-rust2's own loader builds.
+fn show(n: &bulwark_yaml::Node) -> String {
+    match &n.kind {
+        NodeKind::Scalar { text, .. } => text.clone(),
+        NodeKind::Seq(items) => {
+            format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(","))
+        }
+        NodeKind::Map(entries) => format!(
+            "{{{}}}",
+            entries
+                .iter()
+                .map(|(k, v)| format!("{}:{}", show(k), show(v)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    }
+}
+
+fn show_reference(y: &yaml_rust2::Yaml) -> String {
+    use yaml_rust2::Yaml;
+    match y {
+        Yaml::String(s) | Yaml::Real(s) => s.clone(),
+        Yaml::Integer(i) => i.to_string(),
+        Yaml::Boolean(b) => b.to_string(),
+        Yaml::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(show_reference)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Yaml::Hash(h) => format!(
+            "{{{}}}",
+            h.iter()
+                .map(|(k, v)| format!("{}:{}", show_reference(k), show_reference(v)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        other => panic!("not in these documents: {other:?}"),
+    }
+}
+
+#[test]
+fn aliases_copy_what_the_reference_loader_copies() {
+    // Anchors are found again in the tree (not kept as copies): anchored
+    // keys, values, items, nodes inside other anchored nodes, nodes whose
+    // frames have closed, redefined names, several documents.
+    for text in [
+        "a: &x {k: &y [1, 2]}\nb: *x\nc: *y\n",
+        "&k key: *k\nother: *k\n",
+        "- &a [&b x, [&c y, z]]\n- *a\n- *b\n- *c\n",
+        "top:\n  mid:\n    - &deep {q: [&leaf w]}\n  other: *deep\nleaf: *leaf\nagain: [*deep, *leaf]\n",
+        "? &ck [p, q]\n: v\nref: *ck\n",
+        "a: &x one\nb: *x\nc: &x two\nd: *x\n",
+        "a: &a [x]\nb: &b [*a, *a]\nc: [*b, *a, {k: *b}]\n",
+        "a: &m {x: &n {y: &o [z]}}\nb: [*o, *n, *m]\nc: {*o : 1}\n",
+        "---\na: &x 1\nb: *x\n---\nc: &x [2]\nd: *x\n",
+        "- [&p1 a, &p2 b, &p3 c]\n- {x: *p3, y: *p2, z: *p1}\n- &w [[[*p1]]]\n- *w\n",
+    ] {
+        let ours = parse_documents(text, &Options::default()).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        let reference = yaml_rust2::YamlLoader::load_from_str(text).unwrap();
+        let ours: Vec<String> = ours.iter().map(show).collect();
+        let reference: Vec<String> = reference.iter().map(show_reference).collect();
+        assert_eq!(ours, reference, "{text:?}");
+    }
+}
+
+#[test]
+fn the_byte_budget_bounds_what_aliases_copy() {
+    // One anchored KiB copied 20 times: 20 KiB, past a 16 KiB budget at the
+    // 17th alias, while the node budget (20 nodes) is nowhere near.
+    let text = format!(
+        "big: &big {}\ncopies: [{}]\n",
+        "x".repeat(1024),
+        vec!["*big"; 20].join(", ")
+    );
+    let small = Options {
+        aliases: Aliases::Expand {
+            max_nodes: 100_000,
+            max_bytes: 16 << 10,
+        },
+        ..Options::default()
+    };
+    let e = parse_documents(&text, &small).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AliasBytes(16 << 10), "{e}");
+    // Column of the 17th alias: `copies: [` then 16 × `*big, `.
+    assert_eq!(e.pos, Pos::new(2, 10 + 16 * 6), "{e}");
+    assert_eq!(
+        e.kind.to_string(),
+        "aliases would copy more than 16 KiB of text (an alias bomb?); \
+         expand them by hand if this is intended"
+    );
+    // Sixteen copies fit exactly.
+    let fits = text.replace(&vec!["*big"; 20].join(", "), &vec!["*big"; 16].join(", "));
+    assert!(parse_documents(&fits, &small).is_ok());
+    // Keys count as text too.
+    let keys = format!("k: &k {{{}: v}}\nc: [*k, *k]\n", "y".repeat(1000));
+    let tight = Options {
+        aliases: Aliases::Expand {
+            max_nodes: 100_000,
+            max_bytes: 1500,
+        },
+        ..Options::default()
+    };
+    let e = parse_documents(&keys, &tight).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AliasBytes(1500), "{e}");
+    assert!(e.to_string().contains("1.5 KiB"), "{e}");
+}
+
+#[test]
+fn default_budgets_refuse_a_big_scalar_copied_many_times() {
+    // 100,000 aliases of one MiB: within the node budget; the bytes stop it
+    // at the 17th copy.
+    let text = format!(
+        "big: &big \"{}\"\ncopies: [{}]\n",
+        "A".repeat(1 << 20),
+        vec!["*big"; 100_000].join(", ")
+    );
+    let e = parse_documents(&text, &Options::default()).unwrap_err();
+    assert_eq!(
+        e.kind,
+        ErrorKind::AliasBytes(bulwark_yaml::DEFAULT_ALIAS_BYTES)
+    );
+    assert_eq!(e.pos, Pos::new(2, 10 + 16 * 6), "{e}");
+    assert!(e.to_string().contains("more than 16 MiB of text"), "{e}");
+    assert!(
+        !e.to_string().contains("AAAA"),
+        "no content in the message: {e}"
+    );
 }
