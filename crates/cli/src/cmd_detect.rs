@@ -239,6 +239,22 @@ fn count(by_rule: &mut BTreeMap<(String, String), u64>, d: bulwark_detect::Detec
     *by_rule.entry(key).or_default() += 1;
 }
 
+/// Loads and compiles rules, printing each rejected file and the count (hunt and tail).
+pub(crate) fn compile_reporting(sources: &[(String, String)]) -> bulwark_detect::Engine {
+    let (set, reports) = RuleSet::load(sources, CompileOptions::ecs());
+    let rejected: Vec<&LintReport> = reports.iter().filter(|r| !r.is_loaded()).collect();
+    for r in &rejected {
+        eprintln!("{r} (rule not loaded)");
+    }
+    let engine = set.compile();
+    eprintln!(
+        "{} rules loaded ({} rejected)",
+        engine.rule_count(),
+        rejected.len()
+    );
+    engine
+}
+
 /// See [`HUNT_EXIT`] for the exit status.
 pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
     let sources = rule_sources(a.rules.as_deref(), a.with_sigmahq_web)?;
@@ -251,17 +267,7 @@ pub fn hunt(a: HuntArgs) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("--format: {e}"))?,
         ),
     };
-    let (set, reports) = RuleSet::load(&sources, CompileOptions::ecs());
-    let rejected: Vec<&LintReport> = reports.iter().filter(|r| !r.is_loaded()).collect();
-    for r in &rejected {
-        eprintln!("{r} (rule not loaded)");
-    }
-    let mut engine = set.compile();
-    eprintln!(
-        "{} rules loaded ({} rejected)",
-        engine.rule_count(),
-        rejected.len()
-    );
+    let mut engine = compile_reporting(&sources);
     let logsource = a.logsource.as_deref().map(Logsource::parse_triple);
     let progress = std::io::stderr().is_terminal();
     let parse_only = a.parse_only;

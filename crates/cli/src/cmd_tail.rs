@@ -6,13 +6,11 @@ use std::collections::VecDeque;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use bulwark_detect::{CompileOptions, LintReport, LogFormat, RuleSet};
 use bulwark_server::detection::{now_ms, to_alerts};
 use bulwark_server::tailing::{
     checkpoint_key, describe, from_stored, process_batch, to_stored, LineFormat,
@@ -185,22 +183,18 @@ pub fn tail(a: TailArgs) -> anyhow::Result<ExitCode> {
     if a.status {
         return status(&store, &a);
     }
+    // The same formats as `hunt`: the built-in ones and the data directory's `formats/`.
+    let formats = crate::cmd_detect::load_formats(&a.dir.data_dir)?;
     let format = match a.format.as_str() {
         "auto" => None,
-        f => Some(LogFormat::from_str(f).map_err(|e| anyhow::anyhow!("--format: {e}"))?),
+        f => Some(
+            formats
+                .get(f)
+                .map_err(|e| anyhow::anyhow!("--format: {e}"))?,
+        ),
     };
     let sources = rule_sources(a.rules.as_deref(), a.with_sigmahq_web)?;
-    let (set, reports) = RuleSet::load(&sources, CompileOptions::ecs());
-    let rejected: Vec<&LintReport> = reports.iter().filter(|r| !r.is_loaded()).collect();
-    for r in &rejected {
-        eprintln!("{r} (rule not loaded)");
-    }
-    let mut engine = set.compile();
-    eprintln!(
-        "{} rules loaded ({} rejected)",
-        engine.rule_count(),
-        rejected.len()
-    );
+    let mut engine = crate::cmd_detect::compile_reporting(&sources);
     let opts = Options::default();
     let mut followed = Vec::new();
     for path in &a.files {
@@ -225,7 +219,7 @@ pub fn tail(a: TailArgs) -> anyhow::Result<ExitCode> {
         }
         followed.push(Followed {
             follower: Follower::new(path, start, opts.clone()),
-            format: LineFormat::new(format.clone()),
+            format: LineFormat::with_formats(format.clone(), formats.clone()),
             after: checkpoint.map(|c| c.position),
             malformed_shown: 0,
             key,

@@ -25,11 +25,16 @@ pub struct LineFormat {
 }
 
 impl LineFormat {
-    /// `None`: auto-detect, per file.
+    /// `None`: auto-detect, per file, among the built-in formats.
     pub fn new(format: Option<LogFormat>) -> LineFormat {
+        LineFormat::with_formats(format, Formats::builtin())
+    }
+
+    /// Auto-detection among `formats` (built-in plus the data directory's).
+    pub fn with_formats(format: Option<LogFormat>, formats: Formats) -> LineFormat {
         LineFormat {
             fixed: format,
-            formats: Formats::builtin(),
+            formats,
             parser: None,
         }
     }

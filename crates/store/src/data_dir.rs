@@ -180,20 +180,7 @@ impl DataDir {
     /// process holds it. The lock lasts as long as the returned file is open.
     pub fn lock_outbox(&self) -> Result<Option<std::fs::File>, DataFileError> {
         let path = self.outbox_lock();
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| DataFileError::Write {
-                path: path.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(source)) => Err(DataFileError::Write { path, source }),
-        }
+        try_lock_file(path)
     }
 
     /// Takes the lock of one followed log file without waiting (`bulwark tail`
@@ -209,20 +196,7 @@ impl DataDir {
         })?;
         let digest = sha2::Sha256::digest(followed.as_bytes());
         let path = dir.join(format!("{}.lock", hex::encode(&digest[..16])));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| DataFileError::Write {
-                path: path.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(file)),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(source)) => Err(DataFileError::Write { path, source }),
-        }
+        try_lock_file(path)
     }
 
     /// `team.json`; `None` when the directory has none.
@@ -331,6 +305,25 @@ pub fn builtin_rules(packs: RulePacks) -> Vec<(String, String)> {
         v.extend(owned(bulwark_detect::packs::SIGMAHQ_WEB));
     }
     v
+}
+
+/// Opens (creating) `path` and takes its exclusive lock without waiting;
+/// `None` when another process holds it.
+fn try_lock_file(path: PathBuf) -> Result<Option<std::fs::File>, DataFileError> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| DataFileError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(source)) => Err(DataFileError::Write { path, source }),
+    }
 }
 
 /// Every rule file under a directory of the operator's choosing (`hunt --rules
