@@ -117,27 +117,7 @@ pub fn read_line_bounded(
 
 /// The data directory's mapping files (`formats/*.yml`), if any, on top of the built-in ones.
 pub fn load_formats(data_dir: &Path) -> anyhow::Result<bulwark_detect::Formats> {
-    let dir = data_dir.join("formats");
-    let mut files = Vec::new();
-    if dir.is_dir() {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .with_context(|| format!("reading {}", dir.display()))?
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yml" || e == "yaml"))
-            .collect();
-        paths.sort();
-        for p in paths {
-            let text =
-                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-            files.push((p.display().to_string(), text));
-        }
-    }
-    let (formats, errors) = bulwark_detect::Formats::with_overrides(&files);
-    if let Some(e) = errors.first() {
-        anyhow::bail!("mapping file refused: {e}");
-    }
-    Ok(formats)
+    Ok(bulwark_store::DataDir::new(data_dir).formats()?)
 }
 
 #[derive(Args)]

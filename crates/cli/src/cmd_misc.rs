@@ -238,11 +238,22 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
         tls: a.tls_cert.zip(a.tls_key),
         insecure_http: a.insecure_http,
         checkpoint_every: Duration::from_secs(a.checkpoint_every.max(1)),
-        watch: a
-            .watch
-            .iter()
-            .map(|w| w.parse().map_err(|e| anyhow::anyhow!("--watch {w}: {e}")))
-            .collect::<anyhow::Result<_>>()?,
+        watch: {
+            // Formats named in --watch, and auto-detection, include the data
+            // directory's mapping files, as for `hunt` and `tail`.
+            let formats = if a.watch.is_empty() {
+                bulwark_detect::Formats::builtin()
+            } else {
+                crate::cmd_detect::load_formats(&a.dir.data_dir)?
+            };
+            a.watch
+                .iter()
+                .map(|w| {
+                    bulwark_server::tailing::WatchSpec::parse_with(w, &formats)
+                        .map_err(|e| anyhow::anyhow!("--watch {w}: {e}"))
+                })
+                .collect::<anyhow::Result<_>>()?
+        },
     };
     if !cfg.watch.is_empty() && a.no_detection {
         bail!("--watch needs live detection: drop --no-detection");

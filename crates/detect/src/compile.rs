@@ -149,6 +149,9 @@ pub(crate) enum Expr {
     /// list instead of one atom at a time. (needle, accepted position flags),
     /// sorted by needle, each needle once.
     AnyNeedle(FieldId, Vec<(usize, u8)>),
+    /// [`Program::shared`]`[i]`: one expression several rules use (a global
+    /// filter's condition), held once however many rules it applies to.
+    Shared(usize),
 }
 
 /// What to do with `expand` placeholders that the placeholder map lacks.
@@ -186,6 +189,8 @@ pub(crate) struct Program {
     pub fields: Vec<Vec<String>>,
     pub needles: Vec<Vec<String>>,
     pub atoms: Vec<Atom>,
+    /// Expressions referred to by [`Expr::Shared`].
+    pub shared: Vec<Expr>,
     field_index: HashMap<Vec<String>, FieldId>,
     needle_index: HashMap<(FieldId, String), usize>,
     atom_index: HashMap<String, usize>,
@@ -238,7 +243,19 @@ impl Program {
             Expr::And(v) | Expr::Or(v) | Expr::AtLeast(_, v) => {
                 v.iter().map(|e| self.cost(e)).sum::<u32>() + 1
             }
+            Expr::Shared(i) => self.cost(&self.shared[*i]),
         }
+    }
+
+    /// Holds `e` once; the result refers to it.
+    pub(crate) fn share(&mut self, e: Expr) -> Expr {
+        self.shared.push(e);
+        Expr::Shared(self.shared.len() - 1)
+    }
+
+    /// `a AND b`, ordered cheapest first.
+    pub(crate) fn and(&self, a: Expr, b: Expr) -> Expr {
+        self.order(Expr::And(vec![a, b]))
     }
 
     /// Sorts AND/OR children cheapest first so evaluation short-circuits early.
@@ -913,29 +930,176 @@ fn string_atom(
     })
 }
 
-/// Literals one of which starts every match of `pat` (so every matching value
-/// contains it), lower-cased for the case-insensitive literal scan; `None` when
-/// the regex has no such finite set of non-empty ASCII literals (then it runs on
-/// every value).
+/// Literals of which every match of `pat` contains at least one (lower-cased,
+/// as the field's needles are), so that the regex only runs, and its rule only
+/// wakes, on values holding one: `None` when no such set is selective enough.
+/// Not only prefixes: `[\s/"'+;]on(error|load)=` needs `onerror` or `onload`,
+/// and `(;|\||&&)[\s+]*(whoami|…)` needs one of `;`, `|`, `&&`.
 fn regex_gate(pat: &str) -> Option<Vec<String>> {
-    use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let hir = regex_syntax::ParserBuilder::new().build().parse(pat).ok()?;
+    let (score, lits) = required_literals(&hir, 0)?;
+    (score >= 2 && lits.len() <= 64).then_some(lits)
+}
+
+/// A required-literal set for `h` with its score (the weakest member's).
+fn required_literals(h: &regex_syntax::hir::Hir, depth: u32) -> Option<(u32, Vec<String>)> {
+    use regex_syntax::hir::{Hir, HirKind};
+    if depth > 16 {
+        return None;
+    }
+    let better = |a: Option<(u32, Vec<String>)>, b: Option<(u32, Vec<String>)>| match (a, b) {
+        (Some(x), Some(y)) => {
+            // Stronger weakest member first, then fewer needles.
+            if (y.0, std::cmp::Reverse(y.1.len())) > (x.0, std::cmp::Reverse(x.1.len())) {
+                Some(y)
+            } else {
+                Some(x)
+            }
+        }
+        (x, None) => x,
+        (None, y) => y,
+    };
+    match h.kind() {
+        HirKind::Capture(c) => required_literals(&c.sub, depth + 1),
+        HirKind::Repetition(r) if r.min >= 1 => required_literals(&r.sub, depth + 1),
+        HirKind::Alternation(alts) => {
+            let mut out: Vec<String> = Vec::new();
+            let mut score = u32::MAX;
+            for a in alts {
+                let (s, lits) = required_literals(a, depth + 1)?;
+                score = score.min(s);
+                for l in lits {
+                    if !out.contains(&l) {
+                        out.push(l);
+                    }
+                }
+                if out.len() > 64 {
+                    return None;
+                }
+            }
+            Some((score, out))
+        }
+        HirKind::Concat(items) => {
+            // Any match holds a match of every suffix of the concatenation, and
+            // so one of that suffix's prefixes; and one of each item's.
+            let mut best = None;
+            for i in 0..items.len().min(32) {
+                best = better(best, prefix_literals(&Hir::concat(items[i..].to_vec())));
+            }
+            for item in items.iter().take(64) {
+                best = better(best, required_literals(item, depth + 1));
+            }
+            best
+        }
+        _ => prefix_literals(h),
+    }
+}
+
+/// Every match of `h` starts with one of these (when the set is finite).
+fn prefix_literals(h: &regex_syntax::hir::Hir) -> Option<(u32, Vec<String>)> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
     let mut ex = Extractor::new();
-    ex.kind(ExtractKind::Prefix);
-    let seq = ex.extract(&hir);
-    let lits = seq.literals()?;
-    let mut out: Vec<String> = Vec::new();
-    for l in lits {
-        let b = l.as_bytes();
-        // One-byte needles (`/`, `'`) occur everywhere and would cost the
-        // literal scan more than the regex they spare.
-        if b.len() < 2 || !b.is_ascii() {
+    // Case-insensitive words expand into every spelling (`onerror`: 128);
+    // lower-cased they are one needle again, so allow many before trimming.
+    ex.kind(ExtractKind::Prefix).limit_total(8192);
+    let seq = ex.extract(h);
+    let mut out = std::collections::BTreeSet::new();
+    let mut score = u32::MAX;
+    for l in seq.literals()? {
+        // A literal cut inside a character by the extractor's limits is no needle.
+        let t = std::str::from_utf8(l.as_bytes()).ok()?.to_lowercase();
+        score = score.min(literal_score(&t));
+        out.insert(t);
+        if out.len() > 64 {
             return None;
         }
-        let t = String::from_utf8_lossy(b).to_ascii_lowercase();
-        if !out.contains(&t) {
-            out.push(t);
+    }
+    (!out.is_empty()).then(|| (score, out.into_iter().collect()))
+}
+
+/// How rarely a needle occurs in ordinary values: three bytes or more are
+/// selective; two bytes only with a symbol (`&&`, `${`; not `id`, `sh`); one
+/// byte only a symbol ordinary URLs and headers do not carry (`<`, `|`, `` ` ``).
+fn literal_score(t: &str) -> u32 {
+    match t.len() {
+        0 => 0,
+        1 => u32::from(t.bytes().all(|b| b"<>`|$;{}\\\n\r\0^".contains(&b))) * 2,
+        2 if t.bytes().all(|b| b.is_ascii_alphanumeric()) => 1,
+        2 => 2,
+        n => n.min(12) as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::regex_gate;
+
+    fn gate(p: &str) -> Vec<String> {
+        regex_gate(p).unwrap_or_default()
+    }
+
+    #[test]
+    fn gates_come_from_anywhere_in_the_pattern() {
+        let handler = gate(r#"(?i)[\s/"'+;]on(error|load|focus)[\s+]*="#);
+        assert!(handler.contains(&"onerror".to_string()), "{handler:?}");
+        // `(?i)s` also matches `ſ`, which lower-cases to itself.
+        assert_eq!(handler, ["onerror", "onfocus", "onfocuſ", "onload"]);
+        let chain = gate(r"(?i)(;|\||&&|\$\(|`)[\s+]*(cat|id|ls)([\s+]+|$)");
+        for l in [";", "|", "&&", "$(", "`"] {
+            assert!(chain.contains(&l.to_string()), "{chain:?}");
+        }
+        let php = gate(r#"(?i)(^|[=&;(\s+])(system|exec|eval)\([\s+]*['"$]"#);
+        assert!(php.iter().any(|l| l.starts_with("system(")), "{php:?}");
+        assert_eq!(gate(r"(?i)union\s+select"), ["select", "ſelect"]);
+        // Too common to spare anything: no gate.
+        assert!(regex_gate(r"(id|ls)").is_none());
+        assert_eq!(gate(r"(id|ls)="), ["id=", "ls="]);
+        assert!(regex_gate(r"[a-z]+\d").is_none());
+        assert!(regex_gate(r".*").is_none());
+        assert!(regex_gate(r"a|b").is_none());
+    }
+
+    /// Whenever the regex matches, the lower-cased value holds a gate literal:
+    /// case-insensitive patterns included (Unicode folds such as `ſ` for `s` and
+    /// the Kelvin sign for `k`).
+    #[test]
+    fn gates_never_hide_a_match() {
+        let patterns = [
+            r"(?i)system\(",
+            r"(?i)kill\s",
+            r#"(?i)[\s/"'+;]on(error|load)[\s+]*="#,
+            r"(?i)(;|\||&&|\$\(|`)[\s+]*(cat|id|sleep)([\s+]+|$)",
+            r"(\{\{|\$\{|#\{|<%=?)[\s+]*\d+[\s+]*\*[\s+]*\d+",
+            r"(?i)=[\s+]*(https?|ftps?)://[^&]*\?(&|$)",
+            r"(?i)<[\s/]*(script|img|a|p)([\s/>=]|$)",
+            r"Σ+x",
+        ];
+        let values = [
+            "ſystem('id')",
+            "SYSTEM(1)",
+            "\u{212A}ILL 9",
+            "/a?x=1\"onLoad=alert(1)",
+            "/p;cat /etc/passwd",
+            "/p|id",
+            "x=${7*7}",
+            "a=HTTPS://evil.example/x?",
+            "/?q=< IMG src=x>",
+            "/?q=</a>",
+            "ΣΣx",
+            "/plain/path?id=1",
+        ];
+        for p in patterns {
+            let re = regex::Regex::new(p).unwrap();
+            let Some(lits) = regex_gate(p) else { continue };
+            for v in values {
+                if re.is_match(v) {
+                    let lower = v.to_lowercase();
+                    assert!(
+                        lits.iter().any(|l| lower.contains(l.as_str())),
+                        "{p} matches {v:?} but no gate literal of {lits:?} is in it"
+                    );
+                }
+            }
         }
     }
-    (!out.is_empty() && out.len() <= 16).then_some(out)
 }

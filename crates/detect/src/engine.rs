@@ -144,6 +144,8 @@ pub struct Engine {
     key_buf: String,
     /// Reused work list of (correlation, source position) to feed.
     feed_buf: Vec<(usize, usize)>,
+    /// The log source of access and error log lines (Sigma's `webserver`).
+    webserver: Logsource,
 }
 
 fn rule_id(id: &Option<String>, title: &str) -> String {
@@ -311,6 +313,7 @@ impl RuleSet {
             key_fields,
             key_buf: String::new(),
             feed_buf: Vec::new(),
+            webserver: Logsource::new(None, Some("webserver"), None),
         }
     }
 }
@@ -438,6 +441,11 @@ impl Engine {
                 Err(_) => {}
             }
         }
+        if let LogFormat::Text(t) = parser.format() {
+            if let Some(d) = self.process_text_direct(t, parser.max_line, line) {
+                return Ok(Some(d));
+            }
+        }
         let Some(mut ev) = parser.parse(line, line_no)? else {
             return Ok(None);
         };
@@ -445,6 +453,38 @@ impl Engine {
             ev.logsource = logsource.cloned();
         }
         Ok(Some(self.process(&ev)))
+    }
+
+    /// A text-format line parsed straight into the matcher's field slots (no
+    /// event map; only the fields some rule reads are copied). `None` when the
+    /// line is empty, too long or does not fit: [`LineParser::parse`] then
+    /// decides, with its fallback formats and its reasons.
+    fn process_text_direct(
+        &mut self,
+        t: &crate::format::TextFormat,
+        max_line: usize,
+        line: &str,
+    ) -> Option<Vec<Detection>> {
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.len() > max_line || line.trim().is_empty() {
+            return None;
+        }
+        let mut hits = std::mem::take(&mut self.hits);
+        hits.clear();
+        let parsed = self.matcher.matching_rules_parsed(
+            Some(&self.webserver),
+            &mut self.scratch,
+            &mut hits,
+            |sink| t.parse_into(line, sink, |s| s.restart()),
+        );
+        match parsed {
+            Ok(()) => Some(self.finish(hits)),
+            Err(_) => {
+                self.hits = hits;
+                None
+            }
+        }
     }
 
     /// Runs one event through every rule and correlation.

@@ -88,6 +88,23 @@ fn lookup<'a>(obj: &'a Map<String, Value>, path: &str, depth: usize) -> Option<&
     None
 }
 
+/// Where a log-format parser writes an event's fields: an event map, or (on
+/// the hot path) the matcher's field slots, which copy only what a rule reads.
+/// A key written twice keeps the later value, as in a map.
+pub trait FieldSink {
+    fn put_str(&mut self, key: &str, text: &str);
+    fn put_u64(&mut self, key: &str, n: u64);
+}
+
+impl FieldSink for Map<String, Value> {
+    fn put_str(&mut self, key: &str, text: &str) {
+        self.insert(key.to_owned(), Value::String(text.to_owned()));
+    }
+    fn put_u64(&mut self, key: &str, n: u64) {
+        self.insert(key.to_owned(), Value::from(n));
+    }
+}
+
 /// What a field holds, as the matcher sees it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum FieldData {

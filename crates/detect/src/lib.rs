@@ -106,7 +106,9 @@
 //!   not say what happens after a firing; tools differ, e.g. rsigma's
 //!   `--action reset` restarts the count.)
 //! - A global filter is applied as `(rule condition) and (filter condition)`, like
-//!   pySigma, to the rules it names whose log source it covers.
+//!   pySigma, to the rules it names whose log source it covers. Its searches stay
+//!   its own (a rule's `all of them` does not take them in), and it is compiled
+//!   once per log source however many rules it names.
 //!
 //! ## Where Sigma implementations disagree
 //!
@@ -163,7 +165,7 @@ pub use correlation::{CorrelationLimits, CorrelationStats};
 pub use engine::{Detection, DetectionKind, Engine, EngineStats, RuleSummary};
 pub use error::RuleError;
 pub use event::Event;
-pub use format::{Detected, FormatError, Formats, LineParser, DEFAULT_MAX_LINE};
+pub use format::{Detected, FormatError, Formats, LineParser, MappingError, DEFAULT_MAX_LINE};
 pub use input::{detect_format, detect_format_of, parse_line, LogFormat, MalformedLine};
 pub use mapping::FieldMapping;
 pub use matcher::Plan;

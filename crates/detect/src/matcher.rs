@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 use crate::ast::Logsource;
 use crate::cidr::parse_ip;
 use crate::compile::{Atom, CasedPattern, Expr, FieldId, Program, TimePart, KEYWORDS};
-use crate::event::{all_values, Event, FieldData};
+use crate::event::{all_values, Event, FieldData, FieldSink};
 use crate::normalize::DecodeKind;
 use crate::pattern::Anchor;
 
@@ -254,6 +254,7 @@ fn triggers_of(prog: &Program, e: &Expr) -> Option<Vec<Trigger>> {
             }
             Some(out)
         }
+        Expr::Shared(i) => triggers_of(prog, &prog.shared[*i]),
     }
 }
 
@@ -341,6 +342,12 @@ fn selectivity(prog: &Program, t: &[Trigger]) -> usize {
 
 impl Matcher {
     pub fn new(prog: Program, rules: Vec<CompiledRule>) -> Matcher {
+        let mut prog = prog;
+        let shared = std::mem::take(&mut prog.shared);
+        prog.shared = shared
+            .into_iter()
+            .map(|e| collapse_needles(&prog, e))
+            .collect();
         let rules: Vec<CompiledRule> = rules
             .into_iter()
             .map(|r| CompiledRule {
@@ -574,6 +581,32 @@ impl Matcher {
         s: &mut Scratch,
         out: &mut Vec<usize>,
     ) -> Result<(), serde_json::Error> {
+        self.begin_direct(s);
+        crate::projection::extract_json(self, line, s)?;
+        self.match_extracted(None, logsource, s, out);
+        Ok(())
+    }
+
+    /// Like [`Matcher::matching_rules`] for a line a text-format parser writes
+    /// straight into the field slots (no event map): `parse` gets the sink and
+    /// may [`SlotSink::restart`] it to try another layout. When it fails,
+    /// nothing was matched.
+    pub(crate) fn matching_rules_parsed<E>(
+        &self,
+        logsource: Option<&Logsource>,
+        s: &mut Scratch,
+        out: &mut Vec<usize>,
+        parse: impl FnOnce(&mut SlotSink<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.begin_direct(s);
+        let mut sink = SlotSink { m: self, s, n: 0 };
+        parse(&mut sink)?;
+        self.match_extracted(None, logsource, s, out);
+        Ok(())
+    }
+
+    /// Starts an event whose fields are written into the slots directly.
+    fn begin_direct(&self, s: &mut Scratch) {
         self.begin(s);
         s.present.clear();
         if self.keywords {
@@ -584,9 +617,6 @@ impl Matcher {
                 other => *other = FieldData::Values(Vec::new()),
             }
         }
-        crate::projection::extract_json(self, line, s)?;
-        self.match_extracted(None, logsource, s, out);
-        Ok(())
     }
 
     pub fn uses_keywords(&self) -> bool {
@@ -648,10 +678,23 @@ impl Matcher {
         entry: &PathEntry,
         fill: &mut dyn FnMut(&mut FieldData),
     ) {
+        self.offer_ranked(s, entry, false, fill);
+    }
+
+    /// [`Matcher::offer`]; with `later_wins`, a value of equal rank replaces the
+    /// one stored (a parser writing the same key twice means the later one).
+    fn offer_ranked(
+        &self,
+        s: &mut Scratch,
+        entry: &PathEntry,
+        later_wins: bool,
+        fill: &mut dyn FnMut(&mut FieldData),
+    ) {
         let mut first: Option<FieldId> = None;
         for &(f, rank) in &entry.targets {
             if s.field_gen[f] == s.gen {
-                if s.field_rank[f] <= rank {
+                let kept = s.field_rank[f];
+                if kept < rank || (kept == rank && !later_wins) {
                     continue;
                 }
             } else {
@@ -767,6 +810,43 @@ impl Matcher {
         }
         cx.s.candidates = cands;
         cx.raw_only_recheck(out);
+    }
+}
+
+/// A parser's writes, going straight into the field slots: a value is copied
+/// (into the slot's reused buffer) only when some rule reads its path.
+pub(crate) struct SlotSink<'a> {
+    m: &'a Matcher,
+    s: &'a mut Scratch,
+    /// How many values were written: the position cache of `root_path`.
+    n: usize,
+}
+
+impl SlotSink<'_> {
+    /// Forgets everything written, to parse the line again another way.
+    pub(crate) fn restart(&mut self) {
+        self.m.begin_direct(self.s);
+        self.n = 0;
+    }
+}
+
+impl FieldSink for SlotSink<'_> {
+    fn put_str(&mut self, key: &str, text: &str) {
+        if self.m.keywords {
+            self.s.push_keyword(text);
+        }
+        let n = self.n;
+        self.n += 1;
+        if let Some(entry) = self.m.root_path(self.s, n, key) {
+            self.m.offer_ranked(self.s, entry, true, &mut |slot| {
+                FieldData::set_single(slot, text)
+            });
+        }
+    }
+
+    fn put_u64(&mut self, key: &str, n: u64) {
+        let mut digits = itoa::Buffer::new();
+        self.put_str(key, digits.format(n));
     }
 }
 
@@ -947,6 +1027,10 @@ impl Ctx<'_> {
                 }
             }
             Expr::Not(inner) => !self.eval(inner),
+            Expr::Shared(i) => {
+                let m = self.m;
+                self.eval(&m.prog.shared[*i])
+            }
             Expr::And(v) => v.iter().all(|c| self.eval(c)),
             Expr::Or(v) => v.iter().any(|c| self.eval(c)),
             Expr::AtLeast(n, v) => {

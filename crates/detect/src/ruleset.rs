@@ -220,46 +220,6 @@ fn warn_duplicates(reports: &mut [LintReport], parsed: &[Parsed]) {
     }
 }
 
-fn rename_condition(c: &Condition, prefix: &str) -> Condition {
-    match c {
-        Condition::Ref(n) => Condition::Ref(format!("{prefix}{n}")),
-        Condition::Not(i) => Condition::Not(Box::new(rename_condition(i, prefix))),
-        Condition::And(v) => {
-            Condition::And(v.iter().map(|c| rename_condition(c, prefix)).collect())
-        }
-        Condition::Or(v) => Condition::Or(v.iter().map(|c| rename_condition(c, prefix)).collect()),
-        Condition::Of {
-            quantifier,
-            pattern,
-        } => Condition::Of {
-            quantifier: *quantifier,
-            pattern: Some(format!("{prefix}{}", pattern.as_deref().unwrap_or("*"))),
-        },
-    }
-}
-
-/// Applies a global filter to a rule: `(rule condition) and (filter condition)`,
-/// as pySigma does (a filter's condition is usually written `not selection`).
-fn apply_filter(rule: &mut DetectionRule, filter: &FilterRule, k: usize) {
-    let prefix = format!("_filter{k}_");
-    for (name, s) in &filter.detection.searches {
-        rule.detection
-            .searches
-            .push((format!("{prefix}{name}"), s.clone()));
-    }
-    let fcond = Condition::Or(
-        filter
-            .detection
-            .conditions
-            .iter()
-            .map(|c| rename_condition(c, &prefix))
-            .collect(),
-    );
-    for c in &mut rule.detection.conditions {
-        *c = Condition::And(vec![c.clone(), fcond.clone()]);
-    }
-}
-
 fn filter_applies(filter: &Logsource, rule: &Logsource) -> bool {
     fn ok(f: &Option<String>, r: &Option<String>) -> bool {
         f.is_none() || f == r
@@ -318,6 +278,7 @@ impl RuleSet {
             .filter(|p| matches!(p.doc, Document::Filter(_)))
             .collect();
         let mut filter_used = vec![false; filters.len()];
+        let mut filter_exprs: HashMap<(usize, Logsource), Expr> = HashMap::new();
 
         let mut program = Program::new();
         let mut detections: Vec<LoadedDetection> = Vec::new();
@@ -326,20 +287,46 @@ impl RuleSet {
             let Document::Detection(rule) = &p.doc else {
                 continue;
             };
-            let mut rule = rule.clone();
-            for (k, f) in filters.iter().enumerate() {
-                let Document::Filter(filter) = &f.doc else {
-                    continue;
-                };
-                let refers = filter.rules.iter().any(|r| {
-                    Some(r) == rule.meta.id.as_ref() || Some(r) == rule.meta.name.as_ref()
-                });
-                if refers && filter_applies(&filter.logsource, &rule.logsource) {
-                    apply_filter(&mut rule, filter, k);
-                    filter_used[k] = true;
-                }
-            }
-            match compile_detection(&mut program, &options, &rule.logsource, &rule.detection) {
+            let rule = rule.clone();
+            let compiled =
+                compile_detection(&mut program, &options, &rule.logsource, &rule.detection)
+                    .and_then(|mut expr| {
+                        // `(rule condition) and (filter condition)`, as pySigma does (a
+                        // filter's condition is usually `not selection`); the filter is
+                        // compiled once per log source and shared, not copied into each
+                        // rule it names.
+                        for (k, f) in filters.iter().enumerate() {
+                            let Document::Filter(filter) = &f.doc else {
+                                continue;
+                            };
+                            let refers = filter.rules.iter().any(|r| {
+                                Some(r) == rule.meta.id.as_ref()
+                                    || Some(r) == rule.meta.name.as_ref()
+                            });
+                            if !(refers && filter_applies(&filter.logsource, &rule.logsource)) {
+                                continue;
+                            }
+                            let key = (k, rule.logsource.clone());
+                            let fexpr = match filter_exprs.get(&key) {
+                                Some(e) => e.clone(),
+                                None => {
+                                    let e = compile_detection(
+                                        &mut program,
+                                        &options,
+                                        &rule.logsource,
+                                        &filter.detection,
+                                    )?;
+                                    let e = program.share(e);
+                                    filter_exprs.insert(key, e.clone());
+                                    e
+                                }
+                            };
+                            filter_used[k] = true;
+                            expr = program.and(expr, fexpr);
+                        }
+                        Ok(expr)
+                    });
+            match compiled {
                 Ok(expr) => {
                     let idx = detections.len();
                     for key in [&rule.meta.id, &rule.meta.name].into_iter().flatten() {

@@ -208,20 +208,23 @@ pub fn describe(notice: &Notice) -> String {
 /// `PATH[:FORMAT]` for `serve --watch`: the text after the last `:` is a
 /// format only if it names one (`auto`, `jsonl`, `combined`, `common`…), so a
 /// path that itself holds a `:` stays whole.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct WatchSpec {
     pub path: PathBuf,
     /// `None`: told from the file's first line.
     pub format: Option<LogFormat>,
+    /// What auto-detection chooses from, and what FORMAT names: the built-in
+    /// formats plus the data directory's mapping files.
+    pub formats: Formats,
 }
 
-impl FromStr for WatchSpec {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+impl WatchSpec {
+    /// `PATH` or `PATH:FORMAT`, FORMAT a name among `formats` (or `auto`). A
+    /// path may hold colons: only a last part that names a format splits off.
+    pub fn parse_with(s: &str, formats: &Formats) -> Result<WatchSpec, String> {
         let (path, format) = match s.rsplit_once(':') {
             Some((p, f)) if !p.is_empty() && f.eq_ignore_ascii_case("auto") => (p, None),
-            Some((p, f)) if !p.is_empty() => match LogFormat::from_str(f) {
+            Some((p, f)) if !p.is_empty() => match formats.get(f) {
                 Ok(format) => (p, Some(format)),
                 Err(_) => (s, None),
             },
@@ -233,7 +236,17 @@ impl FromStr for WatchSpec {
         Ok(WatchSpec {
             path: PathBuf::from(path),
             format,
+            formats: formats.clone(),
         })
+    }
+}
+
+impl FromStr for WatchSpec {
+    type Err = String;
+
+    /// [`WatchSpec::parse_with`] among the built-in formats.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        WatchSpec::parse_with(s, &Formats::builtin())
     }
 }
 
@@ -276,7 +289,10 @@ pub async fn watch(state: AppState, spec: WatchSpec, mut stop: tokio::sync::watc
     tracing::info!(path = %key, "watching");
     let mut follower = Some(Follower::new(&spec.path, start(&after), Options::default()));
     let mut batch = Some(Batch::new());
-    let mut format = Some(LineFormat::new(spec.format.clone()));
+    let mut format = Some(LineFormat::with_formats(
+        spec.format.clone(),
+        spec.formats.clone(),
+    ));
     loop {
         if *stop.borrow() {
             break;
@@ -349,7 +365,10 @@ pub async fn watch(state: AppState, spec: WatchSpec, mut stop: tokio::sync::watc
                         .map(|c| c.position);
                     follower = Some(Follower::new(&spec.path, start(&after), Options::default()));
                     batch = Some(b);
-                    format = Some(LineFormat::new(spec.format.clone()));
+                    format = Some(LineFormat::with_formats(
+                        spec.format.clone(),
+                        spec.formats.clone(),
+                    ));
                     tokio::select! {
                         _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                         _ = stop.changed() => {}

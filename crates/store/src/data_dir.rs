@@ -64,6 +64,8 @@ pub enum DataFileError {
     BuiltinLaws(CatalogueError),
     #[error("no rule files (*.yml, *.yaml) in {}", dir.display())]
     NoRules { dir: PathBuf },
+    #[error("log-format mapping refused: {0}")]
+    Formats(bulwark_detect::MappingError),
 }
 
 /// An asset asked for by name that the inventory does not hold.
@@ -276,6 +278,18 @@ impl DataDir {
             (rel, text)
         });
         Ok(TemplateSet::builtin().with_overrides(relative))
+    }
+
+    /// The built-in log formats with the mapping files of `formats/` replacing
+    /// (by name) or adding; `hunt`, `tail`, `serve --watch` and `POST
+    /// /v1/events?format=` all read formats through here.
+    pub fn formats(&self) -> Result<bulwark_detect::Formats, DataFileError> {
+        let files = read_tree(&self.root.join("formats"), &["yml", "yaml"])?;
+        let (formats, errors) = bulwark_detect::Formats::with_overrides(&files);
+        match errors.into_iter().next() {
+            Some(e) => Err(DataFileError::Formats(e)),
+            None => Ok(formats),
+        }
     }
 
     /// The rules `serve` runs: the built-in e-commerce pack (and SigmaHQ's web

@@ -6,10 +6,19 @@ use crate::common::*;
 use serde_json::json;
 
 fn post_lines(addr: std::net::SocketAddr, key: &str, body: &str) -> (u16, serde_json::Value) {
+    post_to(addr, key, "/v1/events", body)
+}
+
+fn post_to(
+    addr: std::net::SocketAddr,
+    key: &str,
+    path: &str,
+    body: &str,
+) -> (u16, serde_json::Value) {
     let r = http_raw(
         addr,
         "POST",
-        "/v1/events",
+        path,
         Some(key),
         &[("Content-Type", "application/x-ndjson")],
         Some(body.as_bytes().to_vec()),
@@ -124,6 +133,51 @@ fn posted_events_become_deduplicated_alerts() {
     assert!(
         alerts.contains(&json!(format!("alert:{second}"))),
         "attached: {v}"
+    );
+}
+
+/// Access-log lines posted as they are, with `?format=`: a preset, `auto`, or a
+/// mapping file of the data directory; an unknown format is refused whole.
+#[test]
+fn posted_log_lines_are_read_in_the_format_named() {
+    let (_t, dir) = tempdir();
+    let admin = init(&dir);
+    std::fs::create_dir_all(dir.join("formats")).unwrap();
+    std::fs::write(
+        dir.join("formats/shop-json.yml"),
+        "name: shop-json\ntitle: The shop's own JSON log\ndetect: [client, uri]\nfields:\n  \
+         source.ip: {from: client, as: address}\n  url.original: {from: uri, as: target}\n",
+    )
+    .unwrap();
+    let server = Server::start(&dir, &[], &[]);
+    let key = create_key(server.addr, &admin, &["events:write"]);
+    let combined = "203.0.113.9 - - [20/Nov/2026:10:00:00 +0000] \"GET /search?q=%3Cscript%3Ealert(1)%3C/script%3E HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\n\
+                    198.51.100.4 - - [20/Nov/2026:10:00:01 +0000] \"GET /cart HTTP/1.1\" 200 90 \"-\" \"Mozilla/5.0\"\n\
+                    this is no access log line\n";
+    for path in ["/v1/events?format=combined", "/v1/events?format=auto"] {
+        let (s, v) = post_to(server.addr, &key, path, combined);
+        assert_eq!(s, 202, "{path}: {v}");
+        assert_eq!(v["accepted"], 2, "{path}: {v}");
+        assert_eq!(v["malformed"][0]["line"], 3, "{path}: {v}");
+        assert!(v["detections"].as_u64().unwrap() >= 1, "{path}: {v}");
+    }
+    // Without a format these are not JSON: nothing is analysed.
+    let (s, v) = post_lines(server.addr, &key, combined);
+    assert_eq!((s, v["accepted"].clone()), (202, json!(0)), "{v}");
+    let own = "{\"client\":\"203.0.113.7\",\"uri\":\"/download?file=../../../../etc/passwd\"}\n";
+    let (s, v) = post_to(server.addr, &key, "/v1/events?format=shop-json", own);
+    assert_eq!((s, v["accepted"].clone()), (202, json!(1)), "{v}");
+    assert!(v["detections"].as_u64().unwrap() >= 1, "{v}");
+    let (s, v) = post_to(
+        server.addr,
+        &key,
+        "/v1/events?format=no-such-format",
+        combined,
+    );
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("no-such-format"),
+        "{v}"
     );
 }
 

@@ -336,3 +336,68 @@ fn serve_watch_raises_alerts_and_continues_after_a_restart() {
         "{items:?}"
     );
 }
+
+/// `serve --watch PATH:NAME` knows the data directory's mapping files, as
+/// `hunt` and `tail` do: JSON with the store's own keys is read through one.
+#[test]
+fn serve_watch_reads_with_the_data_directorys_mapping_files() {
+    let (t, dir) = tempdir();
+    let admin = init(&dir);
+    std::fs::create_dir_all(dir.join("formats")).unwrap();
+    std::fs::write(
+        dir.join("formats/shop-json.yml"),
+        "name: shop-json\ntitle: The shop's own JSON log\ndetect: [client, uri]\nfields:\n  \
+         \"@timestamp\": {from: ts, as: time}\n  source.ip: {from: client, as: address}\n  \
+         url.original: {from: uri, as: target}\n  user_agent.original: agent\n",
+    )
+    .unwrap();
+    let log = t.path().join("shop.jsonl");
+    std::fs::write(&log, "").unwrap();
+    let watch = format!("{}:shop-json", log.display());
+    let server = Server::start(&dir, &["--watch", &watch], &[]);
+    wait_until(Duration::from_secs(120), "the initial checkpoint", || {
+        run(&[
+            "tail",
+            "--status",
+            "--json",
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ])
+        .stdout
+        .starts_with(b"{")
+    });
+    let line = |i: u32, uri: &str| {
+        format!(
+            "{{\"ts\":\"2026-11-20T10:00:{i:02}Z\",\"client\":\"203.0.113.9\",\"uri\":\"{uri}\",\"agent\":\"Mozilla/5.0\"}}\n"
+        )
+    };
+    let text = [
+        line(1, "/products/12"),
+        line(
+            2,
+            "/products?id=1%27%20UNION%20SELECT%20password%20FROM%20users--",
+        ),
+        line(3, "/cart"),
+    ]
+    .concat();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let titles = || {
+        let (s, v) = http(server.addr, "GET", "/v1/alerts", Some(&admin), &[], None).unwrap();
+        assert_eq!(s, 200, "{v}");
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["rule_title"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    wait_until(Duration::from_secs(120), "the SQL injection alert", || {
+        titles().iter().any(|t| t.contains("SQL Injection"))
+    });
+    assert_eq!(titles().len(), 1, "{:?}", titles());
+}

@@ -40,7 +40,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use crate::ast::Logsource;
-use crate::event::Event;
+use crate::event::{Event, FieldSink};
 use crate::input::MalformedLine;
 pub use errorlog::ErrorLogKind;
 pub use json_map::{JsonMapping, MappingError};
@@ -141,6 +141,11 @@ const PRESETS: &[(&str, &[&str])] = &[
         "haproxy",
         &[
             r#"$client_addr_port [$time_local] $_frontend $_backend_server $_timers $status $bytes_sent $_captured_request_cookie $_captured_response_cookie $_termination_state $_connections $_queues "$request""#,
+            // With `capture request header` (and `capture response header`): the
+            // values in `{…}`, `|`-separated in configuration order, which the log
+            // does not name; kept whole for keyword rules.
+            r#"$client_addr_port [$time_local] $_frontend $_backend_server $_timers $status $bytes_sent $_captured_request_cookie $_captured_response_cookie $_termination_state $_connections $_queues {$captured_request_headers} "$request""#,
+            r#"$client_addr_port [$time_local] $_frontend $_backend_server $_timers $status $bytes_sent $_captured_request_cookie $_captured_response_cookie $_termination_state $_connections $_queues {$captured_request_headers} {$captured_response_headers} "$request""#,
             r#"$client_addr_port [$time_local] $_frontend_backend: $message"#,
         ],
     ),
@@ -756,12 +761,47 @@ fn json_reason(e: serde_json::Error) -> String {
 }
 
 fn apply_template(t: &Template, line: &str) -> Result<Map<String, Value>, &'static str> {
-    let parts = t.split(line)?;
     let mut m = Map::new();
-    for (var, text) in parts {
-        var.apply(&text, &mut m)?;
-    }
+    write_template(t, line, &mut m)?;
     Ok(m)
+}
+
+fn write_template<S: FieldSink + ?Sized>(
+    t: &Template,
+    line: &str,
+    sink: &mut S,
+) -> Result<(), &'static str> {
+    for (var, text) in t.split(line)? {
+        var.apply(&text, sink)?;
+    }
+    Ok(())
+}
+
+impl TextFormat {
+    /// Parses a line (without its line ending) into `sink`, trying each template
+    /// in turn (`restart` clears what a template that did not fit wrote), and
+    /// adds `event.original`. Fallback formats are [`LineParser::parse`]'s business.
+    pub(crate) fn parse_into<S: FieldSink + ?Sized>(
+        &self,
+        line: &str,
+        sink: &mut S,
+        mut restart: impl FnMut(&mut S),
+    ) -> Result<(), &'static str> {
+        let mut last = "the line does not fit the format";
+        for (i, tpl) in self.templates.iter().enumerate() {
+            if i > 0 {
+                restart(sink);
+            }
+            match write_template(tpl, line, sink) {
+                Ok(()) => {
+                    sink.put_str("event.original", line);
+                    return Ok(());
+                }
+                Err(e) => last = e,
+            }
+        }
+        Err(last)
+    }
 }
 
 /// Access and error logs of web servers are Sigma's `webserver` category; JSON
@@ -842,6 +882,27 @@ mod tests {
         assert_eq!(
             ev.get_text("@timestamp").as_deref(),
             Some("2015-01-14T12:48:57.127Z")
+        );
+        // HAProxy's documentation's example, with captured request headers and
+        // an empty response capture.
+        let ev = one(
+            "haproxy",
+            r#"10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1""#,
+        );
+        assert_eq!(ev.get_text("url.path").as_deref(), Some("/index.html"));
+        assert_eq!(ev.get_text("source.ip").as_deref(), Some("10.0.1.2"));
+        assert_eq!(
+            ev.get_text("labels.captured_request_headers").as_deref(),
+            Some("1wt.eu")
+        );
+        let ev = one(
+            "haproxy",
+            r#"10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {shop.example|Mozilla/5.0 (X11; Linux x86_64)} "GET /cart HTTP/1.1""#,
+        );
+        assert_eq!(ev.get_text("url.path").as_deref(), Some("/cart"));
+        assert_eq!(
+            ev.get_text("labels.captured_request_headers").as_deref(),
+            Some("shop.example|Mozilla/5.0 (X11; Linux x86_64)")
         );
         let ev = one(
             "syslog:combined",

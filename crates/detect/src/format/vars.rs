@@ -2,7 +2,7 @@
 //! event fields. One vocabulary serves nginx variables, Apache directives,
 //! the presets and JSON logs keyed by nginx variable names.
 
-use serde_json::{Map, Value};
+use crate::event::FieldSink;
 
 use super::template::ApacheOut;
 use super::timestamps::parse_time_any;
@@ -181,11 +181,8 @@ impl Var {
     }
 
     /// Writes the variable's fields into `m`; an error names what did not parse.
-    pub fn apply(&self, text: &str, m: &mut Map<String, Value>) -> Result<(), &'static str> {
+    pub fn apply<S: FieldSink + ?Sized>(&self, text: &str, m: &mut S) -> Result<(), &'static str> {
         let dash = text.is_empty() || text == "-";
-        let mut set = |k: &str, v: Value| {
-            m.insert(k.to_string(), v);
-        };
         match self {
             Var::RemoteAddr => {
                 if dash {
@@ -207,76 +204,71 @@ impl Var {
                 }
                 set_address(m, prefix, addr);
                 if let Some(p) = port {
-                    m.insert(format!("{prefix}.port"), Value::from(p));
+                    let key = match side {
+                        Side::Source => "source.port",
+                        Side::Destination => "destination.port",
+                    };
+                    m.put_u64(key, u64::from(p));
                 }
             }
             Var::ServerAddr if !dash => set_address(m, "destination", text),
-            Var::RemoteUser if !dash => set("user.name", Value::String(text.to_string())),
+            Var::RemoteUser if !dash => m.put_str("user.name", text),
             Var::Time => {
                 let ms = parse_time_any(text).ok_or("the time field cannot be read")?;
-                set(
-                    "@timestamp",
-                    Value::String(crate::time::format_rfc3339_ms(ms)),
-                );
+                m.put_str("@timestamp", &crate::time::format_rfc3339_ms(ms));
             }
             Var::Request => set_request_line(m, text),
-            Var::Method if !dash => set("http.request.method", Value::String(text.to_string())),
+            Var::Method if !dash => m.put_str("http.request.method", text),
             Var::RequestUri if !dash => set_target(m, text),
-            Var::Uri if !dash => set("url.path", Value::String(text.to_string())),
+            Var::Uri if !dash => m.put_str("url.path", text),
             Var::Args => {
                 let q = text.strip_prefix('?').unwrap_or(text);
                 if !(q.is_empty() || q == "-") {
-                    set("url.query", Value::String(q.to_string()));
+                    m.put_str("url.query", q);
                 }
             }
             Var::Protocol if !dash => {
                 let v = text.strip_prefix("HTTP/").unwrap_or(text);
-                set("http.version", Value::String(v.to_string()));
+                m.put_str("http.version", v);
             }
             Var::Status if !dash => {
                 let n: u16 = text.parse().map_err(|_| "the status is not a number")?;
                 if !(100..=999).contains(&n) && n != 0 {
                     return Err("the status is not an HTTP status");
                 }
-                set("http.response.status_code", Value::from(n));
+                m.put_u64("http.response.status_code", u64::from(n));
             }
             Var::BodyBytes => number(m, "http.response.body.bytes", text)?,
             Var::Bytes => number(m, "http.response.bytes", text)?,
             Var::RequestLength => number(m, "http.request.bytes", text)?,
-            Var::Referer if !dash => set("http.request.referrer", Value::String(text.to_string())),
-            Var::UserAgent if !dash => set("user_agent.original", Value::String(text.to_string())),
+            Var::Referer if !dash => m.put_str("http.request.referrer", text),
+            Var::UserAgent if !dash => m.put_str("user_agent.original", text),
             Var::Host if !dash => {
                 let (host, port) = split_addr_port(text);
-                set("url.domain", Value::String(host.to_string()));
+                m.put_str("url.domain", host);
                 if let Some(p) = port {
-                    set("url.port", Value::from(p));
+                    m.put_u64("url.port", u64::from(p));
                 }
             }
             Var::ServerPort if !dash => {
                 if let Ok(p) = text.parse::<u16>() {
-                    set("destination.port", Value::from(p));
+                    m.put_u64("destination.port", u64::from(p));
                 }
             }
             Var::RequestTimeSecs => duration(m, text, 1e9)?,
             Var::RequestTimeMillis => duration(m, text.trim_end_matches("ms"), 1e6)?,
             Var::RequestTimeMicros => duration(m, text, 1e3)?,
-            Var::RequestId if !dash => set("http.request.id", Value::String(text.to_string())),
+            Var::RequestId if !dash => m.put_str("http.request.id", text),
             Var::ForwardedFor if !dash => {
                 let first = text.split(',').next().unwrap_or("").trim();
                 if !first.is_empty() {
-                    set(
-                        "network.forwarded_ip",
-                        Value::String(unmap_ip(first).to_string()),
-                    );
+                    m.put_str("network.forwarded_ip", unmap_ip(first));
                 }
             }
-            Var::Scheme if !dash => set("url.scheme", Value::String(text.to_string())),
-            Var::Header(h) if !dash => set(
-                &format!("http.request.headers.{h}"),
-                Value::String(text.to_string()),
-            ),
-            Var::Message if !dash => set("message", Value::String(text.to_string())),
-            Var::Other(n) if !dash => set(&format!("labels.{n}"), Value::String(text.to_string())),
+            Var::Scheme if !dash => m.put_str("url.scheme", text),
+            Var::Header(h) if !dash => m.put_str(&format!("http.request.headers.{h}"), text),
+            Var::Message if !dash => m.put_str("message", text),
+            Var::Other(n) if !dash => m.put_str(&format!("labels.{n}"), text),
             _ => {}
         }
         Ok(())
@@ -298,12 +290,16 @@ pub fn unmap_ip(s: &str) -> &str {
     }
 }
 
-pub(crate) fn set_address(m: &mut Map<String, Value>, prefix: &str, text: &str) {
+pub(crate) fn set_address<S: FieldSink + ?Sized>(m: &mut S, prefix: &str, text: &str) {
     let ip = unmap_ip(text);
-    if ip.parse::<std::net::IpAddr>().is_ok() {
-        m.insert(format!("{prefix}.ip"), Value::String(ip.to_string()));
-    } else {
-        m.insert(format!("{prefix}.address"), Value::String(text.to_string()));
+    let is_ip = ip.parse::<std::net::IpAddr>().is_ok();
+    match (prefix, is_ip) {
+        ("source", true) => m.put_str("source.ip", ip),
+        ("source", false) => m.put_str("source.address", text),
+        ("destination", true) => m.put_str("destination.ip", ip),
+        ("destination", false) => m.put_str("destination.address", text),
+        (_, true) => m.put_str(&format!("{prefix}.ip"), ip),
+        (_, false) => m.put_str(&format!("{prefix}.address"), text),
     }
 }
 
@@ -327,66 +323,58 @@ pub fn split_addr_port(s: &str) -> (&str, Option<u16>) {
     }
 }
 
-fn number(m: &mut Map<String, Value>, key: &str, text: &str) -> Result<(), &'static str> {
+fn number<S: FieldSink + ?Sized>(m: &mut S, key: &str, text: &str) -> Result<(), &'static str> {
     if text.is_empty() || text == "-" {
         return Ok(());
     }
     let n: u64 = text.parse().map_err(|_| "a byte count is not a number")?;
-    m.insert(key.to_string(), Value::from(n));
+    m.put_u64(key, n);
     Ok(())
 }
 
-fn duration(m: &mut Map<String, Value>, text: &str, ns_per_unit: f64) -> Result<(), &'static str> {
+fn duration<S: FieldSink + ?Sized>(
+    m: &mut S,
+    text: &str,
+    ns_per_unit: f64,
+) -> Result<(), &'static str> {
     if text.is_empty() || text == "-" {
         return Ok(());
     }
     let x: f64 = text.parse().map_err(|_| "a duration is not a number")?;
     if x.is_finite() && x >= 0.0 {
-        m.insert(
-            "event.duration".into(),
-            Value::from((x * ns_per_unit) as u64),
-        );
+        m.put_u64("event.duration", (x * ns_per_unit) as u64);
     }
     Ok(())
 }
 
 /// `GET /path?q HTTP/1.1`; anything else (probes, TLS bytes on a plain port) is
 /// kept whole in `url.original`, because such requests are often what rules seek.
-pub fn set_request_line(m: &mut Map<String, Value>, request: &str) {
+pub fn set_request_line<S: FieldSink + ?Sized>(m: &mut S, request: &str) {
     let mut parts = request.splitn(3, ' ');
     match (parts.next(), parts.next(), parts.next()) {
         (Some(method), Some(target), Some(proto)) if proto.starts_with("HTTP/") => {
-            m.insert(
-                "http.request.method".into(),
-                Value::String(method.to_string()),
-            );
+            m.put_str("http.request.method", method);
             set_target(m, target);
-            m.insert(
-                "http.version".into(),
-                Value::String(proto["HTTP/".len()..].trim().to_string()),
-            );
+            m.put_str("http.version", proto["HTTP/".len()..].trim());
         }
         (Some(method), Some(target), None)
             if method.bytes().all(|b| b.is_ascii_uppercase()) && !method.is_empty() =>
         {
             // HTTP/0.9 style, or a proxy log without the version.
-            m.insert(
-                "http.request.method".into(),
-                Value::String(method.to_string()),
-            );
+            m.put_str("http.request.method", method);
             set_target(m, target);
         }
         _ if request == "-" || request.is_empty() => {}
         _ => {
-            m.insert("url.original".into(), Value::String(request.to_string()));
+            m.put_str("url.original", request);
         }
     }
 }
 
 /// A request target: `url.original`, and its path and query. An absolute URL
 /// (proxies, load balancers) also gives the scheme, domain and port.
-pub fn set_target(m: &mut Map<String, Value>, target: &str) {
-    m.insert("url.original".into(), Value::String(target.to_string()));
+pub fn set_target<S: FieldSink + ?Sized>(m: &mut S, target: &str) {
+    m.put_str("url.original", target);
     let mut rest = target;
     if let Some((scheme, after)) = target.split_once("://") {
         if !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphabetic()) {
@@ -394,14 +382,11 @@ pub fn set_target(m: &mut Map<String, Value>, target: &str) {
                 Some(i) => (&after[..i], &after[i..]),
                 None => (after, "/"),
             };
-            m.insert(
-                "url.scheme".into(),
-                Value::String(scheme.to_ascii_lowercase()),
-            );
+            m.put_str("url.scheme", &scheme.to_ascii_lowercase());
             let (host, port) = split_addr_port(authority);
-            m.insert("url.domain".into(), Value::String(host.to_string()));
+            m.put_str("url.domain", host);
             if let Some(p) = port {
-                m.insert("url.port".into(), Value::from(p));
+                m.put_u64("url.port", u64::from(p));
             }
             rest = path;
         }
@@ -410,15 +395,16 @@ pub fn set_target(m: &mut Map<String, Value>, target: &str) {
         Some((p, q)) => (p, Some(q)),
         None => (rest, None),
     };
-    m.insert("url.path".into(), Value::String(path.to_string()));
+    m.put_str("url.path", path);
     if let Some(q) = query {
-        m.insert("url.query".into(), Value::String(q.to_string()));
+        m.put_str("url.query", q);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Map;
 
     #[test]
     fn addresses() {

@@ -426,3 +426,54 @@ fn the_pack_is_quiet_on_benign_apache_logs() {
         .collect();
     assert!(shown.is_empty(), "{shown:#?}");
 }
+
+/// Text-format lines go straight into the matcher's field slots
+/// (`Engine::process_with`); over every real log file, that gives exactly what
+/// parsing each line into an event map and matching the map gives — with the
+/// whole pack, and with a keyword rule, which reads every value of the line.
+#[test]
+fn text_lines_in_field_slots_match_like_event_maps() {
+    let mut sources = pack_sources();
+    sources.push((
+        "keywords.yml".into(),
+        "title: Keyword probe\nid: kw-probe\nlogsource: {category: webserver}\n\
+         detection:\n  keywords: ['wp-login', 'etc/passwd', 'sqlmap']\n  condition: keywords\n"
+            .into(),
+    ));
+    let formats = Formats::builtin();
+    let (mut text_files, mut total) = (0, 0);
+    for path in crate::weblogs::log_files() {
+        let bytes = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> = text.lines().collect();
+        let head: Vec<&str> = lines.iter().take(50).copied().collect();
+        let Some(detected) = formats.detect(&head) else {
+            continue;
+        };
+        if matches!(detected.format, LogFormat::Text(_)) {
+            text_files += 1;
+        }
+        let mut direct_parser = formats.parser_with_fallback(detected.format.clone());
+        let mut map_parser = formats.parser_with_fallback(detected.format.clone());
+        let (mut direct, mut mapped) = (engine(&sources), engine(&sources));
+        for (i, l) in lines.iter().enumerate() {
+            let n = i as u64 + 1;
+            let a = direct.process_with(&mut direct_parser, l, n, None);
+            let b = match map_parser.parse(l, n) {
+                Ok(Some(ev)) => Ok(Some(mapped.process(&ev))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
+            assert_eq!(
+                a.as_ref().map_err(|e| &e.reason),
+                b.as_ref().map_err(|e| &e.reason),
+                "{}:{n}",
+                path.display()
+            );
+            total += a.ok().flatten().map_or(0, |d| d.len());
+        }
+        assert_eq!(direct.stats(), mapped.stats(), "{}", path.display());
+    }
+    assert!(text_files >= 50, "{text_files} text-format files");
+    assert!(total > 300, "{total} detections");
+}

@@ -2,7 +2,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use bulwark_detect::{parse_line, LogFormat, Logsource};
+use bulwark_detect::{parse_line, LineParser, LogFormat, Logsource};
 use bulwark_model::Scope;
 use bulwark_store::{Alert, AlertFilter};
 use serde::{Deserialize, Serialize};
@@ -37,9 +37,14 @@ pub struct IngestQuery {
     product: Option<String>,
     category: Option<String>,
     service: Option<String>,
+    /// How the lines are written: absent or `jsonl` for JSON objects with ECS
+    /// names; else a format of `bulwark formats` (`combined`, `haproxy`,
+    /// `caddy`, the data directory's mapping files…), `nginx:<log_format>` or
+    /// `apache:<LogFormat>`, or `auto` to tell it from the first lines.
+    format: Option<String>,
 }
 
-/// A line that was not a JSON object, by number.
+/// A line that could not be read, by number.
 #[derive(Serialize, ToSchema)]
 pub struct MalformedLine {
     pub line: u64,
@@ -63,10 +68,10 @@ pub struct Ingested {
 /// gets 503 with Retry-After instead of the server buffering without bound.
 #[utoipa::path(
     post, path = "/v1/events", operation_id = "ingest_events", tag = "detection",
-    description = "Requires scope `events:write`. One JSON object (ECS field names) per line, at most 8 MiB per request.",
+    description = "Requires scope `events:write`. One JSON object (ECS field names) per line, or log lines in the `format` given, at most 8 MiB per request.",
     security(("bearer" = [])),
     params(IngestQuery),
-    request_body(content = RawBytes, content_type = "application/x-ndjson", description = "JSON lines: one JSON object per line, UTF-8"),
+    request_body(content = RawBytes, content_type = "application/x-ndjson", description = "JSON lines (one JSON object per line), or lines in the `format` given; UTF-8"),
     responses((status = 202, description = "Analysed", body = Ingested), Invalid, Auth, TooLarge, Failure)
 )]
 pub async fn ingest(
@@ -105,20 +110,24 @@ pub async fn ingest(
             category: q.category,
             service: q.service,
         });
+    let mut parser = line_parser(&s, q.format.as_deref(), &text)?;
     let d2 = d.clone();
     let (accepted, malformed, detections) = super::blocking(move || {
         let _permit = permit;
         let mut events = Vec::new();
         let mut malformed = Vec::new();
         for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            match parse_line(&LogFormat::JsonLines, line, i as u64 + 1) {
-                Ok(ev) => events.push(match &logsource {
+            let parsed = match &mut parser {
+                None if line.trim().is_empty() => continue,
+                None => parse_line(&LogFormat::JsonLines, line, i as u64 + 1).map(Some),
+                Some(p) => p.parse(line, i as u64 + 1),
+            };
+            match parsed {
+                Ok(Some(ev)) => events.push(match &logsource {
                     Some(ls) => ev.with_logsource(ls.clone()),
                     None => ev,
                 }),
+                Ok(None) => {}
                 Err(m) => malformed.push(MalformedLine {
                     line: m.line_no,
                     reason: m.reason,
@@ -150,6 +159,42 @@ pub async fn ingest(
             new_alerts,
         },
     ))
+}
+
+/// The parser for `?format=` (`None`: ECS JSON lines, the fast default).
+fn line_parser(
+    s: &AppState,
+    format: Option<&str>,
+    text: &str,
+) -> Result<Option<LineParser>, Problem> {
+    let Some(spec) = format.map(str::trim).filter(|f| !f.is_empty()) else {
+        return Ok(None);
+    };
+    if ["jsonl", "json", "ndjson", "ecs"].contains(&spec.to_ascii_lowercase().as_str()) {
+        return Ok(None);
+    }
+    let formats = s.store.dir().formats().map_err(|e| Problem::internal(&e))?;
+    let format = if spec.eq_ignore_ascii_case("auto") {
+        let head: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(50)
+            .collect();
+        formats
+            .detect(&head)
+            .ok_or_else(|| {
+                Problem::bad_request(
+                    "unknown-format",
+                    "no known log format reads these lines: name one with ?format= (see `bulwark formats`)",
+                )
+            })?
+            .format
+    } else {
+        formats
+            .get(spec)
+            .map_err(|e| Problem::bad_request("unknown-format", e.to_string()))?
+    };
+    Ok(Some(formats.parser_with_fallback(format)))
 }
 
 #[derive(Deserialize, IntoParams)]
