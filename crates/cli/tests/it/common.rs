@@ -94,3 +94,16 @@ pub fn operator_session(d: &Path, id: &str, roles: &[bulwark_access::OperatorRol
     assert!(o.status.success(), "login failed: {}", stderr(&o));
     stdout(&o).trim().to_owned()
 }
+
+/// A mapping file `shop-json` in the data directory: the store's own JSON log
+/// (`ts`, `client`, `uri`, `agent`), read through `formats/`.
+pub fn write_shop_json_mapping(data_dir: &Path) {
+    std::fs::create_dir_all(data_dir.join("formats")).unwrap();
+    std::fs::write(
+        data_dir.join("formats/shop-json.yml"),
+        "name: shop-json\ntitle: The shop's own JSON log\ndetect: [client, uri]\nfields:\n  \
+         \"@timestamp\": {from: ts, as: time}\n  source.ip: {from: client, as: address}\n  \
+         url.original: {from: uri, as: target}\n  user_agent.original: agent\n",
+    )
+    .unwrap();
+}

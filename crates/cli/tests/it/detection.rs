@@ -142,13 +142,7 @@ fn posted_events_become_deduplicated_alerts() {
 fn posted_log_lines_are_read_in_the_format_named() {
     let (_t, dir) = tempdir();
     let admin = init(&dir);
-    std::fs::create_dir_all(dir.join("formats")).unwrap();
-    std::fs::write(
-        dir.join("formats/shop-json.yml"),
-        "name: shop-json\ntitle: The shop's own JSON log\ndetect: [client, uri]\nfields:\n  \
-         source.ip: {from: client, as: address}\n  url.original: {from: uri, as: target}\n",
-    )
-    .unwrap();
+    write_shop_json_mapping(&dir);
     let server = Server::start(&dir, &[], &[]);
     let key = create_key(server.addr, &admin, &["events:write"]);
     let combined = "203.0.113.9 - - [20/Nov/2026:10:00:00 +0000] \"GET /search?q=%3Cscript%3Ealert(1)%3C/script%3E HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\n\

@@ -92,6 +92,21 @@ fn stored_alerts(dir: &Path) -> BTreeMap<String, (u64, u64)> {
 }
 
 /// What `bulwark hunt` finds in the oracle file, per rule id.
+/// `serve --watch` has stored its first checkpoint: it is following.
+fn wait_for_first_checkpoint(dir: &Path) {
+    wait_until(Duration::from_secs(120), "the initial checkpoint", || {
+        run(&[
+            "tail",
+            "--status",
+            "--json",
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ])
+        .stdout
+        .starts_with(b"{")
+    });
+}
+
 fn hunted(all: &Path) -> BTreeMap<String, u64> {
     let o = run(&["hunt", all.to_str().unwrap(), "--json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -293,17 +308,7 @@ fn serve_watch_raises_alerts_and_continues_after_a_restart() {
         assert_eq!(s, 200, "{v}");
         v["items"].as_array().unwrap().clone()
     };
-    wait_until(Duration::from_secs(120), "the initial checkpoint", || {
-        run(&[
-            "tail",
-            "--status",
-            "--json",
-            "--data-dir",
-            dir.to_str().unwrap(),
-        ])
-        .stdout
-        .starts_with(b"{")
-    });
+    wait_for_first_checkpoint(&dir);
     assert!(
         alerts(server.addr).is_empty(),
         "lines before the start are not read"
@@ -343,29 +348,12 @@ fn serve_watch_raises_alerts_and_continues_after_a_restart() {
 fn serve_watch_reads_with_the_data_directorys_mapping_files() {
     let (t, dir) = tempdir();
     let admin = init(&dir);
-    std::fs::create_dir_all(dir.join("formats")).unwrap();
-    std::fs::write(
-        dir.join("formats/shop-json.yml"),
-        "name: shop-json\ntitle: The shop's own JSON log\ndetect: [client, uri]\nfields:\n  \
-         \"@timestamp\": {from: ts, as: time}\n  source.ip: {from: client, as: address}\n  \
-         url.original: {from: uri, as: target}\n  user_agent.original: agent\n",
-    )
-    .unwrap();
+    write_shop_json_mapping(&dir);
     let log = t.path().join("shop.jsonl");
     std::fs::write(&log, "").unwrap();
     let watch = format!("{}:shop-json", log.display());
     let server = Server::start(&dir, &["--watch", &watch], &[]);
-    wait_until(Duration::from_secs(120), "the initial checkpoint", || {
-        run(&[
-            "tail",
-            "--status",
-            "--json",
-            "--data-dir",
-            dir.to_str().unwrap(),
-        ])
-        .stdout
-        .starts_with(b"{")
-    });
+    wait_for_first_checkpoint(&dir);
     let line = |i: u32, uri: &str| {
         format!(
             "{{\"ts\":\"2026-11-20T10:00:{i:02}Z\",\"client\":\"203.0.113.9\",\"uri\":\"{uri}\",\"agent\":\"Mozilla/5.0\"}}\n"
