@@ -597,11 +597,32 @@ fn identifiers_other_than_a_name_where_the_statute_says_so() {
 fn card_number_alone_depends_on_the_state() {
     let ev = run(r#"{"aware_at": "2026-03-02T09:00:00Z", "affected": [
             {"jurisdiction": "US-MA", "elements": ["name", "card_number"], "count": 5},
-            {"jurisdiction": "US-CT", "elements": ["name", "card_number"], "count": 5}]}"#);
-    // Massachusetts: card number with or without a code. Connecticut: only with the code.
+            {"jurisdiction": "US-CA", "elements": ["name", "card_number"], "count": 5}]}"#);
+    // Massachusetts: card number with or without a code. California
+    // (Civ. Code 1798.82(h)(1)(C)): only with the code.
     assert!(recipients(&ev, "US-MA").contains(&Recipient::Individuals));
+    assert!(of(&ev, "US-CA").is_empty());
+    assert!(reason(&ev, "US-CA", None).contains("name + card_number is not personal information"));
+}
+
+/// Conn. Gen. Stat. 36a-701b(a)(2)(A)(v), since PA 21-59: a name with a credit
+/// or debit card number is personal information without any security code;
+/// residents within 60 days of discovery, the attorney general no later.
+#[test]
+fn connecticut_covers_a_card_number_without_its_code() {
+    let ev = run(r#"{"aware_at": "2026-03-02T09:00:00Z", "affected": [
+            {"jurisdiction": "US-CT", "elements": ["name", "card_number"], "count": 5}]}"#);
+    let residents = one(&ev, "US-CT", Recipient::Individuals);
+    assert_eq!(
+        residents.deadline,
+        Some(datetime!(2026-05-01 09:00 UTC)),
+        "60 days"
+    );
+    assert!(recipients(&ev, "US-CT").contains(&Recipient::Regulator));
+    // A bank account number still needs its access code ((a)(2)(A)(vi)).
+    let ev = run(r#"{"aware_at": "2026-03-02T09:00:00Z", "affected": [
+            {"jurisdiction": "US-CT", "elements": ["name", "bank_account"], "count": 5}]}"#);
     assert!(of(&ev, "US-CT").is_empty());
-    assert!(reason(&ev, "US-CT", None).contains("name + card_number is not personal information"));
 }
 
 #[test]
