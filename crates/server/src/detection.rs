@@ -40,6 +40,9 @@ pub struct Detector {
     pub(crate) window_ms: i64,
     vault_tx: mpsc::Sender<Event>,
     vault_dropped: AtomicU64,
+    /// The log formats `POST /v1/events?format=` names: built-in plus the data
+    /// directory's mapping files, read at start and on reload (not per request).
+    formats: Mutex<bulwark_detect::Formats>,
 }
 
 fn tags_of(engine: &Engine) -> std::collections::HashMap<String, Vec<String>> {
@@ -71,6 +74,7 @@ impl Detector {
         for r in &rejected {
             tracing::warn!(rule = %r, "rule not loaded");
         }
+        let formats = dir.formats()?;
         let (vault_tx, rx) = mpsc::channel(16_384);
         let tags = tags_of(&engine);
         let d = Detector {
@@ -83,6 +87,7 @@ impl Detector {
             window_ms: 3_600_000,
             vault_tx,
             vault_dropped: AtomicU64::new(0),
+            formats: Mutex::new(formats),
         };
         Ok((Arc::new(d), rx))
     }
@@ -99,6 +104,14 @@ impl Detector {
         }
     }
 
+    /// The formats ingestion may name (see the field).
+    pub fn formats(&self) -> bulwark_detect::Formats {
+        self.formats
+            .lock()
+            .map(|f| f.clone())
+            .unwrap_or_else(|_| bulwark_detect::Formats::builtin())
+    }
+
     pub fn rule_count(&self) -> usize {
         self.engine.lock().map(|e| e.rule_count()).unwrap_or(0)
     }
@@ -107,6 +120,10 @@ impl Detector {
     /// event is processed by neither set; correlation windows carry over.
     pub fn reload(&self) -> Result<RulesLoaded, ReloadError> {
         let (fresh, rejected) = load(&self.dir, self.packs)?;
+        let formats = self.dir.formats()?;
+        if let Ok(mut f) = self.formats.lock() {
+            *f = formats;
+        }
         let mut guard = self.engine.lock().map_err(|_| ReloadError::Poisoned)?;
         let old = std::mem::replace(&mut *guard, fresh);
         let kept = guard.adopt_state(old);

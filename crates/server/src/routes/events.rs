@@ -110,7 +110,7 @@ pub async fn ingest(
             category: q.category,
             service: q.service,
         });
-    let mut parser = line_parser(&s, q.format.as_deref(), &text)?;
+    let mut parser = line_parser(&d, q.format.as_deref(), &text)?;
     let d2 = d.clone();
     let (accepted, malformed, detections) = super::blocking(move || {
         let _permit = permit;
@@ -163,7 +163,7 @@ pub async fn ingest(
 
 /// The parser for `?format=` (`None`: ECS JSON lines, the fast default).
 fn line_parser(
-    s: &AppState,
+    d: &crate::detection::Detector,
     format: Option<&str>,
     text: &str,
 ) -> Result<Option<LineParser>, Problem> {
@@ -173,7 +173,7 @@ fn line_parser(
     if ["jsonl", "json", "ndjson", "ecs"].contains(&spec.to_ascii_lowercase().as_str()) {
         return Ok(None);
     }
-    let formats = s.store.dir().formats().map_err(|e| Problem::internal(&e))?;
+    let formats = d.formats();
     let format = if spec.eq_ignore_ascii_case("auto") {
         let head: Vec<&str> = text
             .lines()
@@ -256,7 +256,7 @@ pub async fn alerts(
     }))
 }
 
-/// Re-reads the data directory's rules and swaps them in; correlation state carries over.
+/// Re-reads the data directory's rules and log-format mapping files and swaps them in; correlation state carries over.
 #[utoipa::path(
     post, path = "/v1/rules/reload", operation_id = "reload_rules", tag = "detection",
     description = "Requires scope `admin`.",
