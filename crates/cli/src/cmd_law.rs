@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use bulwark_law::{evaluate, lint, Catalogue, Scenario, Severity, DISCLAIMER};
+use bulwark_law::{
+    changes, evaluate, lint_with, Catalogue, ChangeKind, LintOptions, Scenario, Severity,
+    DISCLAIMER,
+};
 use clap::{Args, Subcommand};
 
 use crate::DataDirArg;
@@ -33,7 +36,31 @@ pub enum LawsCmd {
     Lint {
         /// A directory of law TOML files.
         path: Option<PathBuf>,
+        /// Also fail on the review rules: an obligation without a citation, no
+        /// amendments list, an `effective` older than the newest amendment in
+        /// force, a review more than 12 months old, a confidence below high
+        /// without `unverified` notes.
+        #[arg(long)]
+        strict: bool,
+        /// The date review ages are measured at (default: today, UTC).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        today: Option<time::Date>,
     },
+    /// What changed since a date: amendments that took effect, what reviews
+    /// changed in the files, which files were reviewed. For counsel to read.
+    Changes {
+        #[command(flatten)]
+        dir: DataDirArg,
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        since: time::Date,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_day(s: &str) -> Result<time::Date, String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, fmt).map_err(|_| format!("`{s}` is not a date as YYYY-MM-DD"))
 }
 
 /// The built-in catalogue with the data directory's `laws/*.toml` replacing or adding laws.
@@ -86,7 +113,36 @@ pub fn laws(c: LawsCmd) -> anyhow::Result<ExitCode> {
                 eprintln!("{DISCLAIMER}");
             }
         }
-        LawsCmd::Lint { path } => {
+        LawsCmd::Changes { dir, since, json } => {
+            let cat = catalogue(&dir)?;
+            let found = changes(cat.laws(), since);
+            if json {
+                for c in &found {
+                    println!("{}", serde_json::to_string(c)?);
+                }
+            } else {
+                for c in &found {
+                    let kind = match c.kind {
+                        ChangeKind::Amendment => "law amended",
+                        ChangeKind::Catalogue => "file changed",
+                        ChangeKind::Review => "reviewed",
+                    };
+                    let act = c
+                        .act
+                        .as_deref()
+                        .map(|a| format!("{a}: "))
+                        .unwrap_or_default();
+                    println!("{}  {:<10} {:<13} {act}{}", c.date, c.law, kind, c.summary);
+                }
+                println!("{} change(s) since {since}", found.len());
+                eprintln!("{DISCLAIMER}");
+            }
+        }
+        LawsCmd::Lint {
+            path,
+            strict,
+            today,
+        } => {
             let files = match &path {
                 Some(p) => read_tree(p, &["toml"])?,
                 None => bulwark_law::BUILTIN_FILES
@@ -94,7 +150,14 @@ pub fn laws(c: LawsCmd) -> anyhow::Result<ExitCode> {
                     .map(|(p, t)| (p.to_string(), t.to_string()))
                     .collect(),
             };
-            let diagnostics = lint(&files);
+            let today = today.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+            let diagnostics = lint_with(
+                &files,
+                LintOptions {
+                    strict,
+                    today: Some(today),
+                },
+            );
             for d in &diagnostics {
                 println!("{d}");
             }
@@ -129,12 +192,17 @@ pub struct ObligationsArgs {
     /// become tasks on it with their deadlines.
     #[arg(long, conflicts_with = "scenario")]
     incident: Option<u64>,
+    /// A regulator the store answers to beyond its customers' laws (e.g.
+    /// `NY-DFS` for 23 NYCRR 500.17); repeatable, added to the scenario's
+    /// `regulated_by`.
+    #[arg(long = "regulated-by", value_name = "CODE")]
+    regulated_by: Vec<String>,
     #[arg(long)]
     json: bool,
 }
 
 pub fn obligations(a: ObligationsArgs) -> anyhow::Result<ExitCode> {
-    let (scenario, incident) = match (a.incident, &a.scenario) {
+    let (mut scenario, incident) = match (a.incident, &a.scenario) {
         (Some(id), _) => (incident_scenario(&a.dir, id)?, Some(id)),
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path)
@@ -152,6 +220,7 @@ pub fn obligations(a: ObligationsArgs) -> anyhow::Result<ExitCode> {
             "give --scenario FILE (a JSON what-if) or --incident N (its latest scope snapshot)"
         ),
     };
+    scenario.regulated_by.extend(a.regulated_by);
     let cat = catalogue(&a.dir)?;
     let eval = evaluate(&cat, &scenario)?;
     if let Some(id) = incident {

@@ -46,6 +46,8 @@ fn overview(store: &Store, catalogue: &Catalogue) -> anyhow::Result<Vec<Notifica
             acquired: None,
             harm: Default::default(),
             law_enforcement_delay: None,
+            cause: None,
+            regulated_by: Vec::new(),
             affected: vec![Affected {
                 jurisdiction: jurisdiction.clone(),
                 elements,

@@ -100,6 +100,8 @@ fn million(cat: &Catalogue) -> Scenario {
         acquired: None,
         harm: Default::default(),
         law_enforcement_delay: None,
+        cause: None,
+        regulated_by: Vec::new(),
         affected,
     }
 }

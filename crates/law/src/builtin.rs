@@ -72,6 +72,10 @@ pub const FILES: &[(&str, &str)] = &[
     ("laws/US-NJ.toml", include_str!("../../../laws/US-NJ.toml")),
     ("laws/US-NM.toml", include_str!("../../../laws/US-NM.toml")),
     ("laws/US-NV.toml", include_str!("../../../laws/US-NV.toml")),
+    (
+        "laws/US-NY-DFS.toml",
+        include_str!("../../../laws/US-NY-DFS.toml"),
+    ),
     ("laws/US-NY.toml", include_str!("../../../laws/US-NY.toml")),
     ("laws/US-OH.toml", include_str!("../../../laws/US-OH.toml")),
     ("laws/US-OK.toml", include_str!("../../../laws/US-OK.toml")),

@@ -32,6 +32,7 @@
 mod builtin;
 pub mod calendar;
 mod catalogue;
+mod changes;
 pub mod content;
 mod error;
 mod lint;
@@ -44,12 +45,13 @@ mod wording;
 
 pub use builtin::FILES as BUILTIN_FILES;
 pub use catalogue::{parse_law, Catalogue};
+pub use changes::{changes, Change, ChangeKind};
 pub use content::NoticeContent;
 pub use error::{CatalogueError, EvalError};
-pub use lint::{lint, Diagnostic, Severity};
+pub use lint::{lint, lint_with, Diagnostic, LintOptions, Severity};
 pub use obligations::evaluate;
 pub use report::{Evaluation, NotTriggered, Obligation, DISCLAIMER};
 pub use scenario::{
-    aggregate, jurisdiction_of, Affected, HarmLevel, LawEnforcementDelay, Scenario,
+    aggregate, jurisdiction_of, Affected, BreachCause, HarmLevel, LawEnforcementDelay, Scenario,
 };
-pub use schema::{Confidence, Law, Recipient};
+pub use schema::{Amendment, Confidence, HarmException, Law, Recipient, Revision};

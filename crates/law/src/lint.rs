@@ -9,7 +9,7 @@ use bulwark_model::{bloc_members, is_country, is_subdivision, Pos};
 
 use crate::catalogue::parse_law;
 use crate::error::CatalogueError;
-use crate::schema::{Anchor, Law, Recipient, TimeUnit};
+use crate::schema::{Anchor, Confidence, Law, Recipient, TimeUnit};
 use crate::spans::Seg::{self, Index as I, Key as K};
 use crate::spans::Spans;
 
@@ -44,8 +44,29 @@ fn is_date(s: &str) -> bool {
     time::Date::parse(s, fmt).is_ok()
 }
 
+/// What a lint run checks beyond the schema and the editorial basics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LintOptions {
+    /// The review rules (`laws lint --strict`): every obligation cites its
+    /// section, every file lists its amendments and encodes the newest one in
+    /// force, a review is at most 12 months old on `today`, and every
+    /// confidence below `high` says what remains unverified. Errors, not
+    /// warnings: counsel relies on the catalogue being current.
+    pub strict: bool,
+    /// The date the review age is measured at (the caller's clock).
+    pub today: Option<time::Date>,
+}
+
 /// Lints law files given as `(path, text)` pairs. Empty result: clean.
 pub fn lint<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Vec<Diagnostic> {
+    lint_with(files, LintOptions::default())
+}
+
+/// [`lint`] with the review rules of [`LintOptions`].
+pub fn lint_with<P: AsRef<str>, T: AsRef<str>>(
+    files: &[(P, T)],
+    options: LintOptions,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut claimed: HashMap<String, String> = HashMap::new();
@@ -88,8 +109,112 @@ pub fn lint<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Vec<Diagnostic> {
             }
         }
         check_law(&mut cx, &law);
+        if options.strict {
+            check_review(&mut cx, &law, options.today);
+        }
     }
     out
+}
+
+fn parse_day(s: &str) -> Option<time::Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, fmt).ok()
+}
+
+/// The review rules (see [`LintOptions::strict`]).
+fn check_review(cx: &mut Ctx, law: &Law, today: Option<time::Date>) {
+    use Severity::Error;
+    for (i, o) in law.obligations.iter().enumerate() {
+        if o.citation.as_deref().is_none_or(|c| c.trim().is_empty()) {
+            cx.at(
+                &[K("obligations"), I(i), K("recipient")],
+                Error,
+                format!(
+                    "obligations[{i}] ({}) has no `citation`: name the section that imposes it",
+                    o.recipient.code()
+                ),
+            );
+        }
+    }
+    if law.amendments.is_empty() {
+        cx.at(
+            &[K("effective")],
+            Error,
+            "no `amendments`: list the enacting act and every amendment with its effective date"
+                .into(),
+        );
+    }
+    let mut newest_in_force: Option<(time::Date, &str)> = None;
+    for (i, a) in law.amendments.iter().enumerate() {
+        match parse_day(&a.effective) {
+            None => cx.at(
+                &[K("amendments"), I(i), K("effective")],
+                Error,
+                format!("amendments[{i}].effective must be a date as YYYY-MM-DD"),
+            ),
+            Some(d) => {
+                let in_force = today.is_none_or(|t| d <= t);
+                if in_force && newest_in_force.is_none_or(|(n, _)| d > n) {
+                    newest_in_force = Some((d, a.act.as_str()));
+                }
+            }
+        }
+        if a.act.trim().is_empty() || a.summary.trim().is_empty() {
+            cx.at(
+                &[K("amendments"), I(i)],
+                Error,
+                format!("amendments[{i}]: give the act and what it changed"),
+            );
+        }
+    }
+    if let (Some((newest, act)), Some(effective)) = (newest_in_force, parse_day(&law.effective)) {
+        if effective < newest {
+            cx.at(
+                &[K("effective")],
+                Error,
+                format!(
+                    "effective = {effective} is older than {act} (in force {newest}): the file may encode superseded text; re-check it and move `effective`"
+                ),
+            );
+        }
+    }
+    for (i, r) in law.changelog.iter().enumerate() {
+        if parse_day(&r.date).is_none() {
+            cx.at(
+                &[K("changelog"), I(i), K("date")],
+                Error,
+                format!("changelog[{i}].date must be a date as YYYY-MM-DD"),
+            );
+        }
+    }
+    if let (Some(today), Some(reviewed)) = (today, parse_day(&law.last_reviewed)) {
+        // 12 months: a reviewed file is current until the same day a year later.
+        let due = reviewed
+            .replace_year(reviewed.year() + 1)
+            .unwrap_or_else(|_| reviewed + time::Duration::days(365));
+        if today > due {
+            cx.at(
+                &[K("last_reviewed")],
+                Error,
+                format!(
+                    "last_reviewed = {reviewed} is more than 12 months before {today}: review the file against its sources"
+                ),
+            );
+        }
+    }
+    let below_high = law.confidence < Confidence::High
+        || law.covered.confidence.is_some_and(|c| c < Confidence::High)
+        || law
+            .obligations
+            .iter()
+            .any(|o| o.confidence.is_some_and(|c| c < Confidence::High));
+    if below_high && law.unverified.iter().all(|u| u.trim().is_empty()) {
+        cx.at(
+            &[K("confidence")],
+            Error,
+            "a confidence below `high` needs `unverified`: say what remains unconfirmed and against which text".into(),
+        );
+    }
 }
 
 fn check_law(cx: &mut Ctx, law: &Law) {

@@ -11,11 +11,12 @@ use crate::calendar;
 use crate::catalogue::{mask_of, Catalogue, CompiledLaw, ElementMask};
 use crate::error::EvalError;
 use crate::report::{Evaluation, NotTriggered, Obligation, DISCLAIMER};
-use crate::scenario::{Affected, HarmLevel, Scenario};
+use crate::scenario::{Affected, BreachCause, HarmLevel, Scenario};
 use crate::schema::{
-    Anchor, CountBasis, HarmCondition, Law, ObligationRule, Recipient, Relation, TimeUnit, Trigger,
+    Anchor, CountBasis, HarmCondition, HarmException, Law, ObligationRule, Recipient, Relation,
+    TimeUnit, Trigger,
 };
-use crate::wording::{anchor_word, harm_word, join_elements, rfc3339, unit_word};
+use crate::wording::{anchor_word, cause_word, harm_word, join_elements, rfc3339, unit_word};
 
 /// Targets used when a law sets no hard limit and its file gives no `target`.
 fn default_target(recipient: Recipient) -> (u32, TimeUnit) {
@@ -239,6 +240,24 @@ impl Engine<'_> {
             reason,
         };
 
+        if let Some(reg) = &law.applies.regulated_by {
+            let listed = self
+                .scenario
+                .regulated_by
+                .iter()
+                .any(|r| r.trim().eq_ignore_ascii_case(reg));
+            if !listed {
+                self.not.push(not(
+                    format!(
+                        "{} binds only stores regulated by {reg}; the scenario does not list {reg} in `regulated_by`",
+                        law.citation
+                    ),
+                    None,
+                    people,
+                ));
+                return Ok(());
+            }
+        }
         let tallies: Vec<Tally> = (0..law.obligations.len())
             .map(|r| tally(cl, r, groups))
             .collect();
@@ -257,7 +276,21 @@ impl Engine<'_> {
             .get(code)
             .or_else(|| self.scenario.harm.get(&law.id))
             .copied();
-        let no_harm = law.breach.harm_test.is_some() && harm == Some(HarmLevel::Unlikely);
+        let excusable = match law.breach.harm_exception {
+            HarmException::Any => true,
+            HarmException::InadvertentAuthorised => {
+                self.scenario.cause == Some(BreachCause::InadvertentAuthorisedDisclosure)
+            }
+        };
+        let claimed_no_harm = law.breach.harm_test.is_some() && harm == Some(HarmLevel::Unlikely);
+        let no_harm = claimed_no_harm && excusable;
+        let harm_refused = (claimed_no_harm && !excusable).then(|| {
+            format!(
+                "the store recorded harm as unlikely, but {}'s exception covers only an inadvertent disclosure by persons authorised to access the data (scenario cause: {}), so notice is due",
+                law.citation,
+                self.scenario.cause.map(cause_word).unwrap_or("not recorded")
+            )
+        });
 
         // Fixed-anchor rules first, so notice-anchored ones can refer to them.
         let mut computed: HashMap<Recipient, (Option<OffsetDateTime>, Option<OffsetDateTime>)> =
@@ -337,8 +370,11 @@ impl Engine<'_> {
                     continue;
                 }
             }
-            let ob =
+            let mut ob =
                 self.obligation(cl, code, rule, t, harm, count_for_threshold, &mut computed)?;
+            if let Some(w) = &harm_refused {
+                ob.why.push(w.clone());
+            }
             fired_any = true;
             self.out.push(ob);
         }
@@ -598,7 +634,10 @@ impl Engine<'_> {
             recommended_target: target,
             count: t.covered,
             threshold: rule.threshold.as_ref().map(|t| t.describe()),
-            citation: law.citation.clone(),
+            citation: rule
+                .citation
+                .clone()
+                .unwrap_or_else(|| law.citation.clone()),
             confidence: rule
                 .confidence
                 .unwrap_or(law.confidence)

@@ -32,7 +32,30 @@ pub struct Scenario {
     pub harm: BTreeMap<String, HarmLevel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub law_enforcement_delay: Option<LawEnforcementDelay>,
+    /// How the data got out, where a law's harm exception depends on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<BreachCause>,
+    /// Regulators the store answers to beyond the residents' laws (`NY-DFS`):
+    /// laws with a matching `applies.regulated_by` apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regulated_by: Vec<String>,
     pub affected: Vec<Affected>,
+}
+
+/// How personal data was exposed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreachCause {
+    /// An outside attacker (intrusion, skimmer, credential stuffing…).
+    ExternalAttack,
+    /// Someone allowed to see the data disclosed it by mistake (a misaddressed
+    /// e-mail, a wrongly shared export).
+    InadvertentAuthorisedDisclosure,
+    /// A person with access misused it on purpose.
+    InsiderMisuse,
+    /// A device or paper records were lost or stolen.
+    LostOrStolen,
+    Other,
 }
 
 /// Outcome of a risk-of-harm assessment.

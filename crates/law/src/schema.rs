@@ -29,11 +29,43 @@ pub struct Law {
     /// Open questions and known uncertainty, shown to the user.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub caveats: Vec<String>,
+    /// What the last review could not confirm against the statute's own text.
+    /// `laws lint --strict` requires it whenever a confidence is below `high`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unverified: Vec<String>,
+    /// The enacting act and every amendment since, with the dates they took
+    /// effect, so a reviewer can see which text the file encodes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amendments: Vec<Amendment>,
+    /// What reviews changed in this file, newest last (`laws changes` reads it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changelog: Vec<Revision>,
     pub applies: Applies,
     pub covered: Covered,
     pub breach: Breach,
     #[serde(default)]
     pub obligations: Vec<ObligationRule>,
+}
+
+/// One act that made or changed the law.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Amendment {
+    /// The act, e.g. "PA 21-59" or "SB 626 (2025)".
+    pub act: String,
+    /// Date (YYYY-MM-DD) it took effect.
+    pub effective: String,
+    /// What it changed, in a sentence.
+    pub summary: String,
+}
+
+/// One change a review made to the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revision {
+    /// Date (YYYY-MM-DD) of the change.
+    pub date: String,
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -58,6 +90,10 @@ pub struct Applies {
     /// Calendar used for business-day deadlines.
     #[serde(default)]
     pub calendar: CalendarKind,
+    /// The law binds only stores under this regulator (e.g. `NY-DFS`): it
+    /// applies when the scenario's `regulated_by` lists the same code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regulated_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +136,9 @@ pub struct Breach {
     /// covered data is notifiable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub harm_test: Option<String>,
+    /// Which breaches the harm test may excuse (default: any).
+    #[serde(default)]
+    pub harm_exception: HarmException,
     /// Notice to individuals may wait while law enforcement asks for a delay.
     #[serde(default = "yes")]
     pub law_enforcement_delay: bool,
@@ -109,6 +148,18 @@ pub struct Breach {
 
 fn yes() -> bool {
     true
+}
+
+/// The breaches a "harm unlikely" determination can excuse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HarmException {
+    /// Any breach.
+    #[default]
+    Any,
+    /// Only an inadvertent disclosure by persons authorised to access the data
+    /// (N.Y. GBL 899-aa(2)(a)); an attack is always notified.
+    InadvertentAuthorised,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +203,10 @@ impl Recipient {
 #[serde(deny_unknown_fields)]
 pub struct ObligationRule {
     pub recipient: Recipient,
+    /// The section that imposes this duty (`Conn. Gen. Stat. 36a-701b(b)(1)`);
+    /// shown with the obligation instead of the law's citation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citation: Option<String>,
     /// The concrete body (e.g. "California Attorney General").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,

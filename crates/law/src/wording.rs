@@ -4,7 +4,7 @@
 use bulwark_model::DataElement;
 use time::OffsetDateTime;
 
-use crate::scenario::HarmLevel;
+use crate::scenario::{BreachCause, HarmLevel};
 use crate::schema::{Anchor, TimeUnit};
 
 pub(crate) fn join_elements(e: &[DataElement]) -> String {
@@ -17,6 +17,18 @@ pub(crate) fn harm_word(h: HarmLevel) -> &'static str {
         HarmLevel::Unlikely => "unlikely",
         HarmLevel::Risk => "risk",
         HarmLevel::High => "high",
+    }
+}
+
+pub(crate) fn cause_word(c: BreachCause) -> &'static str {
+    match c {
+        BreachCause::ExternalAttack => "external attack",
+        BreachCause::InadvertentAuthorisedDisclosure => {
+            "inadvertent disclosure by an authorised person"
+        }
+        BreachCause::InsiderMisuse => "insider misuse",
+        BreachCause::LostOrStolen => "lost or stolen records",
+        BreachCause::Other => "other",
     }
 }
 

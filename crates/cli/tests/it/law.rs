@@ -130,6 +130,58 @@ fn laws_lint_list_and_local_overrides() {
     );
 }
 
+/// The review process: `--strict` fails on a missing section citation (the
+/// plain lint does not), and `laws changes --since` lists what counsel must
+/// read, from the data directory's catalogue.
+#[test]
+fn laws_lint_strict_and_changes_since() {
+    let (t, dir) = tempdir();
+    let laws = t.path().join("review");
+    std::fs::create_dir_all(&laws).unwrap();
+    let text = bulwark_law_text("US-TX");
+    std::fs::write(laws.join("US-TX.toml"), &text).unwrap();
+    let l = laws.to_str().unwrap();
+    let o = run(&["laws", "lint", "--strict", "--today", "2026-12-02", l]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let uncited = text.replacen("citation = \"Tex. Bus. & Com. Code 521.053(i)\"\n", "", 1);
+    std::fs::write(laws.join("US-TX.toml"), uncited).unwrap();
+    let o = run(&["laws", "lint", l]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let o = run(&["laws", "lint", "--strict", "--today", "2026-12-02", l]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("US-TX.toml:"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("has no `citation`"), "{}", stdout(&o));
+    // Stale review a year and a day later.
+    std::fs::write(laws.join("US-TX.toml"), &text).unwrap();
+    let o = run(&["laws", "lint", "--strict", "--today", "2027-12-03", l]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("more than 12 months"), "{}", stdout(&o));
+    let o = run(&["laws", "lint", "--strict", "--today", "yesterday", l]);
+    assert!(!o.status.success());
+
+    let d = dir.to_str().unwrap();
+    let o = run(&[
+        "laws",
+        "changes",
+        "--data-dir",
+        d,
+        "--since",
+        "2026-12-01",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    let rows: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(rows.iter().any(|r| r["law"] == "US-PA"
+        && r["kind"] == "catalogue"
+        && r["summary"].as_str().unwrap().contains("Act 33")));
+    assert!(rows
+        .iter()
+        .all(|r| r["date"].as_str().unwrap() >= "2026-12-01"));
+}
+
 fn bulwark_law_text(id: &str) -> String {
     std::fs::read_to_string(format!(
         "{}/../../laws/{id}.toml",

@@ -231,3 +231,113 @@ fn the_eu_law_covers_exactly_the_eea() {
         Some(line_of(&text, "jurisdictions = ["))
     );
 }
+
+fn strict(files: &[(&str, &str)], today: time::Date) -> Vec<bulwark_law::Diagnostic> {
+    bulwark_law::lint_with(
+        files,
+        bulwark_law::LintOptions {
+            strict: true,
+            today: Some(today),
+        },
+    )
+}
+
+#[test]
+fn strict_lint_enforces_the_review_rules() {
+    let text = texas();
+    let today = time::macros::date!(2026 - 12 - 02);
+    let clean = strict(&[("laws/US-TX.toml", text.as_str())], today);
+    assert!(clean.is_empty(), "{clean:?}");
+
+    // An obligation without its section.
+    let uncited = text.replacen("citation = \"Tex. Bus. & Com. Code 521.053(i)\"\n", "", 1);
+    let found = strict(&[("laws/US-TX.toml", uncited.as_str())], today);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].severity, Severity::Error);
+    assert!(found[0]
+        .message
+        .contains("obligations[1] (regulator) has no `citation`"));
+    // The plain lint does not apply the review rules.
+    assert!(lint(&[("laws/US-TX.toml", uncited.as_str())]).is_empty());
+
+    // A review more than 12 months old on the day of the run.
+    let found = strict(
+        &[("laws/US-TX.toml", text.as_str())],
+        time::macros::date!(2027 - 12 - 03),
+    );
+    assert!(
+        found
+            .iter()
+            .any(|d| d.message.contains("more than 12 months before 2027-12-03")),
+        "{found:?}"
+    );
+    assert!(strict(
+        &[("laws/US-TX.toml", text.as_str())],
+        time::macros::date!(2027 - 12 - 02)
+    )
+    .is_empty());
+
+    // Medium confidence without saying what is unverified.
+    let medium = text.replacen("confidence = \"high\"", "confidence = \"medium\"", 1);
+    let found = strict(&[("laws/US-TX.toml", medium.as_str())], today);
+    assert!(
+        found
+            .iter()
+            .any(|d| d.message.contains("needs `unverified`")),
+        "{found:?}"
+    );
+
+    // An amendment in force that is newer than the encoded text.
+    let stale = text.replacen(
+        "]\nchangelog",
+        "  { act = \"HB 9 (2026)\", effective = \"2026-09-01\", summary = \"new element\" },\n]\nchangelog",
+        1,
+    );
+    let found = strict(&[("laws/US-TX.toml", stale.as_str())], today);
+    assert!(
+        found
+            .iter()
+            .any(|d| d.message.contains("older than HB 9 (2026)")),
+        "{found:?}"
+    );
+    // Not yet in force: fine.
+    assert!(strict(
+        &[("laws/US-TX.toml", stale.as_str())],
+        time::macros::date!(2026 - 08 - 31)
+    )
+    .is_empty());
+
+    // No amendments at all.
+    let start = text.find("amendments = [").unwrap();
+    let end = start + text[start..].find("]\n").unwrap() + 2;
+    let bare = format!("{}{}", &text[..start], &text[end..]);
+    let found = strict(&[("laws/US-TX.toml", bare.as_str())], today);
+    assert!(
+        found.iter().any(|d| d.message.contains("no `amendments`")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn changes_since_a_date_list_amendments_edits_and_reviews() {
+    let cat = Catalogue::builtin().unwrap();
+    let found = bulwark_law::changes(cat.laws(), time::macros::date!(2026 - 12 - 01));
+    let ct: Vec<_> = found.iter().filter(|c| c.law == "US-CT").collect();
+    assert!(
+        ct.iter()
+            .any(|c| c.kind == bulwark_law::ChangeKind::Catalogue
+                && c.summary.contains("geolocation"))
+    );
+    assert!(ct.iter().any(|c| c.kind == bulwark_law::ChangeKind::Review));
+    // Old amendments are before the date: not listed.
+    assert!(found
+        .iter()
+        .all(|c| c.kind != bulwark_law::ChangeKind::Amendment
+            || c.date >= time::macros::date!(2026 - 12 - 01)));
+    let since_2025 = bulwark_law::changes(cat.laws(), time::macros::date!(2025 - 01 - 01));
+    assert!(since_2025.iter().any(|c| c.law == "US-OK"
+        && c.kind == bulwark_law::ChangeKind::Amendment
+        && c.act.as_deref() == Some("SB 626 (2025)")));
+    // Oldest first.
+    assert!(since_2025.windows(2).all(|w| w[0].date <= w[1].date));
+}

@@ -1,4 +1,5 @@
 //! law's integration tests (one test binary for the crate).
 
+mod corrections;
 mod lint;
 mod obligations;
