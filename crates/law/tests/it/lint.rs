@@ -341,3 +341,20 @@ fn changes_since_a_date_list_amendments_edits_and_reviews() {
     // Oldest first.
     assert!(since_2025.windows(2).all(|w| w[0].date <= w[1].date));
 }
+
+/// The review rules hold for the shipped catalogue as of its last review.
+/// Pinned to that date so the suite does not start failing a year later;
+/// `bulwark laws lint --strict` with today's date is the live check.
+#[test]
+fn shipped_catalogue_passes_the_review_rules() {
+    let found = strict(BUILTIN_FILES, time::macros::date!(2026 - 12 - 02));
+    assert!(
+        found.is_empty(),
+        "{}",
+        found
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
