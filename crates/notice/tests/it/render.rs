@@ -191,10 +191,10 @@ fn a_template_missing_required_content_is_refused() {
     let end = start + text[start..].find("{% endfilter %}").unwrap() + "{% endfilter %}".len();
     let without = format!("{}{}", &text[..start], &text[end..]);
     let set = TemplateSet::builtin().with_overrides([("en/body.txt.j2".to_owned(), without)]);
-    let err = render(&set, FACTS, "US-TX", &[Name, NationalId], None).unwrap_err();
+    let err = render(&set, FACTS, "US-FL", &[Name, NationalId], None).unwrap_err();
     assert!(
         err.to_string()
-            .contains("US-TX requires `contact`; the text body has no such section"),
+            .contains("US-FL requires `contact`; the text body has no such section"),
         "{err}"
     );
     // The HTML body still has it: only the text body is at fault.
