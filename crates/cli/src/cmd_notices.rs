@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use bulwark_law::evaluate;
-use bulwark_notice::{letter_pdf, mail_merge, DraftContext, NoticeFacts, Renderer};
+use bulwark_notice::{mail_merge, DraftContext, NoticeFacts, PdfFonts, Renderer};
 use bulwark_server::sender::{Sender, SenderConfig};
 use bulwark_store::{ApproveNoticesError, Channels, RenderNotices, SendOutcome, Store};
 use clap::{Args, Subcommand, ValueEnum};
@@ -395,7 +395,12 @@ fn send(a: SendArgs) -> anyhow::Result<ExitCode> {
 fn print(dir: &DataDirArg, incident: u64, out: &Path) -> anyhow::Result<ExitCode> {
     let store = Store::open(&dir.data_dir, Some(&secrets::unlock()?))?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    // Parsed once for the whole run: one PDF per letter, thousands of letters.
+    let fonts = PdfFonts::embedded()?;
     let mut rows = Vec::new();
+    // Letters with characters no embedded font has (printed as U+FFFD): the
+    // operator looks at them before they go in the post.
+    let mut replaced: Vec<(String, usize)> = Vec::new();
     while let Some(c) = store.outbox_claim("print", Some(incident), i64::MAX)? {
         let address: Vec<String> = c
             .to_name
@@ -410,8 +415,11 @@ fn print(dir: &DataDirArg, incident: u64, out: &Path) -> anyhow::Result<ExitCode
             .collect();
         let file = format!("{}.pdf", c.message_id);
         let path = out.join(&file);
-        std::fs::write(&path, letter_pdf(&address, &c.letter.text))
-            .with_context(|| format!("writing {}", path.display()))?;
+        let pdf = fonts.letter(&address, &c.letter.text)?;
+        std::fs::write(&path, &pdf.bytes).with_context(|| format!("writing {}", path.display()))?;
+        if pdf.replaced > 0 {
+            replaced.push((file.clone(), pdf.replaced));
+        }
         rows.push([
             c.id.to_string(),
             c.incident.to_string(),
@@ -435,6 +443,15 @@ fn print(dir: &DataDirArg, incident: u64, out: &Path) -> anyhow::Result<ExitCode
         out.display(),
         csv_path.display()
     );
+    if !replaced.is_empty() {
+        eprintln!(
+            "{} letter(s) contain characters the embedded fonts cannot print (shown as \u{FFFD}); check them before mailing:",
+            replaced.len()
+        );
+        for (file, n) in &replaced {
+            eprintln!("  {file}: {n} character(s)");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,136 +1,176 @@
-//! One PDF per printed letter: the address block, then the text body, in
-//! 11-point Courier on US Letter with page breaks. Courier is one of the PDF
-//! base fonts (nothing to embed) and is fixed-width, so wrapping is exact.
+//! One PDF per printed letter: the address block, two blank lines, then the
+//! text body, 11 pt on US Letter with 72 pt margins and page breaks.
+//!
+//! Letters go to customers with names in every script, so the text is set in
+//! embedded Unicode fonts (`fonts.rs`: DejaVu Sans Mono, DejaVu Sans for what
+//! it lacks, Droid Sans Fallback for Chinese and Japanese) rather than a PDF
+//! base font (Courier's WinAnsi encoding printed "Łukasz Dvořák" as
+//! "?ukasz Dvo?ák"). Each font used is a Type0 font
+//! over a CIDFontType2 (Identity-H, CIDToGIDMap Identity), embedded as a
+//! subset of only the glyphs the letter uses, so a letter stays small, with
+//! a ToUnicode CMap so the text can be searched and copied (and checked by
+//! tests with `pdftotext`). A character no font has prints as U+FFFD
+//! and is counted in [`LetterPdf::replaced`], never dropped silently.
+//! Lines are wrapped by the glyphs' advances (`layout.rs`), so a line of
+//! double-width ideographs fits the margins as exactly as one of Latin.
 
-use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
+mod fonts;
+mod layout;
+
+use std::sync::OnceLock;
+
+use pdf_writer::{Content, Filter, Finish, Pdf, Rect, Ref, Str};
+use subsetter::GlyphRemapper;
+
+use fonts::{deflate, FontId, FontRefs, FONTS};
+pub use fonts::{PdfError, PdfFonts};
 
 const PAGE_W: f32 = 612.0;
 const PAGE_H: f32 = 792.0;
 const MARGIN: f32 = 72.0;
 const SIZE: f32 = 11.0;
 const LEADING: f32 = 14.0;
-/// Courier's advance is 600/1000 em.
-const COLUMNS: usize = ((PAGE_W - 2.0 * MARGIN) / (SIZE * 0.6)) as usize;
 const ROWS: usize = ((PAGE_H - 2.0 * MARGIN) / LEADING) as usize;
+/// The text width in PDF glyph space (1/1000 of the font size), the unit of
+/// the fonts' advances.
+const TEXT_WIDTH: f32 = (PAGE_W - 2.0 * MARGIN) * 1000.0 / SIZE;
 
-/// WinAnsiEncoding byte of a character (Latin-1 range plus the usual
-/// punctuation); anything else prints as `?`.
-fn win_ansi(c: char) -> u8 {
-    match c {
-        '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{ff}' => c as u32 as u8,
-        '€' => 0x80,
-        '‚' => 0x82,
-        '„' => 0x84,
-        '…' => 0x85,
-        '‘' => 0x91,
-        '’' => 0x92,
-        '“' => 0x93,
-        '”' => 0x94,
-        '•' => 0x95,
-        '–' => 0x96,
-        '—' => 0x97,
-        '\t' => b' ',
-        _ => b'?',
+/// A printed letter.
+#[derive(Debug, Clone)]
+pub struct LetterPdf {
+    pub bytes: Vec<u8>,
+    /// Characters that no embedded font has (emoji, scripts beyond Latin,
+    /// Greek, Cyrillic and CJK, control characters), printed as U+FFFD. A
+    /// letter with any should be looked at before it is mailed.
+    pub replaced: usize,
+}
+
+/// A letter as PDF, with the embedded fonts parsed once per process. A print
+/// run can as well hold one [`PdfFonts`] and call [`PdfFonts::letter`].
+pub fn letter_pdf(address: &[String], body: &str) -> Result<LetterPdf, PdfError> {
+    static FONTS: OnceLock<Result<PdfFonts, PdfError>> = OnceLock::new();
+    match FONTS.get_or_init(PdfFonts::embedded) {
+        Ok(fonts) => fonts.letter(address, body),
+        Err(e) => Err(e.clone()),
     }
 }
 
-/// Hard-wraps at word boundaries to the page width.
-fn wrap(text: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    for para in text.lines() {
-        let mut line = String::new();
-        let mut len = 0;
-        for word in para.split(' ') {
-            let wlen = word.chars().count();
-            if len > 0 && len + 1 + wlen > COLUMNS {
-                lines.push(std::mem::take(&mut line));
-                len = 0;
+impl PdfFonts {
+    /// A letter as PDF: the address lines, two blank lines, then the body.
+    pub fn letter(&self, address: &[String], body: &str) -> Result<LetterPdf, PdfError> {
+        let laid = layout::lay_out(self, address, body, TEXT_WIDTH);
+        let mut pdf = Pdf::new();
+        let mut next = 1;
+        let mut alloc = || {
+            let r = Ref::new(next);
+            next += 1;
+            r
+        };
+        let catalog = alloc();
+        let tree = alloc();
+        let pages: Vec<&[Vec<fonts::Glyph>]> = if laid.lines.is_empty() {
+            vec![&[]]
+        } else {
+            laid.lines.chunks(ROWS.max(1)).collect()
+        };
+        let page_refs: Vec<(Ref, Ref)> = pages.iter().map(|_| (alloc(), alloc())).collect();
+
+        // One subset per font per letter: the remapper's new glyph ids are
+        // the CIDs the content streams show.
+        let mut remappers: [GlyphRemapper; FONTS] = std::array::from_fn(|_| GlyphRemapper::new());
+        let mut text: [Vec<(u16, char)>; FONTS] = std::array::from_fn(|_| Vec::new());
+        for (lines, &(_, content_ref)) in pages.iter().zip(&page_refs) {
+            let content = page_content(lines, &mut remappers, &mut text);
+            pdf.stream(content_ref, &deflate(&content))
+                .filter(Filter::FlateDecode);
+        }
+
+        let mut used = Vec::new();
+        for id in FontId::ALL {
+            let i = id.index();
+            if text[i].is_empty() {
+                continue;
             }
-            if len > 0 {
-                line.push(' ');
-                len += 1;
+            let refs = FontRefs {
+                type0: alloc(),
+                cid: alloc(),
+                descriptor: alloc(),
+                cmap: alloc(),
+                file: alloc(),
+            };
+            self.fonts[i].write(&mut pdf, refs, &remappers[i], &text[i])?;
+            used.push((id, refs.type0));
+        }
+
+        pdf.catalog(catalog).pages(tree);
+        pdf.pages(tree)
+            .kids(page_refs.iter().map(|&(p, _)| p))
+            .count(i32::try_from(pages.len()).unwrap_or(i32::MAX));
+        for &(page_ref, content_ref) in &page_refs {
+            let mut page = pdf.page(page_ref);
+            page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
+            page.parent(tree);
+            page.contents(content_ref);
+            let mut resources = page.resources();
+            let mut dict = resources.fonts();
+            for &(id, r) in &used {
+                dict.pair(id.resource(), r);
             }
-            // A word longer than a line is cut.
-            let mut rest: Vec<char> = word.chars().collect();
-            while rest.len() > COLUMNS {
-                let head: String = rest.drain(..COLUMNS).collect();
-                if !line.is_empty() {
-                    lines.push(std::mem::take(&mut line));
+            dict.finish();
+            resources.finish();
+            page.finish();
+        }
+        Ok(LetterPdf {
+            bytes: pdf.finish(),
+            replaced: laid.replaced,
+        })
+    }
+}
+
+/// The content stream of one page: each line from the left margin, split
+/// into runs of glyphs from the same font, each glyph shown by its CID (two
+/// bytes, big-endian, as Identity-H reads them).
+fn page_content(
+    lines: &[Vec<fonts::Glyph>],
+    remappers: &mut [GlyphRemapper; FONTS],
+    text: &mut [Vec<(u16, char)>; FONTS],
+) -> Vec<u8> {
+    let mut content = Content::new();
+    content.begin_text();
+    content.set_leading(LEADING);
+    content.next_line(MARGIN, PAGE_H - MARGIN);
+    let mut current: Option<FontId> = None;
+    let mut run: Vec<u8> = Vec::new();
+    for line in lines {
+        let mut glyphs = line.iter().peekable();
+        while let Some(first) = glyphs.next() {
+            let font = first.font;
+            run.clear();
+            let mut g = first;
+            loop {
+                let i = font.index();
+                let before = remappers[i].num_gids();
+                let cid = remappers[i].remap(g.gid);
+                if remappers[i].num_gids() != before {
+                    text[i].push((cid, g.text));
                 }
-                lines.push(head);
+                run.extend(cid.to_be_bytes());
+                match glyphs.next_if(|n| n.font == font) {
+                    Some(n) => g = n,
+                    None => break,
+                }
             }
-            len += rest.len();
-            line.extend(rest);
+            if current != Some(font) {
+                content.set_font(font.resource(), SIZE);
+                current = Some(font);
+            }
+            content.show(Str(&run));
         }
-        lines.push(line);
+        content.next_line_using_leading();
     }
-    lines
-}
-
-/// A letter as PDF bytes.
-pub fn letter_pdf(address: &[String], body: &str) -> Vec<u8> {
-    let mut lines: Vec<String> = address.to_vec();
-    lines.extend([String::new(), String::new()]);
-    lines.extend(wrap(body));
-    let pages: Vec<&[String]> = lines.chunks(ROWS.max(1)).collect();
-
-    let mut pdf = Pdf::new();
-    let catalog = Ref::new(1);
-    let tree = Ref::new(2);
-    let font = Ref::new(3);
-    let font_name = Name(b"F1");
-    let page_ids: Vec<Ref> = (0..pages.len())
-        .map(|i| Ref::new(4 + 2 * i as i32))
-        .collect();
-    pdf.catalog(catalog).pages(tree);
-    pdf.pages(tree)
-        .kids(page_ids.iter().copied())
-        .count(pages.len() as i32);
-    pdf.type1_font(font)
-        .base_font(Name(b"Courier"))
-        .encoding_predefined(Name(b"WinAnsiEncoding"));
-    for (i, chunk) in pages.iter().enumerate() {
-        let page_id = page_ids[i];
-        let content_id = Ref::new(5 + 2 * i as i32);
-        let mut page = pdf.page(page_id);
-        page.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
-        page.parent(tree);
-        page.contents(content_id);
-        page.resources().fonts().pair(font_name, font);
-        page.finish();
-        let mut content = Content::new();
-        content.begin_text();
-        content.set_font(font_name, SIZE);
-        content.set_leading(LEADING);
-        content.next_line(MARGIN, PAGE_H - MARGIN);
-        for line in chunk.iter() {
-            let bytes: Vec<u8> = line.chars().map(win_ansi).collect();
-            content.show(Str(&bytes));
-            content.next_line_using_leading();
-        }
-        content.end_text();
-        pdf.stream(content_id, &content.finish());
-    }
-    pdf.finish()
+    content.end_text();
+    content.finish().into_vec()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_letters_break_into_pages_and_lines_fit() {
-        let body = "word ".repeat(3000);
-        let lines = wrap(&body);
-        assert!(lines.iter().all(|l| l.chars().count() <= COLUMNS));
-        let pdf = letter_pdf(&["Jane Doe".into(), "1 Main St".into()], &body);
-        assert!(pdf.starts_with(b"%PDF-"));
-        let text = String::from_utf8_lossy(&pdf);
-        let pages = text.matches("/Type /Page\n").count() + text.matches("/Type /Page ").count();
-        assert!(
-            pages >= 2 || text.contains("/Count 2") || text.contains("/Count 3"),
-            "several pages expected"
-        );
-        assert!(text.contains("(Jane Doe) Tj"));
-    }
-}
+mod tests;
