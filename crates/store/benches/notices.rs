@@ -133,6 +133,7 @@ fn main() {
             .letter(&Letter {
                 name: Some("Customer Number 1"),
                 jurisdiction: s.unwrap_or(c),
+                language: None,
                 elements: &elements,
                 enrolment_code: None,
             })

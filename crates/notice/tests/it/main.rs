@@ -1,4 +1,5 @@
 //! notice's integration tests (one test binary for the crate).
 
+mod languages;
 mod plan;
 mod render;
