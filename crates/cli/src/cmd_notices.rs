@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use bulwark_law::evaluate;
-use bulwark_notice::{letter_pdf, mail_merge, DraftContext, NoticeFacts, Renderer};
+use bulwark_notice::{letter_pdf, mail_merge, pdf_can_print, DraftContext, NoticeFacts, Renderer};
 use bulwark_server::sender::{Sender, SenderConfig};
 use bulwark_store::{ApproveNoticesError, Channels, RenderNotices, SendOutcome, Store};
 use clap::{Args, Subcommand, ValueEnum};
@@ -440,6 +440,8 @@ fn print(dir: &DataDirArg, incident: u64, out: &Path) -> anyhow::Result<ExitCode
     let store = Store::open(&dir.data_dir, Some(&secrets::unlock()?))?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut rows = Vec::new();
+    // Letters (or addresses) with characters the PDF's font cannot show.
+    let mut unprintable = 0u64;
     while let Some(c) = store.outbox_claim("print", Some(incident), i64::MAX)? {
         let address: Vec<String> = c
             .to_name
@@ -456,6 +458,9 @@ fn print(dir: &DataDirArg, incident: u64, out: &Path) -> anyhow::Result<ExitCode
         let path = out.join(&file);
         std::fs::write(&path, letter_pdf(&address, &c.letter.text))
             .with_context(|| format!("writing {}", path.display()))?;
+        if !pdf_can_print(&c.letter.text) || !address.iter().all(|l| pdf_can_print(l)) {
+            unprintable += 1;
+        }
         rows.push([
             c.id.to_string(),
             c.incident.to_string(),
@@ -479,6 +484,11 @@ fn print(dir: &DataDirArg, incident: u64, out: &Path) -> anyhow::Result<ExitCode
         out.display(),
         csv_path.display()
     );
+    if unprintable > 0 {
+        eprintln!(
+            "warning: {unprintable} letter(s) hold characters the PDF font (Courier, WinAnsi) cannot show, printed as `?` (Polish, Japanese…): print those from the mail-merge CSV, which is UTF-8"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -28,7 +28,7 @@ pub use drafts::{Draft, DraftContext};
 pub use error::NoticeError;
 pub use facts::{Contact, Dpo, FactsText, NoticeFacts, RemedyOffer};
 pub use mailmerge::{mail_merge, HEADER as MAIL_MERGE_HEADER};
-pub use pdf::letter_pdf;
+pub use pdf::{letter_pdf, pdf_can_print};
 pub use plan::{
     Addressee, Body, Channel, Channels, CodePool, LanguageFallbackGroup, PersonalValues, Plan,
     PlanCounts, PlanError, PlannedStencil, Planner, RefusalGroup, RowSpec, Shape, StencilId,

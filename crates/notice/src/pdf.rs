@@ -34,6 +34,14 @@ fn win_ansi(c: char) -> u8 {
     }
 }
 
+/// Whether every character of `text` prints as itself in the PDF (Courier
+/// has WinAnsi glyphs only: not Polish ą/ł/ż…, not Japanese). A letter that
+/// fails this still gets a PDF, with `?` for those characters.
+pub fn pdf_can_print(text: &str) -> bool {
+    text.chars()
+        .all(|c| c == '?' || c == '\n' || c == '\r' || win_ansi(c) != b'?')
+}
+
 /// Hard-wraps at word boundaries to the page width.
 fn wrap(text: &str) -> Vec<String> {
     let mut lines = Vec::new();
@@ -117,6 +125,13 @@ pub fn letter_pdf(address: &[String], body: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn characters_outside_win_ansi_are_reported() {
+        assert!(pdf_can_print("Grüße, Ça va? Señora São Åsa\n"));
+        assert!(!pdf_can_print("Szanowni Państwo"));
+        assert!(!pdf_can_print("お知らせ"));
+    }
 
     #[test]
     fn long_letters_break_into_pages_and_lines_fit() {
