@@ -287,6 +287,7 @@ fn new_customer(i: usize) -> NewCustomer {
             country: country.to_owned(),
             subdivision: sub.map(str::to_owned),
         },
+        language: None,
         fields,
     }
 }

@@ -429,6 +429,13 @@ pub enum VaultCmd {
         dir: DataDirArg,
         file: PathBuf,
     },
+    /// Show what is known about a customer without decrypting anything
+    /// (residency, language preference, elements held, key versions).
+    Show {
+        #[command(flatten)]
+        dir: DataDirArg,
+        id: uuid::Uuid,
+    },
     /// Reveal fields of a customer as the local operator (logged like any reveal).
     Get {
         #[command(flatten)]
@@ -489,6 +496,12 @@ pub fn vault(c: VaultCmd) -> anyhow::Result<ExitCode> {
             let store = Store::open(&dir.data_dir, Some(&secrets::unlock()?))?;
             let id = store.create_customer(&new, &operator())?.wait_blocking()?;
             println!("{id}");
+        }
+        VaultCmd::Show { dir, id } => {
+            // Locked: metadata only, so nothing personal is opened or logged.
+            let store = Store::open(&dir.data_dir, None)?;
+            let meta = store.customer_meta(id)?;
+            println!("{}", serde_json::to_string_pretty(&meta)?);
         }
         VaultCmd::Get {
             dir,

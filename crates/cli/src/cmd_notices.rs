@@ -107,8 +107,17 @@ pub struct RenderArgs {
     /// Also write the regulator / card-brand / bureau drafts (Markdown) into this directory.
     #[arg(long)]
     drafts_out: Option<PathBuf>,
+    /// Write the regulators' drafts in this language (ISO 639-1: de, fr, es, it,
+    /// nl, pl) instead of the regulator's country's; English where there is no
+    /// translation. Card-brand, acquirer and bureau drafts stay in English.
+    #[arg(long, requires = "drafts_out", value_parser = language_arg)]
+    drafts_language: Option<String>,
     #[arg(long)]
     json: bool,
+}
+
+fn language_arg(s: &str) -> Result<String, String> {
+    bulwark_model::normalize_language(s).map_err(|e| e.to_string())
 }
 
 #[derive(Args)]
@@ -313,6 +322,7 @@ fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
                 elements,
                 encrypted: scenario.encrypted,
                 key_compromised: scenario.key_compromised,
+                language: a.drafts_language.clone(),
             },
         )?;
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
@@ -343,6 +353,40 @@ fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
                     g.problems.join("; ")
                 );
             }
+        }
+        let languages: Vec<String> = report
+            .languages
+            .iter()
+            .map(|(l, n)| format!("{l} {n}"))
+            .collect();
+        if !languages.is_empty() {
+            println!("  languages: {}", languages.join(", "));
+        }
+        if report.language_fallback_total > 0 {
+            println!(
+                "  {} letters not in the customer's preferred language:",
+                report.language_fallback_total
+            );
+            for g in &report.language_fallbacks {
+                println!(
+                    "    {} -> {} {:>8}  ({})",
+                    g.preferred,
+                    g.language,
+                    g.count,
+                    match g.reason {
+                        bulwark_store::LanguageFallback::NoTemplates =>
+                            "no templates in that language",
+                        bulwark_store::LanguageFallback::LawRequiresEnglish =>
+                            "the jurisdiction's law prescribes English wording",
+                    }
+                );
+            }
+        }
+        if !report.untranslated_facts.is_empty() {
+            println!(
+                "  note: letters in {} show the notice facts as written (add [translations.<lang>] to the facts)",
+                report.untranslated_facts.join(", ")
+            );
         }
         println!("  templates sha256 {}", report.digest);
         println!("Nothing is sent until the legal role approves: bulwark notices approve --incident {} --version {}", report.incident, report.version);

@@ -9,6 +9,7 @@ mod diagnostic;
 pub mod duration;
 mod element;
 mod jurisdiction;
+mod language;
 mod pos;
 mod role;
 mod scope;
@@ -19,6 +20,9 @@ pub use element::{DataElement, UnknownElement, ValueError};
 pub use jurisdiction::{
     bloc_members, country_name, is_country, is_subdivision, Residency, ResidencyError,
     EEA_COUNTRIES,
+};
+pub use language::{
+    is_language, normalize_language, LanguageError, LANGUAGE_TAG_MAX, LANGUAGE_TAG_PATTERN,
 };
 pub use pos::Pos;
 pub use role::{Role, UnknownRole};

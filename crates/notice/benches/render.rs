@@ -41,6 +41,7 @@ fn bench(c: &mut Criterion) {
                     .letter(&Letter {
                         name: Some("Jane Doe"),
                         jurisdiction: "US-CA",
+                        language: None,
                         elements: &elements,
                         enrolment_code: None,
                     })

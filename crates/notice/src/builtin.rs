@@ -24,8 +24,32 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../templates/notices/de/subject.txt.j2"),
     ),
     (
+        "drafts/de/filing.md.j2",
+        include_str!("../../../templates/notices/drafts/de/filing.md.j2"),
+    ),
+    (
+        "drafts/es/filing.md.j2",
+        include_str!("../../../templates/notices/drafts/es/filing.md.j2"),
+    ),
+    (
         "drafts/filing.md.j2",
         include_str!("../../../templates/notices/drafts/filing.md.j2"),
+    ),
+    (
+        "drafts/fr/filing.md.j2",
+        include_str!("../../../templates/notices/drafts/fr/filing.md.j2"),
+    ),
+    (
+        "drafts/it/filing.md.j2",
+        include_str!("../../../templates/notices/drafts/it/filing.md.j2"),
+    ),
+    (
+        "drafts/nl/filing.md.j2",
+        include_str!("../../../templates/notices/drafts/nl/filing.md.j2"),
+    ),
+    (
+        "drafts/pl/filing.md.j2",
+        include_str!("../../../templates/notices/drafts/pl/filing.md.j2"),
     ),
     (
         "en/body.html.j2",
@@ -44,6 +68,22 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../templates/notices/en/subject.txt.j2"),
     ),
     (
+        "es/body.html.j2",
+        include_str!("../../../templates/notices/es/body.html.j2"),
+    ),
+    (
+        "es/body.txt.j2",
+        include_str!("../../../templates/notices/es/body.txt.j2"),
+    ),
+    (
+        "es/strings.toml",
+        include_str!("../../../templates/notices/es/strings.toml"),
+    ),
+    (
+        "es/subject.txt.j2",
+        include_str!("../../../templates/notices/es/subject.txt.j2"),
+    ),
+    (
         "fr/body.html.j2",
         include_str!("../../../templates/notices/fr/body.html.j2"),
     ),
@@ -60,7 +100,103 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../templates/notices/fr/subject.txt.j2"),
     ),
     (
+        "it/body.html.j2",
+        include_str!("../../../templates/notices/it/body.html.j2"),
+    ),
+    (
+        "it/body.txt.j2",
+        include_str!("../../../templates/notices/it/body.txt.j2"),
+    ),
+    (
+        "it/strings.toml",
+        include_str!("../../../templates/notices/it/strings.toml"),
+    ),
+    (
+        "it/subject.txt.j2",
+        include_str!("../../../templates/notices/it/subject.txt.j2"),
+    ),
+    (
+        "ja/body.html.j2",
+        include_str!("../../../templates/notices/ja/body.html.j2"),
+    ),
+    (
+        "ja/body.txt.j2",
+        include_str!("../../../templates/notices/ja/body.txt.j2"),
+    ),
+    (
+        "ja/strings.toml",
+        include_str!("../../../templates/notices/ja/strings.toml"),
+    ),
+    (
+        "ja/subject.txt.j2",
+        include_str!("../../../templates/notices/ja/subject.txt.j2"),
+    ),
+    (
         "languages.toml",
         include_str!("../../../templates/notices/languages.toml"),
+    ),
+    (
+        "nl/body.html.j2",
+        include_str!("../../../templates/notices/nl/body.html.j2"),
+    ),
+    (
+        "nl/body.txt.j2",
+        include_str!("../../../templates/notices/nl/body.txt.j2"),
+    ),
+    (
+        "nl/strings.toml",
+        include_str!("../../../templates/notices/nl/strings.toml"),
+    ),
+    (
+        "nl/subject.txt.j2",
+        include_str!("../../../templates/notices/nl/subject.txt.j2"),
+    ),
+    (
+        "pl/body.html.j2",
+        include_str!("../../../templates/notices/pl/body.html.j2"),
+    ),
+    (
+        "pl/body.txt.j2",
+        include_str!("../../../templates/notices/pl/body.txt.j2"),
+    ),
+    (
+        "pl/strings.toml",
+        include_str!("../../../templates/notices/pl/strings.toml"),
+    ),
+    (
+        "pl/subject.txt.j2",
+        include_str!("../../../templates/notices/pl/subject.txt.j2"),
+    ),
+    (
+        "pt/body.html.j2",
+        include_str!("../../../templates/notices/pt/body.html.j2"),
+    ),
+    (
+        "pt/body.txt.j2",
+        include_str!("../../../templates/notices/pt/body.txt.j2"),
+    ),
+    (
+        "pt/strings.toml",
+        include_str!("../../../templates/notices/pt/strings.toml"),
+    ),
+    (
+        "pt/subject.txt.j2",
+        include_str!("../../../templates/notices/pt/subject.txt.j2"),
+    ),
+    (
+        "sv/body.html.j2",
+        include_str!("../../../templates/notices/sv/body.html.j2"),
+    ),
+    (
+        "sv/body.txt.j2",
+        include_str!("../../../templates/notices/sv/body.txt.j2"),
+    ),
+    (
+        "sv/strings.toml",
+        include_str!("../../../templates/notices/sv/strings.toml"),
+    ),
+    (
+        "sv/subject.txt.j2",
+        include_str!("../../../templates/notices/sv/subject.txt.j2"),
     ),
 ];

@@ -9,7 +9,7 @@ use minijinja::{context, Value};
 use serde::Serialize;
 
 use crate::error::NoticeError;
-use crate::facts::NoticeFacts;
+use crate::facts::{is_language_code, NoticeFacts};
 use crate::render::Renderer;
 
 /// Incident-wide facts a draft needs besides the notice facts.
@@ -22,6 +22,12 @@ pub struct DraftContext {
     pub elements: Vec<DataElement>,
     pub encrypted: bool,
     pub key_compromised: bool,
+    /// The language of the regulators' drafts (ISO 639-1), where
+    /// `drafts/<lang>/` has a template; default: the language of the
+    /// regulator's country (`languages.toml`), else English. Drafts for card
+    /// brands, the acquirer, bureaus and the police stay in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,6 +35,8 @@ pub struct Draft {
     pub jurisdiction: String,
     pub law: String,
     pub recipient: Recipient,
+    /// The language it is written in.
+    pub language: String,
     /// A file name for it (`US-CA-regulator.md`).
     pub file_name: String,
     pub markdown: String,
@@ -58,14 +66,31 @@ impl Renderer {
             .iter()
             .filter(|o| o.recipient != Recipient::Individuals)
         {
-            let name = [
-                format!("drafts/{}/{}.md.j2", o.jurisdiction, o.recipient.code()),
-                format!("drafts/{}.md.j2", o.recipient.code()),
-                "drafts/filing.md.j2".to_owned(),
-            ]
-            .into_iter()
-            .find(|n| self.templates().get(n).is_some())
-            .ok_or_else(|| NoticeError::Missing("drafts/filing.md.j2".into()))?;
+            // Supervisory authorities take filings in their national language;
+            // card brands, acquirers and US bodies in English.
+            let lang = match o.recipient {
+                Recipient::Regulator => cx
+                    .language
+                    .as_deref()
+                    .unwrap_or_else(|| self.mapped_language(&o.jurisdiction)),
+                _ => "en",
+            };
+            let rec = o.recipient.code();
+            let mut names = vec![format!("drafts/{}/{rec}.md.j2", o.jurisdiction)];
+            if lang != "en" && is_language_code(lang) {
+                names.push(format!("drafts/{lang}/{rec}.md.j2"));
+                names.push(format!("drafts/{lang}/filing.md.j2"));
+            }
+            names.push(format!("drafts/{rec}.md.j2"));
+            names.push("drafts/filing.md.j2".to_owned());
+            let name = names
+                .into_iter()
+                .find(|n| self.templates().get(n).is_some())
+                .ok_or_else(|| NoticeError::Missing("drafts/filing.md.j2".into()))?;
+            let language = match name.split('/').nth(1) {
+                Some(l) if is_language_code(l) => l.to_owned(),
+                _ => "en".to_owned(),
+            };
             let labels: Vec<&str> = cx.elements.iter().map(|e| e.code()).collect();
             let card: Vec<&str> = cx
                 .elements
@@ -85,7 +110,8 @@ impl Renderer {
             }
             let ctx = context! {
                 o => Value::from_serialize(&ov),
-                facts => Value::from_serialize(facts),
+                // A filing in a language the facts are translated into says them in it.
+                facts => Value::from_serialize(&*facts.in_language(&language)),
                 aware_at => cx.aware_at.as_str(),
                 notice_date => cx.notice_date.as_str(),
                 total => cx.total,
@@ -99,6 +125,7 @@ impl Renderer {
                 jurisdiction: o.jurisdiction.clone(),
                 law: o.law.clone(),
                 recipient: o.recipient,
+                language,
                 file_name: format!("{}-{}-{}.md", o.jurisdiction, o.law, o.recipient.code()),
                 markdown,
             });

@@ -2,6 +2,9 @@
 //! incident team (`notice.toml`), the same for every letter. Everything here is
 //! about the store and the breach, never about one customer.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
 use bulwark_model::DataElement;
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +54,34 @@ pub struct NoticeFacts {
     /// Filled in from the scope (total people affected), not by the user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affected_count: Option<u64>,
+    /// The language the free text above is written in (ISO 639-1; default `en`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// The free text in other languages (`[translations.es]`): a letter in one
+    /// of them says what happened, what the store did… in that language, where
+    /// given, and as written above otherwise.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, FactsText>,
+}
+
+/// The free text of the notice facts in one more language; a field left out
+/// stays as written in the facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactsText {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what_happened: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_actions: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consequences: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_reasons: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regulator_notified: Option<String>,
+    /// The remedy's `label` ("credit monitoring") in this language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy_label: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,12 +130,58 @@ impl RemedyOffer {
     }
 }
 
+/// Two lower-case ASCII letters (`es`): how letters, templates and
+/// translations name a language.
+pub(crate) fn is_language_code(s: &str) -> bool {
+    s.len() == 2 && s.bytes().all(|b| b.is_ascii_lowercase())
+}
+
 fn is_day(s: &str) -> bool {
     let f = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(s, f).is_ok()
 }
 
 impl NoticeFacts {
+    /// The language the facts' own text is written in.
+    pub fn written_in(&self) -> &str {
+        self.language.as_deref().unwrap_or("en")
+    }
+
+    /// Whether a letter in `lang` reads the facts in `lang`: they are written
+    /// in it, or translated into it.
+    pub fn speaks(&self, lang: &str) -> bool {
+        self.written_in() == lang || self.translations.contains_key(lang)
+    }
+
+    /// The facts as a letter in `lang` shows them: the translation's text
+    /// where it has one.
+    pub fn in_language(&self, lang: &str) -> Cow<'_, NoticeFacts> {
+        let Some(t) = self.translations.get(lang) else {
+            return Cow::Borrowed(self);
+        };
+        let mut f = self.clone();
+        let pick = |v: &Option<String>, into: &mut String| {
+            if let Some(v) = v {
+                v.clone_into(into);
+            }
+        };
+        pick(&t.what_happened, &mut f.what_happened);
+        pick(&t.store_actions, &mut f.store_actions);
+        for (v, into) in [
+            (&t.consequences, &mut f.consequences),
+            (&t.delay_reasons, &mut f.delay_reasons),
+            (&t.regulator_notified, &mut f.regulator_notified),
+        ] {
+            if v.is_some() {
+                v.clone_into(into);
+            }
+        }
+        if let (Some(label), Some(r)) = (&t.remedy_label, f.remedy.as_mut()) {
+            label.clone_into(&mut r.label);
+        }
+        Cow::Owned(f)
+    }
+
     /// Parses `notice.toml`; errors name the field, never echo values.
     pub fn from_toml(text: &str) -> Result<NoticeFacts, NoticeError> {
         let facts: NoticeFacts =
@@ -152,6 +229,33 @@ impl NoticeFacts {
             ] {
                 if v.trim().is_empty() {
                     problems.push(format!("`{field}` is empty"));
+                }
+            }
+        }
+        if self
+            .language
+            .as_deref()
+            .is_some_and(|l| !is_language_code(l))
+        {
+            problems.push("`language` must be a two-letter ISO 639-1 code in lower case".into());
+        }
+        for (lang, t) in &self.translations {
+            if !is_language_code(lang) {
+                problems.push(
+                    "`translations` are keyed by two-letter ISO 639-1 codes in lower case".into(),
+                );
+                continue;
+            }
+            for (field, v) in [
+                ("what_happened", &t.what_happened),
+                ("store_actions", &t.store_actions),
+                ("consequences", &t.consequences),
+                ("delay_reasons", &t.delay_reasons),
+                ("regulator_notified", &t.regulator_notified),
+                ("remedy_label", &t.remedy_label),
+            ] {
+                if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                    problems.push(format!("`translations.{lang}.{field}` is empty"));
                 }
             }
         }

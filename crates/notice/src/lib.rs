@@ -26,15 +26,16 @@ mod templates;
 
 pub use drafts::{Draft, DraftContext};
 pub use error::NoticeError;
-pub use facts::{Contact, Dpo, NoticeFacts, RemedyOffer};
+pub use facts::{Contact, Dpo, FactsText, NoticeFacts, RemedyOffer};
 pub use mailmerge::{mail_merge, HEADER as MAIL_MERGE_HEADER};
 pub use pdf::{letter_pdf, LetterPdf, PdfError, PdfFonts};
 pub use plan::{
-    Addressee, Body, Channel, Channels, CodePool, PersonalValues, Plan, PlanCounts, PlanError,
-    PlannedStencil, Planner, RefusalGroup, RowSpec, Shape, StencilId,
+    Addressee, Body, Channel, Channels, CodePool, LanguageFallbackGroup, PersonalValues, Plan,
+    PlanCounts, PlanError, PlannedStencil, Planner, RefusalGroup, RowSpec, Shape, StencilId,
 };
 pub use render::{
-    Letter, LetterError, Prepared, Refusal, RenderedLetter, Renderer, StandInError, Stencil,
+    LanguageChoice, LanguageFallback, Letter, LetterError, Prepared, Refusal, RenderedLetter,
+    Renderer, StandInError, Stencil,
 };
 pub use rules::{letter_rules, LetterRules, RequiredRemedy};
 pub use state::{DeliveryEvent, DeliveryState, TransitionError, VersionEvent, VersionState};

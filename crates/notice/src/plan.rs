@@ -5,14 +5,16 @@
 //! what does not grow with the customers: one entry per letter shape, the
 //! refusal groups and the code pool.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use bulwark_model::DataElement;
 use serde::{Deserialize, Serialize};
 
 use crate::error::NoticeError;
-use crate::render::{Letter, LetterError, Prepared, Refusal, RenderedLetter, StandInError};
+use crate::render::{
+    LanguageFallback, Letter, LetterError, Prepared, Refusal, RenderedLetter, StandInError,
+};
 
 /// The channels an operator chose for a render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +73,9 @@ impl Channels {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Shape {
     pub jurisdiction: String,
+    /// The letter's language: two customers of one jurisdiction who read
+    /// different languages get different stencils.
+    pub language: String,
     pub elements: Vec<DataElement>,
     pub has_name: bool,
     pub has_code: bool,
@@ -86,6 +91,8 @@ pub struct Addressee<'a> {
     pub customer: &'a str,
     /// `US-CA`, `DE`…
     pub jurisdiction: &'a str,
+    /// The customer's language preference (ISO 639-1), if any.
+    pub language: Option<&'a str>,
     /// This customer's exposed elements.
     pub elements: &'a [DataElement],
     pub name: Option<&'a str>,
@@ -182,6 +189,18 @@ pub struct RefusalGroup {
     pub count: u64,
 }
 
+/// Customers whose letter is not in the language they prefer, for the same
+/// reason. Carries no personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanguageFallbackGroup {
+    /// The language the customers asked for.
+    pub preferred: String,
+    /// The language their letters are in.
+    pub language: String,
+    pub reason: LanguageFallback,
+    pub count: u64,
+}
+
 /// Letters planned so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PlanCounts {
@@ -200,6 +219,11 @@ pub struct Plan {
     /// Ordered by jurisdiction, laws and problems.
     pub refused: Vec<RefusalGroup>,
     pub counts: PlanCounts,
+    /// Customers whose letter is queued, by the letter's language.
+    pub languages: BTreeMap<String, u64>,
+    /// Customers (with a letter queued or refused) whose preference could not
+    /// be followed, ordered by preference, language and reason.
+    pub fallbacks: Vec<LanguageFallbackGroup>,
 }
 
 /// Why a render cannot go on. Carries no personal data.
@@ -235,6 +259,9 @@ pub struct Planner<'p, 'r> {
     groups: Vec<RefusalGroup>,
     group_ids: HashMap<(String, Vec<String>, Vec<String>), usize>,
     counts: PlanCounts,
+    languages: BTreeMap<String, u64>,
+    /// Few distinct groups: searched in place.
+    fallbacks: Vec<LanguageFallbackGroup>,
 }
 
 impl<'p, 'r> Planner<'p, 'r> {
@@ -248,6 +275,8 @@ impl<'p, 'r> Planner<'p, 'r> {
             groups: Vec::new(),
             group_ids: HashMap::new(),
             counts: PlanCounts::default(),
+            languages: BTreeMap::new(),
+            fallbacks: Vec::new(),
         }
     }
 
@@ -276,10 +305,16 @@ impl<'p, 'r> Planner<'p, 'r> {
         refused.sort_by(|a, b| {
             (&a.jurisdiction, &a.laws, &a.problems).cmp(&(&b.jurisdiction, &b.laws, &b.problems))
         });
+        let mut fallbacks = self.fallbacks;
+        fallbacks.sort_by(|a, b| {
+            (&a.preferred, &a.language, a.reason).cmp(&(&b.preferred, &b.language, b.reason))
+        });
         Plan {
             stencils: self.stencils,
             refused,
             counts: self.counts,
+            languages: self.languages,
+            fallbacks,
         }
     }
 
@@ -295,6 +330,10 @@ impl<'p, 'r> Planner<'p, 'r> {
             self.counts.no_contact += 1;
             return Ok(());
         }
+        let choice = self.prepared.language(a.jurisdiction, a.language);
+        if let (Some(reason), Some(preferred)) = (choice.fallback, a.language) {
+            self.fell_back(preferred, choice.language, reason);
+        }
         let wants_code = self.prepared.wants_code(a.jurisdiction, a.elements);
         let code = if wants_code {
             self.pool.take(a.customer)
@@ -304,11 +343,14 @@ impl<'p, 'r> Planner<'p, 'r> {
         let letter = Letter {
             name: a.name,
             jurisdiction: a.jurisdiction,
+            // Already chosen: the renderer keeps a language it would choose.
+            language: Some(choice.language),
             elements: a.elements,
             enrolment_code: code.as_deref(),
         };
         let shape = Shape {
             jurisdiction: a.jurisdiction.to_owned(),
+            language: choice.language.to_owned(),
             elements: a.elements.to_vec(),
             has_name: a.name.is_some(),
             has_code: wants_code,
@@ -343,6 +385,12 @@ impl<'p, 'r> Planner<'p, 'r> {
         };
         if let Some(c) = &code {
             self.pool.hold(a.customer, c);
+        }
+        match self.languages.get_mut(choice.language) {
+            Some(n) => *n += 1,
+            None => {
+                self.languages.insert(choice.language.to_owned(), 1);
+            }
         }
         for &channel in channels {
             match channel {
@@ -400,6 +448,22 @@ impl<'p, 'r> Planner<'p, 'r> {
         }
     }
 
+    fn fell_back(&mut self, preferred: &str, language: &str, reason: LanguageFallback) {
+        match self
+            .fallbacks
+            .iter_mut()
+            .find(|g| g.preferred == preferred && g.language == language && g.reason == reason)
+        {
+            Some(g) => g.count += 1,
+            None => self.fallbacks.push(LanguageFallbackGroup {
+                preferred: preferred.to_owned(),
+                language: language.to_owned(),
+                reason,
+                count: 1,
+            }),
+        }
+    }
+
     fn group_of(&mut self, r: Refusal) -> usize {
         let key = (r.jurisdiction, r.laws, r.problems);
         if let Some(&i) = self.group_ids.get(&key) {
@@ -441,6 +505,7 @@ impl fmt::Debug for Addressee<'_> {
         f.debug_struct("Addressee")
             .field("customer", &self.customer)
             .field("jurisdiction", &self.jurisdiction)
+            .field("language", &self.language)
             .field("elements", &self.elements)
             .field("name", &present(self.name))
             .field("email", &present(self.email))

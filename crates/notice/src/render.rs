@@ -23,6 +23,11 @@ const CA_HEADINGS: [&str; 5] = [
     "For More Information",
 ];
 
+/// Content whose check is English text (California's title and headings): a
+/// letter under a law that requires it is in English, whatever the customer's
+/// preference.
+const ENGLISH_ONLY: [NoticeContent; 2] = [NoticeContent::Title, NoticeContent::StandardHeadings];
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Languages {
@@ -57,7 +62,60 @@ struct Contacts {
     ftc: Entity,
     #[serde(default)]
     ag: BTreeMap<String, Entity>,
+    /// English phrases ("the Information Commissioner's Office (…)").
     regulators: BTreeMap<String, String>,
+    /// The authorities' own names, for letters in other languages.
+    #[serde(default)]
+    authorities: BTreeMap<String, Authority>,
+}
+
+/// An authority's name, or its name per letter language.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Authority {
+    Name(String),
+    ByLanguage(BTreeMap<String, String>),
+}
+
+impl Authority {
+    fn name(&self, lang: &str) -> Option<&str> {
+        match self {
+            Authority::Name(n) => Some(n),
+            Authority::ByLanguage(m) => m
+                .get(lang)
+                .or_else(|| m.get("en"))
+                .or_else(|| m.values().next())
+                .map(String::as_str),
+        }
+    }
+}
+
+/// Why a customer's letter is not in the language they asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LanguageFallback {
+    /// There are no templates in that language.
+    NoTemplates,
+    /// A law of the customer's jurisdiction prescribes an English title and
+    /// headings (California), which only the English letter is checked for.
+    LawRequiresEnglish,
+}
+
+impl LanguageFallback {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LanguageFallback::NoTemplates => "no_templates",
+            LanguageFallback::LawRequiresEnglish => "law_requires_english",
+        }
+    }
+}
+
+/// The language a letter is written in, and why it is not the customer's
+/// preference when it is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LanguageChoice<'a> {
+    pub language: &'a str,
+    pub fallback: Option<LanguageFallback>,
 }
 
 /// One customer's letter input. `name` is the only personal value templates see.
@@ -66,6 +124,10 @@ pub struct Letter<'a> {
     pub name: Option<&'a str>,
     /// `US-CA`, `DE`…
     pub jurisdiction: &'a str,
+    /// The customer's language preference (ISO 639-1); `None`: by residency.
+    /// It decides when templates exist for it and the jurisdiction's laws
+    /// allow it ([`Prepared::language`]).
+    pub language: Option<&'a str>,
     /// This customer's exposed elements.
     pub elements: &'a [DataElement],
     pub enrolment_code: Option<&'a str>,
@@ -244,6 +306,8 @@ pub struct Renderer {
     env: Environment<'static>,
     languages: Languages,
     strings: BTreeMap<String, Strings>,
+    /// Languages with strings and all three templates.
+    available: BTreeSet<String>,
     contacts: Contacts,
     us_contacts: (Value, Value),
     set: TemplateSet,
@@ -305,10 +369,20 @@ impl Renderer {
             Value::from_serialize(&contacts.bureaus),
             Value::from_serialize(&contacts.ftc),
         );
+        let available = strings
+            .keys()
+            .filter(|lang| {
+                ["subject.txt.j2", "body.txt.j2", "body.html.j2"]
+                    .iter()
+                    .all(|f| env.get_template(&format!("{lang}/{f}")).is_ok())
+            })
+            .cloned()
+            .collect();
         let r = Renderer {
             env,
             languages,
             strings,
+            available,
             contacts,
             us_contacts,
             set: set.clone(),
@@ -344,21 +418,59 @@ impl Renderer {
     /// specific code listed, else the default; a language without templates
     /// falls back to the default.
     pub fn language_for(&self, jurisdiction: &str) -> &str {
-        let lang = self
-            .languages
+        let lang = self.mapped_language(jurisdiction);
+        match self.available.get(lang) {
+            Some(l) => l,
+            None => &self.languages.default,
+        }
+    }
+
+    /// The language `languages.toml` gives `jurisdiction`, templates or not.
+    pub(crate) fn mapped_language(&self, jurisdiction: &str) -> &str {
+        self.languages
             .languages
             .get(jurisdiction)
             .or_else(|| self.languages.languages.get(country(jurisdiction)))
-            .unwrap_or(&self.languages.default);
-        if self.strings.contains_key(lang)
-            && self
-                .env
-                .get_template(&format!("{lang}/body.txt.j2"))
-                .is_ok()
-        {
-            lang
-        } else {
-            &self.languages.default
+            .unwrap_or(&self.languages.default)
+    }
+
+    /// Whether letters can be written in `lang` (strings and all three templates).
+    pub fn has_language(&self, lang: &str) -> bool {
+        self.available.contains(lang)
+    }
+
+    /// The languages letters can be written in.
+    pub fn languages(&self) -> impl Iterator<Item = &str> {
+        self.available.iter().map(String::as_str)
+    }
+
+    /// The language of a letter to a resident of `jurisdiction` whose own
+    /// preference is `preference`, under that jurisdiction's `rules`: the
+    /// preference when templates exist for it and no law there prescribes
+    /// English wording; else the residency's language (English where a law
+    /// prescribes English wording).
+    pub fn choose_language<'a>(
+        &'a self,
+        jurisdiction: &str,
+        preference: Option<&str>,
+        rules: &LetterRules,
+    ) -> LanguageChoice<'a> {
+        let english = ENGLISH_ONLY.iter().any(|c| rules.requires.contains(c));
+        let by_residency = match self.available.get("en") {
+            Some(en) if english => en.as_str(),
+            _ => self.language_for(jurisdiction),
+        };
+        let chosen = |language, fallback| LanguageChoice { language, fallback };
+        match preference {
+            None => chosen(by_residency, None),
+            Some(p) if p == by_residency => chosen(by_residency, None),
+            Some(p) => match self.available.get(p) {
+                None => chosen(by_residency, Some(LanguageFallback::NoTemplates)),
+                Some(_) if english => {
+                    chosen(by_residency, Some(LanguageFallback::LawRequiresEnglish))
+                }
+                Some(l) => chosen(l, None),
+            },
         }
     }
 
@@ -395,6 +507,15 @@ impl Renderer {
             .unwrap_or("the data protection authority")
     }
 
+    /// The authority's own name for a letter in `lang`, when one is listed
+    /// for the jurisdiction or its country.
+    fn authority(&self, jurisdiction: &str, lang: &str) -> Option<&str> {
+        let a = &self.contacts.authorities;
+        a.get(jurisdiction)
+            .or_else(|| a.get(country(jurisdiction)))
+            .and_then(|a| a.name(lang))
+    }
+
     /// Fixes the facts and the notice date for a batch of letters.
     pub fn prepare<'r>(
         &'r self,
@@ -402,14 +523,26 @@ impl Renderer {
         notice_date: &str,
         rules: &'r BTreeMap<String, LetterRules>,
     ) -> Prepared<'r> {
-        let mut per = HashMap::new();
+        let mut per: HashMap<String, HashMap<String, JurisdictionCtx>> = HashMap::new();
         for (j, r) in rules {
-            per.insert(j.clone(), self.jurisdiction_ctx(j, r));
+            let by_lang = self
+                .available
+                .iter()
+                .map(|lang| (lang.clone(), self.jurisdiction_ctx(j, lang, r)))
+                .collect();
+            per.insert(j.clone(), by_lang);
         }
+        let translated = facts
+            .translations
+            .keys()
+            .filter(|lang| self.available.contains(*lang))
+            .map(|lang| (lang.clone(), FactsView::of(&facts.in_language(lang))))
+            .collect();
         Prepared {
             r: self,
             facts,
-            facts_value: Value::from_serialize(facts),
+            facts_view: FactsView::of(facts),
+            translated,
             notice_date: notice_date.to_owned(),
             rules,
             per,
@@ -417,8 +550,8 @@ impl Renderer {
         }
     }
 
-    fn jurisdiction_ctx(&self, j: &str, rules: &LetterRules) -> JurisdictionCtx {
-        let lang = self.language_for(j).to_owned();
+    fn jurisdiction_ctx(&self, j: &str, lang: &str, rules: &LetterRules) -> JurisdictionCtx {
+        let lang = lang.to_owned();
         let flags = |set: &BTreeSet<NoticeContent>| {
             Value::from_serialize(
                 set.iter()
@@ -431,6 +564,7 @@ impl Renderer {
             ftc => self.us_contacts.1.clone(),
             ag => self.contacts.ag.get(j).map(Value::from_serialize),
             regulator => self.regulator(j),
+            authority => self.authority(j, &lang),
         };
         JurisdictionCtx {
             subject: self.pick(&lang, j, "subject.txt.j2"),
@@ -456,21 +590,46 @@ struct JurisdictionCtx {
     contacts: Value,
 }
 
+/// The facts as templates see them in one language.
+struct FactsView {
+    value: Value,
+    remedy: Option<Value>,
+}
+
+impl FactsView {
+    fn of(facts: &NoticeFacts) -> FactsView {
+        FactsView {
+            value: Value::from_serialize(facts),
+            remedy: facts.remedy.as_ref().map(Value::from_serialize),
+        }
+    }
+}
+
 /// A renderer with this notice version's facts; renders and checks letters.
 /// `Sync`: render from as many threads as there are cores.
 pub struct Prepared<'r> {
     r: &'r Renderer,
     facts: &'r NoticeFacts,
-    facts_value: Value,
+    facts_view: FactsView,
+    /// The facts in each language they are translated into.
+    translated: HashMap<String, FactsView>,
     notice_date: String,
     rules: &'r BTreeMap<String, LetterRules>,
-    per: HashMap<String, JurisdictionCtx>,
+    /// Per jurisdiction of the rules, per language.
+    per: HashMap<String, HashMap<String, JurisdictionCtx>>,
     empty: LetterRules,
 }
 
-impl Prepared<'_> {
+impl<'r> Prepared<'r> {
     pub fn rules_for(&self, jurisdiction: &str) -> &LetterRules {
         self.rules.get(jurisdiction).unwrap_or(&self.empty)
+    }
+
+    /// The language of a letter to a resident of `jurisdiction` who prefers
+    /// `preference` ([`Renderer::choose_language`] under this render's rules).
+    pub fn language(&self, jurisdiction: &str, preference: Option<&str>) -> LanguageChoice<'r> {
+        self.r
+            .choose_language(jurisdiction, preference, self.rules_for(jurisdiction))
     }
 
     /// Whether a letter to this customer carries an enrolment code: the offer
@@ -563,14 +722,20 @@ impl Prepared<'_> {
         name: Option<String>,
     ) -> Result<RenderedLetter, LetterError> {
         let rules = self.rules_for(letter.jurisdiction);
+        let lang = self.language(letter.jurisdiction, letter.language).language;
         let computed;
-        let jc = match self.per.get(letter.jurisdiction) {
+        let jc = match self
+            .per
+            .get(letter.jurisdiction)
+            .and_then(|by_lang| by_lang.get(lang))
+        {
             Some(c) => c,
             None => {
-                computed = self.r.jurisdiction_ctx(letter.jurisdiction, rules);
+                computed = self.r.jurisdiction_ctx(letter.jurisdiction, lang, rules);
                 &computed
             }
         };
+        let facts = self.translated.get(lang).unwrap_or(&self.facts_view);
         let mut problems = Vec::new();
         let remedy = self.remedy_for(letter, rules, &mut problems);
         let strings = self.r.strings.get(&jc.lang);
@@ -588,9 +753,9 @@ impl Prepared<'_> {
                 name => name,
                 elements => Value::from_serialize(&elements),
                 enrolment_code => letter.enrolment_code,
-                remedy => remedy.map(Value::from_serialize),
+                remedy => remedy.and(facts.remedy.clone()),
             },
-            facts => self.facts_value.clone(),
+            facts => facts.value.clone(),
             notice_date => self.notice_date.as_str(),
             jurisdiction => letter.jurisdiction,
             country => jc.country.as_str(),
@@ -613,6 +778,16 @@ impl Prepared<'_> {
         let subject = split(&subject).map_err(|m| bad_markers(&jc.subject, m))?;
         let text = split(&text).map_err(|m| bad_markers(&jc.text, m))?;
         let html = split(&html).map_err(|m| bad_markers(&jc.html, m))?;
+        if jc.lang != "en" {
+            for c in ENGLISH_ONLY.iter().filter(|c| rules.requires.contains(c)) {
+                problems.push(format!(
+                    "{} requires `{}` in English wording, which only an English letter is checked for; this letter is in `{}`",
+                    rules.laws.join(", "),
+                    c.code(),
+                    jc.lang
+                ));
+            }
+        }
         let html_sections: BTreeMap<NoticeContent, String> = html
             .sections
             .iter()

@@ -7,7 +7,7 @@
 //!     cargo bench -p bulwark-store --bench notices [-- CUSTOMERS]
 //!
 //! For contrast it also renders letters one by one from the templates (what
-//! a stencil saves), in the same run.
+//! a stencil saves), in the same run. Every seventh customer prefers Spanish.
 
 use std::time::Instant;
 
@@ -64,8 +64,12 @@ fn main() {
                 Some(s) => serde_json::json!({"country": country, "subdivision": s}),
                 None => serde_json::json!({"country": country}),
             };
+            // Every seventh customer prefers Spanish letters: more shapes, and
+            // the language choice on every customer's path.
+            let language = (i % 7 == 0).then_some("es");
             let new: NewCustomer = serde_json::from_value(serde_json::json!({
                 "residency": residency,
+                "language": language,
                 "fields": {"email": format!("customer{i}@example.com"), "name": format!("Customer Number {i}"),
                            "password": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"}
             }))
@@ -133,6 +137,7 @@ fn main() {
             .letter(&Letter {
                 name: Some("Customer Number 1"),
                 jurisdiction: s.unwrap_or(c),
+                language: None,
                 elements: &elements,
                 enrolment_code: None,
             })
@@ -160,9 +165,11 @@ fn main() {
     println!("| what | figure |");
     println!("|---|---|");
     println!(
-        "| customers in scope | {n} in {} jurisdictions, {} letter shapes |",
+        "| customers in scope | {n} in {} jurisdictions, {} letter shapes; letters by language {:?}, {} not in the preferred language |",
         PLACES.len(),
-        report.stencils
+        report.stencils,
+        report.languages,
+        report.language_fallback_total
     );
     println!("| rendered to the outbox (reveal + check + fill + seal + durable insert) | {:.2} s → **{rate:.0} notices/s** |", took.as_secs_f64());
     println!("| baseline: each letter rendered from the templates (text + HTML + subject, checked), no I/O | {per_letter:.0} letters/s |");

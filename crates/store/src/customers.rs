@@ -34,9 +34,25 @@ pub struct NewCustomer {
     #[serde(default)]
     pub external_id: Option<String>,
     pub residency: Residency,
+    /// The language the customer prefers letters in: an ISO 639-1 code,
+    /// optionally with a region (`pt-BR`), stored as the code (`pt`). Not
+    /// secret, like residency. Without it, letters follow residency.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Za-z]{2}([-_][A-Za-z0-9]{1,8})*$", max_length = 35)
+    )]
+    pub language: Option<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = crate::openapi::Fields, inline))]
     pub fields: BTreeMap<String, serde_json::Value>,
+}
+
+/// Tells a member set to `null` (`Some(None)`) from one left out (`None`).
+fn present_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// A partial update: present fields are replaced, `null` fields removed.
@@ -48,6 +64,14 @@ pub struct CustomerPatch {
     pub external_id: Option<String>,
     #[serde(default)]
     pub residency: Option<Residency>,
+    /// The language preference (ISO 639-1, optionally with a region); `null`
+    /// removes it, leaving letters to follow residency.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Option<String>, pattern = "^[A-Za-z]{2}([-_][A-Za-z0-9]{1,8})*$", max_length = 35)
+    )]
+    pub language: Option<Option<String>>,
     // No doc comment here: a description beside the schema's `$ref` trips
     // schemathesis; the schema itself describes the fields.
     #[serde(default)]
@@ -63,6 +87,9 @@ pub struct CustomerMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     pub residency: Residency,
+    /// The language the customer prefers letters in (ISO 639-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     pub elements: Vec<DataElement>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<CardDisplay>,
@@ -187,11 +214,20 @@ pub struct Revealed {
 struct Sealed {
     id: Uuid,
     residency: Residency,
+    language: Option<String>,
     external_id: Option<(Vec<u8>, [u8; 32])>,
     fields: Vec<(DataElement, Vec<u8>)>,
     digests: Vec<(&'static str, [u8; 32])>,
     card: Option<CardDisplay>,
     key: WrappedCustomerKey,
+}
+
+/// A new customer, validated and normalised, before sealing.
+struct Vetted {
+    residency: Residency,
+    language: Option<String>,
+    external_id: Option<String>,
+    fields: PlainFields,
 }
 
 fn today() -> time::Date {
@@ -243,13 +279,14 @@ fn seal_all(
 }
 
 impl Store {
-    fn check_new(
-        &self,
-        new: &NewCustomer,
-    ) -> Result<(Residency, Option<String>, PlainFields), CustomerWriteError> {
+    fn check_new(&self, new: &NewCustomer) -> Result<Vetted, CustomerWriteError> {
         let settings = self.settings()?;
         let mut errors = ValidationErrors::default();
         let residency = validate::residency(&new.residency, &mut errors);
+        let language = new
+            .language
+            .as_deref()
+            .and_then(|v| validate::language(v, &mut errors));
         let external_id = new
             .external_id
             .as_deref()
@@ -268,7 +305,12 @@ impl Store {
             e.push("residency", "is required");
             CustomerWriteError::Invalid(e)
         })?;
-        Ok((residency, external_id, checked.set))
+        Ok(Vetted {
+            residency,
+            language,
+            external_id,
+            fields: checked.set,
+        })
     }
 
     /// Validates, seals and durably stores a new customer. Nothing is written on any error.
@@ -277,7 +319,12 @@ impl Store {
         new: &NewCustomer,
         actor: &Principal,
     ) -> Result<Pending<Uuid, CustomerWriteError>, CustomerWriteError> {
-        let (residency, external_id, fields) = self.check_new(new)?;
+        let Vetted {
+            residency,
+            language,
+            external_id,
+            fields,
+        } = self.check_new(new)?;
         self.refresh_keyring()?;
         let kr = self.keyring_read()?;
         let id = Uuid::now_v7();
@@ -304,6 +351,7 @@ impl Store {
         let sealed = Sealed {
             id,
             residency,
+            language,
             external_id,
             fields: sealed_fields,
             digests,
@@ -334,6 +382,12 @@ impl Store {
             .external_id
             .as_deref()
             .and_then(|v| validate::external_id(v, &mut errors));
+        // `Some(None)`: remove the preference. An invalid one is in `errors`,
+        // which stop the patch below.
+        let language = patch.language.as_ref().map(|l| {
+            l.as_deref()
+                .and_then(|v| validate::language(v, &mut errors))
+        });
         let checked = validate::fields(
             &patch.fields,
             today(),
@@ -351,7 +405,10 @@ impl Store {
                 ctx,
                 &kr,
                 id,
-                residency,
+                Change {
+                    residency,
+                    language,
+                },
                 external_id,
                 &checked.set,
                 &checked.removed,
@@ -830,7 +887,7 @@ type MetaRow = (CustomerMeta, Option<Vec<u8>>, Option<u32>);
 fn load_meta(c: &Connection, id: Uuid) -> Result<Option<MetaRow>> {
     let row = c
         .query_row(
-            "SELECT created_at_ms, updated_at_ms, country, subdivision, card_token, card_bin, card_last4
+            "SELECT created_at_ms, updated_at_ms, country, subdivision, card_token, card_bin, card_last4, language
              FROM customers WHERE id = ?1",
             [id.to_string()],
             |r| {
@@ -842,11 +899,12 @@ fn load_meta(c: &Connection, id: Uuid) -> Result<Option<MetaRow>> {
                     r.get::<_, Option<String>>(4)?,
                     r.get::<_, Option<String>>(5)?,
                     r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             },
         )
         .optional()?;
-    let Some((created, updated, country, subdivision, token, bin, last4)) = row else {
+    let Some((created, updated, country, subdivision, token, bin, last4, language)) = row else {
         return Ok(None);
     };
     let mut stmt = c.prepare_cached(
@@ -888,6 +946,7 @@ fn load_meta(c: &Connection, id: Uuid) -> Result<Option<MetaRow>> {
             country,
             subdivision,
         },
+        language,
         elements,
         card,
         key_versions: versions.into_iter().collect(),
@@ -922,8 +981,8 @@ fn insert_sealed(
         params![id, s.key.version, s.key.wrapped],
     )?;
     ctx.main.execute(
-        "INSERT INTO customers (id, created_at_ms, updated_at_ms, country, subdivision, card_token, card_bin, card_last4)
-         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO customers (id, created_at_ms, updated_at_ms, country, subdivision, card_token, card_bin, card_last4, language)
+         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             id,
             ctx.now_ms,
@@ -932,6 +991,7 @@ fn insert_sealed(
             s.card.as_ref().map(|c| c.token.0.clone()),
             s.card.as_ref().map(|c| c.bin.clone()),
             s.card.as_ref().map(|c| c.last4.clone()),
+            s.language,
         ],
     )?;
     let mut fstmt = ctx.main.prepare_cached(
@@ -957,9 +1017,16 @@ fn insert_sealed(
         actor,
         "customer.created",
         &id,
-        serde_json::json!({"elements": elements, "residency": s.residency, "key_version": s.key.version}),
+        serde_json::json!({"elements": elements, "residency": s.residency, "language": s.language, "key_version": s.key.version}),
     )?;
     Ok(())
+}
+
+/// A patch's changes to the customer row itself (not sealed).
+struct Change {
+    residency: Option<Residency>,
+    /// `Some(None)` removes the preference.
+    language: Option<Option<String>>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -967,7 +1034,7 @@ fn apply_patch(
     ctx: &mut WriteCtx<'_>,
     kr: &Keyring,
     id: Uuid,
-    residency: Option<Residency>,
+    change: Change,
     external_id: Option<String>,
     set: &PlainFields,
     removed: &[DataElement],
@@ -1088,10 +1155,20 @@ fn apply_patch(
         )?;
         touched.push(EXTERNAL_ID);
     }
+    let Change {
+        residency,
+        language,
+    } = change;
     if let Some(r) = &residency {
         ctx.main.execute(
             "UPDATE customers SET country = ?2, subdivision = ?3 WHERE id = ?1",
             params![sid, r.country, r.subdivision],
+        )?;
+    }
+    if let Some(l) = &language {
+        ctx.main.execute(
+            "UPDATE customers SET language = ?2 WHERE id = ?1",
+            params![sid, l],
         )?;
     }
     ctx.main.execute(
@@ -1099,12 +1176,13 @@ fn apply_patch(
         params![sid, ctx.now_ms],
     )?;
     let removed_codes: Vec<&str> = removed.iter().map(|e| e.code()).collect();
-    ctx.ledger(
-        actor,
-        "customer.updated",
-        &sid,
-        serde_json::json!({"set": touched, "removed": removed_codes, "residency": residency}),
-    )?;
+    let mut details =
+        serde_json::json!({"set": touched, "removed": removed_codes, "residency": residency});
+    // Only a change is recorded: `null` here means the preference was removed.
+    if let (Some(l), Some(d)) = (&language, details.as_object_mut()) {
+        d.insert("language".into(), serde_json::json!(l));
+    }
+    ctx.ledger(actor, "customer.updated", &sid, details)?;
     Ok(())
 }
 

@@ -75,7 +75,8 @@ pub use init::{init, InitOutcome};
 pub use ledger_ops::{LedgerStatus, VerifyLedgerError};
 pub use notice_error::{ApproveNoticesError, OutboxError, RenderNoticesError};
 pub use notices::{
-    ApproveOutcome, Channels, NoticeVersion, RefusalGroup, RenderNotices, RenderReport,
+    ApproveOutcome, Channels, LanguageFallback, LanguageFallbackGroup, NoticeVersion, RefusalGroup,
+    RenderNotices, RenderReport,
 };
 pub use operators::{
     EnrolError, EnrolmentView, LoginError, NewOperator, OperatorError, OperatorInfo,
@@ -138,13 +139,16 @@ impl Store {
             return Err(StoreError::NotInitialised(dir.root().display().to_string()));
         }
         let (lock, alone) = lock_store(&dir.store_lock())?;
-        // Additive schema changes (new tables, indexes) apply on open; the
+        // Versioned steps first (MAIN's indexes may name the columns they
+        // add), then the additive changes (new tables, indexes), whose
         // statements are idempotent.
-        {
-            let main = conn::open_rw(&main_path, false)?;
+        let migrated = {
+            let mut main = conn::open_rw(&main_path, false)?;
+            let migrated = schema::migrate(&mut main)?;
             main.execute_batch(schema::MAIN)?;
             board::backfill(&main)?;
-        }
+            migrated
+        };
         conn::open_rw(&keys_path, false)?.execute_batch(schema::KEYS)?;
         let repaired = if alone {
             reconcile(&main_path, &keys_path)?
@@ -197,6 +201,7 @@ impl Store {
             }),
         };
         store.record_reconcile(repaired)?;
+        store.record_migration(migrated)?;
         Ok(store)
     }
 
@@ -279,6 +284,23 @@ impl Store {
     }
 
     /// Records in the ledger what start-up reconciliation repaired.
+    fn record_migration(&self, migrated: Option<(i64, i64)>) -> Result<()> {
+        let Some((from, to)) = migrated else {
+            return Ok(());
+        };
+        self.writer()
+            .submit(move |ctx| {
+                ctx.ledger(
+                    "system",
+                    "store.migrated",
+                    "store",
+                    serde_json::json!({"from_schema_version": from, "schema_version": to}),
+                )?;
+                Ok(())
+            })
+            .wait_blocking()
+    }
+
     fn record_reconcile(&self, repaired: (usize, usize)) -> Result<()> {
         if repaired == (0, 0) {
             return Ok(());

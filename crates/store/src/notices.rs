@@ -7,7 +7,7 @@
 //! approves it (`outbox.rs`). This module only reveals, seals, inserts and
 //! writes the ledger.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bulwark_incident::Role;
 use bulwark_law::Evaluation;
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-pub use bulwark_notice::{Channels, RefusalGroup};
+pub use bulwark_notice::{Channels, LanguageFallback, LanguageFallbackGroup, RefusalGroup};
 
 use crate::error::{Result, StoreError};
 use crate::notice_error::{ApproveNoticesError, RenderNoticesError};
@@ -69,6 +69,16 @@ pub struct RenderReport {
     pub no_contact: u64,
     /// Distinct letter shapes rendered from the templates.
     pub stencils: u64,
+    /// Customers with a letter queued, by the letter's language.
+    pub languages: BTreeMap<String, u64>,
+    /// Customers whose letter is not in the language they prefer (no
+    /// templates in it, or a law that prescribes English wording), grouped.
+    pub language_fallbacks: Vec<LanguageFallbackGroup>,
+    pub language_fallback_total: u64,
+    /// Letter languages that the notice facts are neither written in nor
+    /// translated into (`[translations.<lang>]`): those letters carry the
+    /// facts' text as written.
+    pub untranslated_facts: Vec<String>,
     /// SHA-256 of the template files used.
     pub digest: String,
 }
@@ -127,6 +137,9 @@ struct Todo {
     uuid: Uuid,
     id: String,
     jurisdiction: String,
+    /// The customer's preference, read at render time (not from the scope
+    /// snapshot: a preference given since is honoured).
+    language: Option<String>,
     elements: Vec<DataElement>,
 }
 
@@ -227,6 +240,19 @@ impl Store {
         })
     }
 
+    /// Customers' language preferences (customer id → ISO 639-1 code); only
+    /// the customers that have one.
+    fn language_preferences(&self) -> Result<HashMap<String, String>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare("SELECT id, language FROM customers WHERE language IS NOT NULL")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<rusqlite::Result<HashMap<_, _>>>()?;
+            Ok(rows)
+        })
+    }
+
     /// Customers with a letter in an approved version that is still on its way
     /// or delivered.
     fn already_notified(&self, incident: u64) -> Result<HashSet<String>> {
@@ -276,6 +302,7 @@ impl Store {
             digest: req.templates.digest(),
             ..RenderReport::default()
         };
+        let mut preferences = self.language_preferences()?;
         let mut todo = Vec::new();
         for c in customers {
             if already.contains(&c.id) {
@@ -286,9 +313,11 @@ impl Store {
                 report.erased += 1;
                 continue;
             };
+            let id = uuid.to_string();
             todo.push(Todo {
                 uuid,
-                id: uuid.to_string(),
+                language: preferences.remove(&id),
+                id,
                 jurisdiction: bulwark_law::jurisdiction_of(res),
                 elements: c.elements,
             });
@@ -304,6 +333,15 @@ impl Store {
         report.refused_total = plan.counts.refused;
         report.refused = plan.refused;
         report.stencils = plan.stencils.len() as u64;
+        report.language_fallback_total = plan.fallbacks.iter().map(|g| g.count).sum();
+        report.language_fallbacks = plan.fallbacks;
+        report.untranslated_facts = plan
+            .languages
+            .keys()
+            .filter(|l| !facts.speaks(l))
+            .cloned()
+            .collect();
+        report.languages = plan.languages;
         self.finish_version(req, &report, plan.stencils)?;
         Ok(report)
     }
@@ -785,6 +823,7 @@ fn addressees<'a>(chunk: &'a [Todo], revealed: &'a [Revealed]) -> Vec<Addressee<
             Some(Addressee {
                 customer: &t.id,
                 jurisdiction: &t.jurisdiction,
+                language: t.language.as_deref(),
                 elements: &t.elements,
                 name: field(DataElement::Name),
                 email: field(DataElement::Email),

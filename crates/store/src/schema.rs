@@ -2,7 +2,55 @@
 //! holds the keyring and the per-customer keys, so that a backup of
 //! `bulwark.db` never holds what it takes to decrypt an erased customer.
 
-pub const SCHEMA_VERSION: i64 = 1;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::error::Result;
+
+/// The schema this binary writes. A data directory of an older version is
+/// brought up to it on open by [`MIGRATIONS`]; a newer one is refused.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// `(from, statements)`: each step takes a data directory from schema
+/// version `from` to `from + 1`. Changes that `CREATE … IF NOT EXISTS` can
+/// express go into [`MAIN`] instead; a step is for what cannot be repeated
+/// (adding a column).
+const MIGRATIONS: &[(i64, &str)] = &[
+    // 2: a customer's language preference for letters (NULL: none).
+    (1, "ALTER TABLE customers ADD COLUMN language TEXT;"),
+];
+
+/// Applies the steps from the data directory's version up to
+/// [`SCHEMA_VERSION`], in one transaction with the version's update, so that
+/// a crash leaves the old version or the new one and two processes opening
+/// at once migrate once. Returns `(from, to)` when it changed anything. A
+/// version it has no step for is left for the caller's version check.
+pub(crate) fn migrate(main: &mut Connection) -> Result<Option<(i64, i64)>> {
+    let tx = main.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: Option<String> = tx
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(from) = found.and_then(|v| v.parse::<i64>().ok()) else {
+        return Ok(None);
+    };
+    let mut at = from;
+    while let Some((_, sql)) = MIGRATIONS.iter().find(|(step, _)| *step == at) {
+        tx.execute_batch(sql)?;
+        at += 1;
+    }
+    if at == from {
+        return Ok(None);
+    }
+    tx.execute(
+        "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+        [at.to_string()],
+    )?;
+    tx.commit()?;
+    Ok(Some((from, at)))
+}
 
 pub const MAIN: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (
@@ -18,8 +66,13 @@ CREATE TABLE IF NOT EXISTS customers (
     subdivision   TEXT,
     card_token    TEXT UNIQUE,
     card_bin      TEXT,
-    card_last4    TEXT
+    card_last4    TEXT,
+    -- ISO 639-1 code the customer prefers letters in; NULL: by residency.
+    -- (Schema 2; older directories get it from `MIGRATIONS`.)
+    language      TEXT
 ) WITHOUT ROWID;
+-- Render reads the few customers with a preference, not the whole table.
+CREATE INDEX IF NOT EXISTS customers_language ON customers (language) WHERE language IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS customer_fields (
     customer_id TEXT NOT NULL,

@@ -70,6 +70,18 @@ pub(crate) fn residency(r: &Residency, errors: &mut ValidationErrors) -> Option<
     }
 }
 
+/// A language preference: an ISO 639-1 code, optionally with subtags
+/// (`pt-BR`), kept as the code (`pt`).
+pub(crate) fn language(v: &str, errors: &mut ValidationErrors) -> Option<String> {
+    match bulwark_model::normalize_language(v) {
+        Ok(code) => Some(code),
+        Err(e) => {
+            errors.push("language", e.to_string());
+            None
+        }
+    }
+}
+
 pub(crate) fn external_id(v: &str, errors: &mut ValidationErrors) -> Option<String> {
     let v = v.trim();
     if v.is_empty() || v.len() > 256 || v.chars().any(char::is_control) {

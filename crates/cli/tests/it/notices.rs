@@ -51,8 +51,19 @@ fn ok(o: &std::process::Output) -> String {
 
 /// Customers in the vault and a scope snapshot on incident 1 naming them.
 fn setup(t: &Path, d: &str, people: &[(&str, &str, &str)], elements: &str) -> Vec<String> {
+    let people: Vec<_> = people.iter().map(|&(c, s, e)| (c, s, e, None)).collect();
+    setup_languages(t, d, &people, elements)
+}
+
+/// [`setup`] with each customer's language preference.
+fn setup_languages(
+    t: &Path,
+    d: &str,
+    people: &[(&str, &str, &str, Option<&str>)],
+    elements: &str,
+) -> Vec<String> {
     let mut ids = Vec::new();
-    for (i, (country, sub, email)) in people.iter().enumerate() {
+    for (i, (country, sub, email, language)) in people.iter().enumerate() {
         let doc = t.join(format!("c{i}.json"));
         let mut fields = serde_json::json!({"name": format!("Customer {i}"), "national_id": format!("123-45-{:04}", i)});
         if !email.is_empty() {
@@ -65,11 +76,11 @@ fn setup(t: &Path, d: &str, people: &[(&str, &str, &str)], elements: &str) -> Ve
         } else {
             serde_json::json!({"country": country, "subdivision": sub})
         };
-        std::fs::write(
-            &doc,
-            serde_json::json!({"residency": residency, "fields": fields}).to_string(),
-        )
-        .unwrap();
+        let mut customer = serde_json::json!({"residency": residency, "fields": fields});
+        if let Some(l) = language {
+            customer["language"] = serde_json::json!(l);
+        }
+        std::fs::write(&doc, customer.to_string()).unwrap();
         ids.push(
             ok(&run(&[
                 "vault",
@@ -84,7 +95,7 @@ fn setup(t: &Path, d: &str, people: &[(&str, &str, &str)], elements: &str) -> Ve
     }
     let csv = t.join("export.csv");
     let mut text = "customer_id,country,subdivision\n".to_owned();
-    for (id, (c, s, _)) in ids.iter().zip(people) {
+    for (id, (c, s, ..)) in ids.iter().zip(people) {
         text.push_str(&format!("{id},{c},{s}\n"));
     }
     std::fs::write(&csv, text).unwrap();
@@ -574,4 +585,99 @@ fn refused_letters_are_not_queued_and_print_letters_become_pdfs() {
         print.to_str().unwrap(),
     ]));
     assert!(out.contains("0 letters written"), "{out}");
+}
+
+#[test]
+fn letters_follow_the_customers_language_and_drafts_the_regulators_language() {
+    let (t, dir) = tempdir();
+    init(&dir);
+    let d = dir.to_str().unwrap();
+    let ids = setup_languages(
+        t.path(),
+        d,
+        &[
+            ("US", "US-TX", "a@example.test", Some("es-MX")),
+            ("DE", "", "b@example.test", None),
+            ("DE", "", "c@example.test", Some("fi")),
+            ("CA", "CA-QC", "d@example.test", None),
+        ],
+        "name,email",
+    );
+    // The preference is shown with the customer's metadata, normalised.
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&run(&["vault", "show", "--data-dir", d, &ids[0]]))).unwrap();
+    assert_eq!(shown["language"], "es");
+    assert_eq!(shown["residency"]["subdivision"], "US-TX");
+    let bad = t.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"residency": {"country": "US"}, "language": "klingon"}"#,
+    )
+    .unwrap();
+    let o = run(&["vault", "put", "--data-dir", d, bad.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("language"), "{}", stderr(&o));
+
+    let facts = t.path().join("notice.toml");
+    std::fs::write(&facts, FACTS).unwrap();
+    let drafts = t.path().join("drafts");
+    let out = ok(&run(&[
+        "notices",
+        "render",
+        "--data-dir",
+        d,
+        "--incident",
+        "1",
+        "--facts",
+        facts.to_str().unwrap(),
+        "--drafts-out",
+        drafts.to_str().unwrap(),
+    ]));
+    assert!(out.contains("4 e-mail and 0 print letters queued"), "{out}");
+    assert!(out.contains("languages: de 2, es 1, fr 1"), "{out}");
+    assert!(
+        out.contains("1 letters not in the customer's preferred language"),
+        "{out}"
+    );
+    assert!(out.contains("fi -> de"), "{out}");
+    let de = std::fs::read_to_string(drafts.join("DE-EU-regulator.md")).unwrap();
+    assert!(de.contains("Wahrscheinliche Folgen der Verletzung"), "{de}");
+
+    // --drafts-language overrides the regulator's language.
+    let out = ok(&run(&[
+        "notices",
+        "render",
+        "--data-dir",
+        d,
+        "--incident",
+        "1",
+        "--facts",
+        facts.to_str().unwrap(),
+        "--drafts-out",
+        drafts.to_str().unwrap(),
+        "--drafts-language",
+        "fr",
+    ]));
+    assert!(out.contains("queued"), "{out}");
+    let de = std::fs::read_to_string(drafts.join("DE-EU-regulator.md")).unwrap();
+    assert!(
+        de.contains("Conséquences probables de la violation"),
+        "{de}"
+    );
+    let o = run(&[
+        "notices",
+        "render",
+        "--data-dir",
+        d,
+        "--incident",
+        "1",
+        "--facts",
+        facts.to_str().unwrap(),
+        "--drafts-out",
+        drafts.to_str().unwrap(),
+        "--drafts-language",
+        "german",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("ISO 639-1"), "{}", stderr(&o));
 }

@@ -57,6 +57,7 @@ fn who<'a>(
     Addressee {
         customer,
         jurisdiction,
+        language: None,
         elements,
         name: Some("Jane Doe"),
         email,

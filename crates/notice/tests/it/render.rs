@@ -63,6 +63,7 @@ fn render(
     prepared.letter(&Letter {
         name: Some("Jane <b>Doe</b>"),
         jurisdiction,
+        language: None,
         elements,
         enrolment_code: code,
     })
@@ -330,6 +331,7 @@ fn drafts_for_the_attorney_general_and_card_brands_carry_the_required_fields() {
                 elements: vec![Name, CardNumber, CardSecurityCode],
                 encrypted: false,
                 key_compromised: false,
+                language: None,
             },
         )
         .unwrap();
@@ -362,6 +364,7 @@ fn a_stencil_filled_per_customer_equals_the_letter_rendered_for_them() {
     let shape = Letter {
         name: Some(""),
         jurisdiction: "US-MA",
+        language: None,
         elements: &elements,
         enrolment_code: Some(""),
     };

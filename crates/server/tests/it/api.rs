@@ -210,6 +210,10 @@ async fn bad_input_is_a_400_naming_the_field_and_writes_nothing() {
             json!({"residency": {"country": "US"}, "fields": {"shoe_size": "9"}}),
             "fields.shoe_size",
         ),
+        (
+            json!({"residency": {"country": "US"}, "language": "klingon"}),
+            "language",
+        ),
     ];
     for (body, field) in cases {
         let (s, v) = api
@@ -242,6 +246,65 @@ async fn bad_input_is_a_400_naming_the_field_and_writes_nothing() {
         .call(Method::GET, "/v1/customers", Some(&writer), &[], None)
         .await;
     assert_eq!(v["items"], json!([]));
+}
+
+#[tokio::test]
+async fn customers_carry_a_language_preference() {
+    let api = api();
+    let (k, _) = api.key(&["vault:write", "vault:read"]).await;
+    let (s, v) = api
+        .call(
+            Method::POST,
+            "/v1/customers",
+            Some(&k),
+            &[],
+            Some(json!({
+            "residency": {"country": "US", "subdivision": "US-TX"}, "language": "es-MX",
+            "fields": {"name": "Ana"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let uri = format!("/v1/customers/{}", v["id"].as_str().unwrap());
+    let get = || api.call(Method::GET, &uri, Some(&k), &[], None);
+    assert_eq!(
+        get().await.1["language"],
+        "es",
+        "kept as the ISO 639-1 code"
+    );
+    let patch = |body| api.call(Method::PATCH, &uri, Some(&k), &[], Some(body));
+    assert_eq!(
+        patch(json!({"language": "pt"})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(get().await.1["language"], "pt");
+    let (s, v) = patch(json!({"language": "xx"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["errors"][0]["field"], "language", "{v}");
+    assert_eq!(patch(json!({"fields": {}})).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(get().await.1["language"], "pt", "left alone when absent");
+    assert_eq!(
+        patch(json!({"language": null})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert!(get().await.1.get("language").is_none(), "null removes it");
+
+    // The document says what is accepted.
+    let (_, doc) = api
+        .call(Method::GET, "/v1/openapi.json", Some(&api.admin), &[], None)
+        .await;
+    for schema in ["NewCustomer", "CustomerPatch"] {
+        let lang = &doc["components"]["schemas"][schema]["properties"]["language"];
+        assert_eq!(
+            lang["pattern"],
+            bulwark_model::LANGUAGE_TAG_PATTERN,
+            "{schema}: {lang}"
+        );
+        assert_eq!(
+            lang["maxLength"],
+            bulwark_model::LANGUAGE_TAG_MAX,
+            "{schema}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 mod board;
 mod common;
 
+mod languages;
 mod operators;
 mod outbox;
 mod scope;
