@@ -54,6 +54,9 @@ pub enum NoticeContent {
     RegulatorNotified,
     /// The right to complain to the regulator.
     RightToComplain,
+    /// The store's own complaint process (PIPEDA Breach of Security
+    /// Safeguards Regulations s. 3(g)).
+    ComplaintProcess,
     /// How many people were affected.
     AffectedCount,
     /// Parent or affiliate company (required only when there is one).
@@ -61,7 +64,7 @@ pub enum NoticeContent {
 }
 
 impl NoticeContent {
-    pub const ALL: [NoticeContent; 24] = [
+    pub const ALL: [NoticeContent; 25] = [
         NoticeContent::Title,
         NoticeContent::StandardHeadings,
         NoticeContent::WhatHappened,
@@ -84,6 +87,7 @@ impl NoticeContent {
         NoticeContent::DelayReasons,
         NoticeContent::RegulatorNotified,
         NoticeContent::RightToComplain,
+        NoticeContent::ComplaintProcess,
         NoticeContent::AffectedCount,
         NoticeContent::ParentCompany,
     ];
@@ -112,6 +116,7 @@ impl NoticeContent {
             NoticeContent::DelayReasons => "delay_reasons",
             NoticeContent::RegulatorNotified => "regulator_notified",
             NoticeContent::RightToComplain => "right_to_complain",
+            NoticeContent::ComplaintProcess => "complaint_process",
             NoticeContent::AffectedCount => "affected_count",
             NoticeContent::ParentCompany => "parent_company",
         }

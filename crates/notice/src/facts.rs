@@ -42,6 +42,10 @@ pub struct NoticeFacts {
     /// e.g. "We have reported this to the Information Commissioner's Office."
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regulator_notified: Option<String>,
+    /// How to complain to the store itself, e.g. "Write to privacy@shop.example;
+    /// our privacy officer answers within 30 days." (Canada requires it.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint_process: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remedy: Option<RemedyOffer>,
     /// For card-brand and acquirer drafts.
@@ -79,6 +83,8 @@ pub struct FactsText {
     pub delay_reasons: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regulator_notified: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complaint_process: Option<String>,
     /// The remedy's `label` ("credit monitoring") in this language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remedy_label: Option<String>,
@@ -171,6 +177,7 @@ impl NoticeFacts {
             (&t.consequences, &mut f.consequences),
             (&t.delay_reasons, &mut f.delay_reasons),
             (&t.regulator_notified, &mut f.regulator_notified),
+            (&t.complaint_process, &mut f.complaint_process),
         ] {
             if v.is_some() {
                 v.clone_into(into);
@@ -252,6 +259,7 @@ impl NoticeFacts {
                 ("consequences", &t.consequences),
                 ("delay_reasons", &t.delay_reasons),
                 ("regulator_notified", &t.regulator_notified),
+                ("complaint_process", &t.complaint_process),
                 ("remedy_label", &t.remedy_label),
             ] {
                 if v.as_deref().is_some_and(|s| s.trim().is_empty()) {

@@ -856,6 +856,9 @@ impl<'r> Prepared<'r> {
                     NoticeContent::RegulatorNotified => {
                         " (set `regulator_notified` in the notice facts)"
                     }
+                    NoticeContent::ComplaintProcess => {
+                        " (set `complaint_process` in the notice facts)"
+                    }
                     NoticeContent::Consequences => " (set `consequences` in the notice facts)",
                     NoticeContent::AffectedCount => " (the affected count is unknown)",
                     _ => "",

@@ -24,6 +24,7 @@ breach_start = "2026-10-01"
 store_actions = "We revoked the key and engaged forensic investigators."
 consequences = "Your information could be used for phishing."
 regulator_notified = "We have notified the data protection authority."
+complaint_process = "To complain to us, write to privacy@example.test; our privacy officer answers within 30 days."
 [contact]
 phone = "1-800-555-0100"
 email = "privacy@example.test"

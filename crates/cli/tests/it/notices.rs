@@ -15,6 +15,7 @@ what_happened = "An attacker used a stolen administrator key to read customer re
 breach_start = "2026-10-01"
 store_actions = "We revoked the key and engaged forensic investigators."
 consequences = "Your information could be used for phishing."
+complaint_process = "To complain to us, write to privacy@example.test; our privacy officer answers within 30 days."
 [contact]
 phone = "1-800-555-0100"
 email = "privacy@example.test"

@@ -328,6 +328,7 @@ fn pipeda_letter_describes_the_complaint_process() {
         {"jurisdiction": "CA-ON", "elements": ["name", "card_number"], "count": 3}]}"#);
     let letter = one(&ev, "CA-ON", Recipient::Individuals);
     assert!(letter.requires.contains(&NoticeContent::RightToComplain));
+    assert!(letter.requires.contains(&NoticeContent::ComplaintProcess));
     assert!(letter
         .required_content
         .iter()

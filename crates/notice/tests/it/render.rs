@@ -254,9 +254,27 @@ fn german_residents_get_a_german_letter_with_the_right_to_complain() {
         !l.text.contains("Equifax"),
         "no US bureaus in a German letter"
     );
-    let l = render(
+    // PIPEDA (Regs s. 3(g)): a Canadian letter describes the store's own
+    // complaint process; without it in the facts the letter is refused.
+    let err = render(
         &TemplateSet::builtin(),
         FACTS,
+        "CA-QC",
+        &[Name, Email, Password],
+        None,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("requires `complaint_process`; the text body has no such section (set `complaint_process` in the notice facts)"),
+        "{err}"
+    );
+    let facts = format!(
+        "complaint_process = \"Écrivez à privacy@example.test ; notre responsable répond sous 30 jours.\"\n{FACTS}"
+    );
+    let l = render(
+        &TemplateSet::builtin(),
+        &facts,
         "CA-QC",
         &[Name, Email, Password],
         None,
@@ -264,6 +282,7 @@ fn german_residents_get_a_german_letter_with_the_right_to_complain() {
     .unwrap();
     assert_eq!(l.language, "fr");
     assert!(l.text.contains("Commission d'accès à l'information"));
+    assert!(l.text.contains("notre responsable répond sous 30 jours"));
 }
 
 #[test]

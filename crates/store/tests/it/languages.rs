@@ -219,6 +219,7 @@ what_happened = "An attacker read customer records."
 breach_start = "2026-10-01"
 store_actions = "We revoked the key."
 consequences = "Your information could be used for phishing."
+complaint_process = "To complain to us, write to privacy@example.test; our privacy officer answers within 30 days."
 [contact]
 email = "privacy@example.test"
 "#;
