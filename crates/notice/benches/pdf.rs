@@ -56,6 +56,7 @@ fn bench(c: &mut Criterion) {
             jurisdiction: "US-CA",
             elements: &[Name, Email, Password],
             enrolment_code: None,
+            language: None,
         })
         .unwrap()
         .text;
