@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod cmd_assets;
+mod cmd_compliance;
 mod cmd_detect;
 mod cmd_evidence;
 mod cmd_incident;
@@ -93,6 +94,10 @@ enum Command {
     /// The living response plan, rendered from configuration; its hash goes to the ledger.
     #[command(subcommand)]
     Plan(cmd_plan::PlanCmd),
+    /// The compliance calendar: recurring duties (PCI DSS cadences, the plan's
+    /// quarterly review), what is due or overdue, and recording one as done.
+    #[command(subcommand)]
+    Compliance(cmd_compliance::ComplianceCmd),
     /// The evidence locker: add, list, export a sealed bundle, verify one offline.
     #[command(subcommand)]
     Evidence(cmd_evidence::EvidenceCmd),
@@ -149,6 +154,7 @@ fn main() -> ExitCode {
         Command::Webhooks(c) => cmd_incident::webhooks(c),
         Command::Evidence(c) => cmd_evidence::evidence(c),
         Command::Plan(c) => cmd_plan::plan(c),
+        Command::Compliance(c) => cmd_compliance::compliance(c),
         Command::Assets(c) => cmd_assets::assets(c),
         Command::Investigate(a) => cmd_assets::investigate(a),
     };

@@ -61,11 +61,16 @@ pub enum DutyState {
     Overdue,
 }
 
+fn iso_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(d)
+}
+
 /// The window in which a duty shows as due soon.
 pub const DUE_SOON_DAYS: i64 = 14;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct DutyStatus {
+    #[serde(serialize_with = "iso_date")]
     pub due: Date,
     pub state: DutyState,
     /// Days past the due date (0 unless overdue).

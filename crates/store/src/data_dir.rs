@@ -66,6 +66,13 @@ pub enum DataFileError {
     NoRules { dir: PathBuf },
     #[error("log-format mapping refused: {0}")]
     Formats(bulwark_detect::MappingError),
+    #[error("compliance duties in {}: {source}", dir.display())]
+    Compliance {
+        dir: PathBuf,
+        source: bulwark_learn::CalendarError,
+    },
+    #[error("the built-in compliance duties do not load: {0}")]
+    BuiltinCompliance(bulwark_learn::CalendarError),
 }
 
 /// An asset asked for by name that the inventory does not hold.
@@ -263,6 +270,18 @@ impl DataDir {
         builtin
             .with_overrides(&files)
             .map_err(|source| DataFileError::Laws { dir, source })
+    }
+
+    /// The shipped compliance duties with `compliance/*.toml` replacing (by id)
+    /// or adding.
+    pub fn compliance(&self) -> Result<bulwark_learn::Calendar, DataFileError> {
+        let dir = self.root.join("compliance");
+        let files = read_tree(&dir, &["toml"])?;
+        if files.is_empty() {
+            return bulwark_learn::Calendar::builtin().map_err(DataFileError::BuiltinCompliance);
+        }
+        bulwark_learn::Calendar::with_overrides(&files)
+            .map_err(|source| DataFileError::Compliance { dir, source })
     }
 
     /// The shipped notice templates with `templates/notices/` replacing files by

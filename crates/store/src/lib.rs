@@ -13,6 +13,7 @@ mod access_log;
 mod alerts;
 mod api_keys;
 mod board;
+mod compliance;
 mod conn;
 mod customers;
 mod data_dir;
@@ -53,6 +54,7 @@ pub use api_keys::{
     UsageTracker,
 };
 pub use board::{Board, BoardFilter, BoardRow, BoardSort};
+pub use compliance::{Completion, CompletionError, DutyReport};
 pub use customers::{
     CustomerError, CustomerMeta, CustomerPatch, CustomerWriteError, Denial, LookupBy, LookupError,
     NewCustomer, PendingReveals, RevealError, RevealRequest, Revealed,

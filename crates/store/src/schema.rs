@@ -129,6 +129,19 @@ CREATE INDEX IF NOT EXISTS access_log_at ON access_log (at_ms);
 CREATE INDEX IF NOT EXISTS access_log_customer ON access_log (customer_id);
 CREATE INDEX IF NOT EXISTS access_log_source_at ON access_log (source, at_ms);
 
+-- A recurring duty done (compliance calendar): the day, the kind of
+-- evidence and where it is (an evidence hash, a drill run, a review id).
+CREATE TABLE IF NOT EXISTS compliance_completions (
+    id           INTEGER PRIMARY KEY,
+    duty_id      TEXT NOT NULL,
+    completed_on TEXT NOT NULL,
+    evidence     TEXT NOT NULL,
+    reference    TEXT,
+    actor        TEXT NOT NULL,
+    recorded_ms  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS compliance_completions_duty ON compliance_completions (duty_id, completed_on);
+
 CREATE TABLE IF NOT EXISTS ledger (
     seq       INTEGER PRIMARY KEY,
     at_ms     INTEGER NOT NULL,

@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod compliance;
 mod crash;
 mod detection;
 mod evidence;

@@ -1,0 +1,163 @@
+//! `bulwark compliance …`: the calendar of recurring duties (PCI DSS cadences,
+//! the plan's quarterly review) — what is due, what is overdue, and recording
+//! a duty as done with its evidence.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bulwark_learn::{DutyState, EvidenceKind};
+use bulwark_store::{Completion, Store};
+use clap::{Subcommand, ValueEnum};
+
+use crate::{operator, DataDirArg};
+
+#[derive(Subcommand)]
+pub enum ComplianceCmd {
+    /// Every duty with its last completion and due date, overdue first. Exits
+    /// with 3 when any duty is overdue, so a cron job can alert on it.
+    Status {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The day to measure at (default: today, UTC).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        today: Option<time::Date>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a duty as done, with the kind of evidence and where it is.
+    Complete {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The duty's id (see `compliance status`).
+        duty: String,
+        #[arg(long, value_enum)]
+        evidence: Evidence,
+        /// Where the evidence is: an evidence-locker hash, a report name, a run id.
+        #[arg(long = "ref", value_name = "TEXT")]
+        reference: Option<String>,
+        /// The day it was done (default: today, UTC).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+        on: Option<time::Date>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Evidence {
+    DrillRun,
+    AccessReview,
+    TrainingRecord,
+    ScanReport,
+    LogReview,
+    PageCheck,
+    Document,
+}
+
+impl From<Evidence> for EvidenceKind {
+    fn from(e: Evidence) -> Self {
+        match e {
+            Evidence::DrillRun => EvidenceKind::DrillRun,
+            Evidence::AccessReview => EvidenceKind::AccessReview,
+            Evidence::TrainingRecord => EvidenceKind::TrainingRecord,
+            Evidence::ScanReport => EvidenceKind::ScanReport,
+            Evidence::LogReview => EvidenceKind::LogReview,
+            Evidence::PageCheck => EvidenceKind::PageCheck,
+            Evidence::Document => EvidenceKind::Document,
+        }
+    }
+}
+
+fn parse_day(s: &str) -> Result<time::Date, String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, fmt).map_err(|_| format!("`{s}` is not a date as YYYY-MM-DD"))
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+pub fn compliance(c: ComplianceCmd) -> anyhow::Result<ExitCode> {
+    match c {
+        ComplianceCmd::Status {
+            dir,
+            today: at,
+            json,
+        } => {
+            let calendar = dir.files().compliance()?;
+            let store = Store::open(&dir.data_dir, None)?;
+            let day = at.unwrap_or_else(today);
+            let rows = store.compliance_status(&calendar, day)?;
+            let overdue = rows
+                .iter()
+                .filter(|r| r.status.state == DutyState::Overdue)
+                .count();
+            if json {
+                for r in &rows {
+                    println!("{}", serde_json::to_string(r)?);
+                }
+            } else {
+                for r in &rows {
+                    let state = match r.status.state {
+                        DutyState::Overdue => format!("OVERDUE {} d", r.status.days_overdue),
+                        DutyState::DueSoon => "due soon".into(),
+                        DutyState::Upcoming => "ok".into(),
+                    };
+                    let last = r
+                        .last_completed
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "never".into());
+                    println!(
+                        "{:<14} due {}  last {:<10}  {:<10} {:<13} {}  [{}]",
+                        state, r.status.due, last, r.owner, r.cadence, r.title, r.requirement
+                    );
+                }
+                println!(
+                    "{} duties on {day}, {overdue} overdue; not legal or assessor advice",
+                    rows.len()
+                );
+            }
+            return Ok(if overdue > 0 {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+        ComplianceCmd::Complete {
+            dir,
+            duty,
+            evidence,
+            reference,
+            on,
+        } => {
+            let calendar = dir.files().compliance()?;
+            let store = Store::open(&dir.data_dir, None)?;
+            let day = today();
+            let on = on.unwrap_or(day);
+            let actor = operator().id;
+            store
+                .complete_duty(
+                    &calendar,
+                    Completion {
+                        duty: duty.clone(),
+                        on,
+                        evidence: evidence.into(),
+                        reference,
+                    },
+                    day,
+                    &actor,
+                )
+                .with_context(|| {
+                    format!(
+                        "recording `{}` as done",
+                        duty.chars().take(64).collect::<String>()
+                    )
+                })?;
+            let due = calendar
+                .get(&duty)
+                .and_then(|d| d.cadence.next_after(on))
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            println!("{duty} done on {on}; next due {due}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
