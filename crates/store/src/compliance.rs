@@ -134,13 +134,14 @@ impl Store {
 
     /// Every duty of `calendar` with its last completion and its status on
     /// `today`, overdue first (most overdue first), then by due date. A duty
-    /// never done is due from the day the data directory was created.
+    /// never done is due from the day the data directory was created. A
+    /// signed-off access review completes every duty that accepts one.
     pub fn compliance_status(
         &self,
         calendar: &Calendar,
         today: Date,
     ) -> Result<Vec<DutyReport>, StoreError> {
-        let (last, since) = self.read(|c| {
+        let (last, first_ms, review_ms) = self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT duty_id, max(completed_on) FROM compliance_completions GROUP BY duty_id",
             )?;
@@ -156,16 +157,28 @@ impl Store {
             }
             let first_ms: Option<i64> =
                 c.query_row("SELECT min(at_ms) FROM ledger", [], |r| r.get(0))?;
-            Ok((last, first_ms))
+            // A signed-off access review is itself the evidence for the duties
+            // it completes: no separate `complete` needed.
+            let review_ms: Option<i64> = c.query_row(
+                "SELECT max(at_ms) FROM ledger WHERE action = 'access_review.signed_off'",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok((last, first_ms, review_ms))
         })?;
-        let since = since
-            .and_then(|ms| time::OffsetDateTime::from_unix_timestamp(ms / 1000).ok())
-            .map(|t| t.date())
-            .unwrap_or(today);
+        let day_of = |ms: i64| {
+            time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+                .ok()
+                .map(|t| t.date())
+        };
+        let reviewed = review_ms.and_then(day_of);
+        let since = first_ms.and_then(day_of).unwrap_or(today);
         let mut out: Vec<DutyReport> = calendar
             .duties()
             .map(|d| {
-                let last_completed = last.get(&d.id).copied();
+                let by_review =
+                    reviewed.filter(|_| d.evidence.contains(&EvidenceKind::AccessReview));
+                let last_completed = last.get(&d.id).copied().max(by_review);
                 DutyReport {
                     id: d.id.clone(),
                     title: d.title.clone(),

@@ -2,6 +2,7 @@
 
 mod board;
 mod common;
+mod compliance;
 
 mod languages;
 mod operators;
