@@ -66,10 +66,7 @@ impl From<Evidence> for EvidenceKind {
     }
 }
 
-fn parse_day(s: &str) -> Result<time::Date, String> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, fmt).map_err(|_| format!("`{s}` is not a date as YYYY-MM-DD"))
-}
+use crate::cmd_law::parse_day;
 
 fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()

@@ -58,9 +58,9 @@ pub enum LawsCmd {
     },
 }
 
-fn parse_day(s: &str) -> Result<time::Date, String> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, fmt).map_err(|_| format!("`{s}` is not a date as YYYY-MM-DD"))
+/// A `YYYY-MM-DD` flag (clap value parser).
+pub(crate) fn parse_day(s: &str) -> Result<time::Date, String> {
+    bulwark_model::parse_date(s).ok_or_else(|| format!("`{s}` is not a date as YYYY-MM-DD"))
 }
 
 /// The built-in catalogue with the data directory's `laws/*.toml` replacing or adding laws.

@@ -36,10 +36,7 @@ fn iso_date<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(d)
 }
 
-fn day(s: &str) -> Option<Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s, fmt).ok()
-}
+use bulwark_model::parse_date as day;
 
 /// Everything dated `since` or later, oldest first (then by law). Entries with
 /// a malformed date are skipped: `laws lint` reports them.

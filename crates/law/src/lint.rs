@@ -40,8 +40,7 @@ fn file_stem(path: &str) -> &str {
 }
 
 fn is_date(s: &str) -> bool {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, fmt).is_ok()
+    parse_day(s).is_some()
 }
 
 /// What a lint run checks beyond the schema and the editorial basics.
@@ -116,10 +115,7 @@ pub fn lint_with<P: AsRef<str>, T: AsRef<str>>(
     out
 }
 
-fn parse_day(s: &str) -> Option<time::Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, fmt).ok()
-}
+use bulwark_model::parse_date as parse_day;
 
 /// The review rules (see [`LintOptions::strict`]).
 fn check_review(cx: &mut Ctx, law: &Law, today: Option<time::Date>) {

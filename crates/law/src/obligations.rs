@@ -205,10 +205,7 @@ fn access_only_reason(law: &Law) -> String {
     )
 }
 
-fn parse_date(s: &str) -> Option<time::Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s, fmt).ok()
-}
+use bulwark_model::parse_date;
 
 fn sc_date(s: &Scenario) -> time::Date {
     s.aware_at.to_offset(time::UtcOffset::UTC).date()

@@ -253,7 +253,8 @@ fn normalize_phone(value: &str) -> Result<String, ValueError> {
     Ok(out)
 }
 
-fn parse_date(v: &str) -> Option<Date> {
+/// A calendar date written as `YYYY-MM-DD` (law files, duties, CLI flags).
+pub fn parse_date(v: &str) -> Option<Date> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(v, fmt).ok()
 }

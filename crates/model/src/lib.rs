@@ -16,7 +16,7 @@ mod scope;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use duration::{format_duration, parse_duration, DurationError, DurationLimits};
-pub use element::{DataElement, UnknownElement, ValueError};
+pub use element::{parse_date, DataElement, UnknownElement, ValueError};
 pub use jurisdiction::{
     bloc_members, country_name, is_country, is_subdivision, Residency, ResidencyError,
     EEA_COUNTRIES,

@@ -201,7 +201,4 @@ impl Store {
     }
 }
 
-fn parse_day(s: &str) -> Option<Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(s, fmt).ok()
-}
+use bulwark_model::parse_date as parse_day;
