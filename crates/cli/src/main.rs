@@ -4,6 +4,7 @@
 mod cmd_assets;
 mod cmd_compliance;
 mod cmd_detect;
+mod cmd_drill;
 mod cmd_evidence;
 mod cmd_incident;
 mod cmd_keys;
@@ -98,6 +99,9 @@ enum Command {
     /// quarterly review), what is due or overdue, and recording one as done.
     #[command(subcommand)]
     Compliance(cmd_compliance::ComplianceCmd),
+    /// Drill scenarios: list them, and rehearse one's attack through the rules.
+    #[command(subcommand)]
+    Drill(cmd_drill::DrillCmd),
     /// The evidence locker: add, list, export a sealed bundle, verify one offline.
     #[command(subcommand)]
     Evidence(cmd_evidence::EvidenceCmd),
@@ -155,6 +159,7 @@ fn main() -> ExitCode {
         Command::Evidence(c) => cmd_evidence::evidence(c),
         Command::Plan(c) => cmd_plan::plan(c),
         Command::Compliance(c) => cmd_compliance::compliance(c),
+        Command::Drill(c) => cmd_drill::drill(c),
         Command::Assets(c) => cmd_assets::assets(c),
         Command::Investigate(a) => cmd_assets::investigate(a),
     };

@@ -12,3 +12,39 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../compliance/security-review.toml"),
     ),
 ];
+
+/// `(path, text)` of every scenario in `scenarios/`, sorted by path.
+pub const SCENARIOS: &[(&str, &str)] = &[
+    (
+        "scenarios/admin-takeover.yaml",
+        include_str!("../../../scenarios/admin-takeover.yaml"),
+    ),
+    (
+        "scenarios/insider-night-export.yaml",
+        include_str!("../../../scenarios/insider-night-export.yaml"),
+    ),
+    (
+        "scenarios/ransomware-back-office.yaml",
+        include_str!("../../../scenarios/ransomware-back-office.yaml"),
+    ),
+    (
+        "scenarios/sql-injection-dump.yaml",
+        include_str!("../../../scenarios/sql-injection-dump.yaml"),
+    ),
+    (
+        "scenarios/stolen-api-key.yaml",
+        include_str!("../../../scenarios/stolen-api-key.yaml"),
+    ),
+    (
+        "scenarios/stored-card-numbers.yaml",
+        include_str!("../../../scenarios/stored-card-numbers.yaml"),
+    ),
+    (
+        "scenarios/third-party-processor.yaml",
+        include_str!("../../../scenarios/third-party-processor.yaml"),
+    ),
+    (
+        "scenarios/web-skimmer.yaml",
+        include_str!("../../../scenarios/web-skimmer.yaml"),
+    ),
+];

@@ -1,4 +1,5 @@
-//! The learn pillar's pure engines. For now the compliance calendar: the
+//! The learn pillar's pure engines: drills (`drill`: scenarios, the run's
+//! clock, scoring, the after-action report) and the compliance calendar: the
 //! recurring duties of `compliance/*.toml` (PCI DSS cadences, the plan's own
 //! review rhythm) and when each falls due. Pure: no I/O, no clock — the
 //! caller passes the files and today's date.
@@ -19,8 +20,9 @@
 
 mod builtin;
 mod cadence;
+pub mod drill;
 mod duties;
 
-pub use builtin::FILES as BUILTIN_FILES;
+pub use builtin::{FILES as BUILTIN_FILES, SCENARIOS as BUILTIN_SCENARIOS};
 pub use cadence::{Cadence, CadenceError};
 pub use duties::{Calendar, CalendarError, Duty, DutyState, DutyStatus, EvidenceKind};

@@ -12,6 +12,7 @@
 mod auth;
 pub mod console;
 pub mod detection;
+pub mod drill;
 mod extract;
 mod openapi;
 mod problem;

@@ -73,6 +73,15 @@ pub enum DataFileError {
     },
     #[error("the built-in compliance duties do not load: {0}")]
     BuiltinCompliance(bulwark_learn::CalendarError),
+    /// The scenario error names the file and line itself (not a `source`,
+    /// so it is not printed twice).
+    #[error("drill scenario refused: {problem}")]
+    Scenarios {
+        dir: PathBuf,
+        problem: bulwark_learn::drill::ScenarioSetError,
+    },
+    #[error("the built-in drill scenarios do not load: {0}")]
+    BuiltinScenarios(bulwark_learn::drill::ScenarioSetError),
 }
 
 /// An asset asked for by name that the inventory does not hold.
@@ -282,6 +291,17 @@ impl DataDir {
         }
         bulwark_learn::Calendar::with_overrides(&files)
             .map_err(|source| DataFileError::Compliance { dir, source })
+    }
+
+    /// The shipped drill scenarios with `scenarios/*.yaml` replacing (by id) or adding.
+    pub fn scenarios(&self) -> Result<bulwark_learn::drill::ScenarioSet, DataFileError> {
+        let dir = self.root.join("scenarios");
+        let files = read_tree(&dir, &["yaml", "yml"])?;
+        let shipped = bulwark_learn::drill::ScenarioSet::builtin()
+            .map_err(DataFileError::BuiltinScenarios)?;
+        shipped
+            .with_overrides(&files)
+            .map_err(|problem| DataFileError::Scenarios { dir, problem })
     }
 
     /// The shipped notice templates with `templates/notices/` replacing files by

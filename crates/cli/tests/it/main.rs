@@ -7,6 +7,7 @@ mod cli;
 mod compliance;
 mod crash;
 mod detection;
+mod drill;
 mod evidence;
 mod hunt;
 mod incident;
