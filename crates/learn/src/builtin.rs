@@ -12,3 +12,23 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../../compliance/security-review.toml"),
     ),
 ];
+
+/// `(path, text)` of every module in `training/`, sorted by path.
+pub const TRAINING: &[(&str, &str)] = &[
+    (
+        "training/customer-data.md",
+        include_str!("../../../training/customer-data.md"),
+    ),
+    (
+        "training/incident-response.md",
+        include_str!("../../../training/incident-response.md"),
+    ),
+    (
+        "training/payment-cards.md",
+        include_str!("../../../training/payment-cards.md"),
+    ),
+    (
+        "training/phishing.md",
+        include_str!("../../../training/phishing.md"),
+    ),
+];

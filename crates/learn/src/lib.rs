@@ -20,7 +20,12 @@
 mod builtin;
 mod cadence;
 mod duties;
+mod training;
 
-pub use builtin::FILES as BUILTIN_FILES;
+pub use builtin::{FILES as BUILTIN_FILES, TRAINING as BUILTIN_TRAINING};
 pub use cadence::{Cadence, CadenceError};
 pub use duties::{Calendar, CalendarError, Duty, DutyState, DutyStatus, EvidenceKind};
+pub use training::{
+    parse_module, Grade, Module, Question, TrainingError, TrainingSet, TrainingState,
+    TrainingStatus,
+};
