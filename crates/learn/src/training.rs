@@ -131,11 +131,10 @@ impl Module {
             .zip(answers)
             .filter(|(q, a)| q.answer == **a)
             .count();
-        let score = if total == 0 {
-            0
-        } else {
-            u8::try_from(correct * 100 / total).unwrap_or(100)
-        };
+        let score = (correct * 100)
+            .checked_div(total)
+            .and_then(|s| u8::try_from(s).ok())
+            .unwrap_or(0);
         Grade {
             correct,
             total,
