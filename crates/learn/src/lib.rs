@@ -26,6 +26,6 @@ pub use builtin::{FILES as BUILTIN_FILES, TRAINING as BUILTIN_TRAINING};
 pub use cadence::{Cadence, CadenceError};
 pub use duties::{Calendar, CalendarError, Duty, DutyState, DutyStatus, EvidenceKind};
 pub use training::{
-    parse_module, Grade, Module, Question, TrainingError, TrainingSet, TrainingState,
-    TrainingStatus,
+    parse_module, Grade, Module, PhishingEvent, Question, TrainingError, TrainingSet,
+    TrainingState, TrainingStatus,
 };

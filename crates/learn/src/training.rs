@@ -319,3 +319,40 @@ pub fn parse_module(path: &str, text: &str) -> Result<Module, TrainingError> {
     }
     Ok(m)
 }
+
+/// What happened to one person in a phishing simulation. Only this outcome is
+/// kept — never what they typed into the simulated page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhishingEvent {
+    EmailSent,
+    EmailOpened,
+    ClickedLink,
+    SubmittedData,
+    Reported,
+}
+
+impl PhishingEvent {
+    /// GoPhish's event `message` (`"Clicked Link"`…); `None` for the events
+    /// that are not about a recipient (`"Campaign Created"`, errors).
+    pub fn from_gophish(message: &str) -> Option<PhishingEvent> {
+        Some(match message {
+            "Email Sent" => PhishingEvent::EmailSent,
+            "Email Opened" => PhishingEvent::EmailOpened,
+            "Clicked Link" => PhishingEvent::ClickedLink,
+            "Submitted Data" => PhishingEvent::SubmittedData,
+            "Email Reported" => PhishingEvent::Reported,
+            _ => return None,
+        })
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PhishingEvent::EmailSent => "email_sent",
+            PhishingEvent::EmailOpened => "email_opened",
+            PhishingEvent::ClickedLink => "clicked_link",
+            PhishingEvent::SubmittedData => "submitted_data",
+            PhishingEvent::Reported => "reported",
+        }
+    }
+}
