@@ -148,6 +148,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BULWARK_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// The secret GoPhish signs its webhooks with (POST /v1/webhooks/gophish);
+    /// without it that route refuses every event.
+    #[arg(long, env = "BULWARK_GOPHISH_SECRET", hide_env_values = true)]
+    gophish_secret: Option<String>,
     /// PEM certificate chain; with --tls-key, serve HTTPS.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -277,6 +281,10 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 "--auto-open-level: expected informational, low, medium, high or critical"
             )
         })?;
+    let state = match a.gophish_secret.as_deref() {
+        Some(g) => state.with_gophish_secret(g.as_bytes()),
+        None => state,
+    };
     let state =
         state
             .with_auto_open_level(level)

@@ -48,3 +48,23 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         include_str!("../../../scenarios/web-skimmer.yaml"),
     ),
 ];
+
+/// `(path, text)` of every module in `training/`, sorted by path.
+pub const TRAINING: &[(&str, &str)] = &[
+    (
+        "training/customer-data.md",
+        include_str!("../../../training/customer-data.md"),
+    ),
+    (
+        "training/incident-response.md",
+        include_str!("../../../training/incident-response.md"),
+    ),
+    (
+        "training/payment-cards.md",
+        include_str!("../../../training/payment-cards.md"),
+    ),
+    (
+        "training/phishing.md",
+        include_str!("../../../training/phishing.md"),
+    ),
+];

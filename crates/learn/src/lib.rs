@@ -22,7 +22,14 @@ mod builtin;
 mod cadence;
 pub mod drill;
 mod duties;
+mod training;
 
-pub use builtin::{FILES as BUILTIN_FILES, SCENARIOS as BUILTIN_SCENARIOS};
+pub use builtin::{
+    FILES as BUILTIN_FILES, SCENARIOS as BUILTIN_SCENARIOS, TRAINING as BUILTIN_TRAINING,
+};
 pub use cadence::{Cadence, CadenceError};
 pub use duties::{Calendar, CalendarError, Duty, DutyState, DutyStatus, EvidenceKind};
+pub use training::{
+    parse_module, Grade, Module, PhishingEvent, Question, TrainingError, TrainingSet,
+    TrainingState, TrainingStatus,
+};

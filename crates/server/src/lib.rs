@@ -45,6 +45,8 @@ pub struct AppState {
     /// The console's configuration and templates.
     pub(crate) console: Arc<console::Console>,
     vault_feed: VaultFeed,
+    /// The secret GoPhish signs its webhooks with; `None` refuses them all.
+    pub(crate) gophish_secret: Option<Arc<zeroize::Zeroizing<Vec<u8>>>>,
 }
 
 impl AppState {
@@ -59,7 +61,15 @@ impl AppState {
             playbooks: Arc::new(playbooks),
             console: console::Console::new(console::ConsoleConfig::default()),
             vault_feed: Arc::new(Mutex::new(None)),
+            gophish_secret: None,
         })
+    }
+
+    /// Accepts GoPhish webhooks signed with `secret` (an empty one refuses all).
+    pub fn with_gophish_secret(mut self, secret: &[u8]) -> AppState {
+        self.gophish_secret =
+            (!secret.is_empty()).then(|| Arc::new(zeroize::Zeroizing::new(secret.to_vec())));
+        self
     }
 
     /// The console's session lifetimes, TLS and public address.

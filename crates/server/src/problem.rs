@@ -574,3 +574,19 @@ impl From<crate::detection::ReloadError> for Problem {
         }
     }
 }
+
+impl From<store::TrainingWriteError> for Problem {
+    fn from(e: store::TrainingWriteError) -> Problem {
+        use store::TrainingWriteError as E;
+        match e {
+            E::UnknownModule(_) | E::UnknownOperator(_) | E::NotAssigned { .. } => {
+                Problem::not_found(e.to_string())
+            }
+            E::NotForRole { .. } | E::NobodyInRole(_) | E::InTheFuture { .. } | E::BadCampaign => {
+                Problem::bad_request("invalid-training", e.to_string())
+            }
+            E::TooManyAttempts { .. } => Problem::conflict("attempts-used", e.to_string()),
+            E::Store(s) => s.into(),
+        }
+    }
+}

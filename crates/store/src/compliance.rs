@@ -172,13 +172,18 @@ impl Store {
                 .map(|t| t.date())
         };
         let reviewed = review_ms.and_then(day_of);
+        let trained = self.training_completed_on()?;
         let since = first_ms.and_then(day_of).unwrap_or(today);
         let mut out: Vec<DutyReport> = calendar
             .duties()
             .map(|d| {
                 let by_review =
                     reviewed.filter(|_| d.evidence.contains(&EvidenceKind::AccessReview));
-                let last_completed = last.get(&d.id).copied().max(by_review);
+                // Training completes a duty that accepts it only when every
+                // assigned person has passed (see `training_completed_on`).
+                let by_training =
+                    trained.filter(|_| d.evidence.contains(&EvidenceKind::TrainingRecord));
+                let last_completed = last.get(&d.id).copied().max(by_review).max(by_training);
                 DutyReport {
                     id: d.id.clone(),
                     title: d.title.clone(),

@@ -82,6 +82,13 @@ pub enum DataFileError {
     },
     #[error("the built-in drill scenarios do not load: {0}")]
     BuiltinScenarios(bulwark_learn::drill::ScenarioSetError),
+    #[error("training modules in {}: {source}", dir.display())]
+    Training {
+        dir: PathBuf,
+        source: bulwark_learn::TrainingError,
+    },
+    #[error("the built-in training modules do not load: {0}")]
+    BuiltinTraining(bulwark_learn::TrainingError),
 }
 
 /// An asset asked for by name that the inventory does not hold.
@@ -302,6 +309,18 @@ impl DataDir {
         shipped
             .with_overrides(&files)
             .map_err(|problem| DataFileError::Scenarios { dir, problem })
+    }
+
+    /// The shipped training modules with `training/*.md` replacing (by id) or
+    /// adding.
+    pub fn training(&self) -> Result<bulwark_learn::TrainingSet, DataFileError> {
+        let dir = self.root.join("training");
+        let files = read_tree(&dir, &["md"])?;
+        if files.is_empty() {
+            return bulwark_learn::TrainingSet::builtin().map_err(DataFileError::BuiltinTraining);
+        }
+        bulwark_learn::TrainingSet::with_overrides(&files)
+            .map_err(|source| DataFileError::Training { dir, source })
     }
 
     /// The shipped notice templates with `templates/notices/` replacing files by

@@ -142,6 +142,45 @@ CREATE TABLE IF NOT EXISTS compliance_completions (
 );
 CREATE INDEX IF NOT EXISTS compliance_completions_duty ON compliance_completions (duty_id, completed_on);
 
+CREATE TABLE IF NOT EXISTS training_assignments (
+    id          INTEGER PRIMARY KEY,
+    person      TEXT NOT NULL,
+    module      TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    role        TEXT,
+    assigned_on TEXT NOT NULL,
+    due_on      TEXT NOT NULL,
+    actor       TEXT NOT NULL,
+    recorded_ms INTEGER NOT NULL,
+    UNIQUE (person, module)
+);
+CREATE TABLE IF NOT EXISTS training_attempts (
+    id      INTEGER PRIMARY KEY,
+    person  TEXT NOT NULL,
+    module  TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    score   INTEGER NOT NULL,
+    passed  INTEGER NOT NULL,
+    on_day  TEXT NOT NULL,
+    at_ms   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS training_attempts_person ON training_attempts (person, module, on_day);
+CREATE TABLE IF NOT EXISTS training_acknowledgements (
+    id      INTEGER PRIMARY KEY,
+    person  TEXT NOT NULL,
+    module  TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    at_ms   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS phishing_results (
+    id          INTEGER PRIMARY KEY,
+    campaign_id TEXT NOT NULL,
+    person_hash TEXT NOT NULL,
+    operator    TEXT,
+    event       TEXT NOT NULL,
+    at_ms       INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS ledger (
     seq       INTEGER PRIMARY KEY,
     at_ms     INTEGER NOT NULL,

@@ -11,6 +11,7 @@ mod keys;
 mod notices;
 mod operators;
 mod scope;
+mod training;
 mod updates;
 mod vault;
 
@@ -85,6 +86,7 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(scope::latest, scope::compute))
         .routes(routes!(notices::list, notices::render))
         .routes(routes!(notices::approve))
+        .routes(routes!(training::gophish).layer(DefaultBodyLimit::max(training::MAX_WEBHOOK_BODY)))
         .split_for_parts();
     let mut doc = doc;
     crate::openapi::mark_public(&mut doc);

@@ -3,6 +3,7 @@
 mod board;
 mod common;
 mod compliance;
+mod training;
 
 mod languages;
 mod operators;
