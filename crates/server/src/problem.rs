@@ -303,6 +303,32 @@ impl From<store::RevokeKeyError> for Problem {
     }
 }
 
+impl From<store::SignOffError> for Problem {
+    fn from(e: store::SignOffError) -> Problem {
+        match e {
+            store::SignOffError::Invalid(errors) => Problem::validation(&errors),
+            store::SignOffError::NotOwner { duty, owner } => Problem::new(
+                StatusCode::FORBIDDEN,
+                "review-owner-required",
+                "The duty's owner must sign off",
+            )
+            .detail(format!(
+                "signing off needs the owner role `{owner}` of duty `{duty}`"
+            )),
+            store::SignOffError::NoReviewer => Problem::new(
+                StatusCode::FORBIDDEN,
+                "operator-required",
+                "Only an active operator may sign off",
+            ),
+            store::SignOffError::Undecided(n) => Problem::bad_request(
+                "review-incomplete",
+                format!("{n} account(s) on the review have no decision"),
+            ),
+            store::SignOffError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<store::AlertQueryError> for Problem {
     fn from(e: store::AlertQueryError) -> Problem {
         match e {

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod access_log;
+mod access_review;
 mod alerts;
 mod api_keys;
 mod board;
@@ -49,6 +50,10 @@ use bulwark_vault::{Keyring, KeyringRecord, UnlockSecret};
 use rusqlite::OptionalExtension;
 
 pub use access_log::{AccessFilter, AccessOutcome, AccessRecord};
+pub use access_review::{
+    owner_roles, AccountDecision, AccountKind, ReviewItem, SignOffError, SignOffOutcome,
+    INACTIVE_DAYS,
+};
 pub use alerts::{Alert, AlertFilter, AlertQueryError, NewAlert, LEVELS as ALERT_LEVELS};
 pub use api_keys::{
     ApiKeyInfo, AuthError, CreateKeyError, KeyReview, NewApiKey, Principal, RevokeKeyError,

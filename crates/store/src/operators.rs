@@ -466,26 +466,7 @@ impl Store {
         let (id, actor) = (id.to_owned(), actor.to_owned());
         self.writer().submit(move |ctx| {
             load_operator(ctx.main, &id)?.ok_or(OperatorError::NotFound(id.clone()))?;
-            ctx.main.execute(
-                "UPDATE operators SET disabled_ms = coalesce(disabled_ms, ?2) WHERE id = ?1",
-                params![id, ctx.now_ms],
-            )?;
-            let ended = ctx
-                .main
-                .execute("DELETE FROM operator_sessions WHERE operator_id = ?1", [&id])?;
-            ctx.main
-                .execute("DELETE FROM operator_logins WHERE operator_id = ?1", [&id])?;
-            ctx.main.execute(
-                "UPDATE operator_enrolments SET used_ms = coalesce(used_ms, ?2) WHERE operator_id = ?1",
-                params![id, ctx.now_ms],
-            )?;
-            ctx.ledger(
-                &actor,
-                "operator.disabled",
-                &format!("operator:{id}"),
-                serde_json::json!({"sessions_ended": ended, "reason": reason}),
-            )?;
-            Ok(ended)
+            Ok(disable_in(ctx, &id, reason, &actor)?)
         })
     }
 
@@ -792,6 +773,7 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6)",
                     params![&session_hash[..], op_id, kind, ctx.now_ms, source, user_agent],
                 )?;
+                crate::access_review::note_operator_use(ctx.main, &op_id, ctx.now_ms)?;
                 for (subject, _) in subjects_for_success(&op_id, source.as_deref()) {
                     ctx.main.execute("DELETE FROM login_throttle WHERE subject = ?1", [subject])?;
                 }
@@ -939,11 +921,13 @@ impl Store {
         // that a short idle limit is not cut early by the coarseness.
         let every = (policy.idle.as_millis() as i64 / 4).clamp(1_000, 30_000);
         if now - last_seen_ms >= every {
+            let use_id = op.id.clone();
             let _ = self.writer().submit(move |ctx| -> Result<()> {
                 ctx.main.execute(
                     "UPDATE operator_sessions SET last_seen_ms = ?2 WHERE id_hash = ?1",
                     params![&hash[..], ctx.now_ms],
                 )?;
+                crate::access_review::note_operator_use(ctx.main, &use_id, ctx.now_ms)?;
                 Ok(())
             });
         }
@@ -1253,4 +1237,35 @@ fn enrolment_row(
     )
     .optional()?
     .ok_or(EnrolLookup::Unknown)
+}
+
+/// Disables operator `id` inside a writer job (also the access review's
+/// revocation): sessions, sign-in tickets and enrolment links end with it.
+/// Returns the number of sessions ended.
+pub(crate) fn disable_in(
+    ctx: &mut crate::WriteCtx<'_>,
+    id: &str,
+    reason: Option<String>,
+    actor: &str,
+) -> Result<usize> {
+    ctx.main.execute(
+        "UPDATE operators SET disabled_ms = coalesce(disabled_ms, ?2) WHERE id = ?1",
+        params![id, ctx.now_ms],
+    )?;
+    let ended = ctx
+        .main
+        .execute("DELETE FROM operator_sessions WHERE operator_id = ?1", [id])?;
+    ctx.main
+        .execute("DELETE FROM operator_logins WHERE operator_id = ?1", [id])?;
+    ctx.main.execute(
+        "UPDATE operator_enrolments SET used_ms = coalesce(used_ms, ?2) WHERE operator_id = ?1",
+        params![id, ctx.now_ms],
+    )?;
+    ctx.ledger(
+        actor,
+        "operator.disabled",
+        &format!("operator:{id}"),
+        serde_json::json!({"sessions_ended": ended, "reason": reason}),
+    )?;
+    Ok(ended)
 }

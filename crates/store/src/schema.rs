@@ -451,6 +451,13 @@ CREATE TABLE IF NOT EXISTS operator_sessions (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS operator_sessions_operator ON operator_sessions (operator_id);
 
+-- When each operator last signed in or used a session, for the access review
+-- (PCI DSS 8.2.6): sessions are deleted when they end, this is not.
+CREATE TABLE IF NOT EXISTS operator_last_use (
+    operator_id  TEXT PRIMARY KEY,
+    last_used_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
 -- Failed sign-ins per account (`account:<id>`) and per source (`source:<ip>`).
 CREATE TABLE IF NOT EXISTS login_throttle (
     subject         TEXT PRIMARY KEY,

@@ -2,6 +2,7 @@
 //! and checks a scope; every handler is annotated with `#[utoipa::path]` and
 //! registered through `routes!`, which puts it in the OpenAPI document too.
 
+mod access_review;
 mod audit;
 mod customers;
 mod events;
@@ -54,6 +55,8 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(keys::create, keys::list))
         .routes(routes!(keys::review))
         .routes(routes!(keys::revoke))
+        .routes(routes!(access_review::list))
+        .routes(routes!(access_review::sign_off))
         .routes(routes!(operators::add, operators::list))
         .routes(routes!(operators::show))
         .routes(routes!(operators::set_roles))

@@ -1,5 +1,6 @@
 //! The store's integration tests against real SQLite files (one test binary).
 
+mod access_review;
 mod board;
 mod common;
 mod compliance;
