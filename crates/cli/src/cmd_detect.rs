@@ -569,6 +569,9 @@ pub struct AlertsArgs {
     limit: usize,
     #[arg(long)]
     json: bool,
+    /// Drill runs' alerts too (left out by default).
+    #[arg(long)]
+    drills: bool,
 }
 
 pub fn alerts(a: AlertsArgs) -> anyhow::Result<ExitCode> {
@@ -579,6 +582,7 @@ pub fn alerts(a: AlertsArgs) -> anyhow::Result<ExitCode> {
         since_ms: a.since.as_deref().map(crate::parse_when).transpose()?,
         after_id: None,
         limit: a.limit,
+        include_drills: a.drills,
     })?;
     for al in &items {
         if a.json {

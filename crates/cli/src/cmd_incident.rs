@@ -214,6 +214,7 @@ pub fn incident(c: IncidentCmd) -> anyhow::Result<ExitCode> {
                 card_data: els.iter().any(|e| e.is_card()),
                 elements: els,
                 jurisdictions: jurisdictions.into_iter().collect(),
+                drill: None,
             };
             let set = playbooks(&dir)?;
             let store = Store::open(&dir.data_dir, None)?;

@@ -146,6 +146,13 @@ pub fn default_routes() -> Vec<Route> {
             &["attack.t1078", "attack.t1098", "attack.t1556.006"],
             &["admin_account_takeover"],
         ),
+        // Bulk reads of the vault by one principal: a stolen key or account
+        // harvesting customer data (data from a cloud store).
+        route(
+            Classification::CredentialTheft,
+            &["attack.t1530"],
+            &["admin_account_takeover"],
+        ),
     ]
 }
 

@@ -180,6 +180,11 @@ pub struct NewIncident {
     pub jurisdictions: BTreeSet<String>,
     #[serde(default)]
     pub card_data: bool,
+    /// The drill run this incident belongs to: a rehearsal, never a breach.
+    /// Its title says so, its letters are never sent and its containment only
+    /// simulates; boards and counts of real incidents leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<u64>,
 }
 
 impl NewIncident {
@@ -204,6 +209,7 @@ impl NewIncident {
             elements: BTreeSet::new(),
             jurisdictions: BTreeSet::new(),
             card_data: false,
+            drill: None,
         }
     }
 }
@@ -252,6 +258,9 @@ pub struct Incident {
     /// time for each: auto-open attaches new alerts to an incident by these.
     #[serde(default)]
     pub alert_keys: Vec<AlertKey>,
+    /// See [`NewIncident::drill`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<u64>,
 }
 
 /// One correlation key of the alerts linked to an incident.
@@ -324,6 +333,8 @@ pub enum IncidentError {
 }
 
 const MAX_TITLE: usize = 200;
+/// What every drill incident's title starts with.
+pub const DRILL_PREFIX: &str = "DRILL";
 const MAX_TEXT: usize = 20_000;
 const MAX_ITEM: usize = 200;
 
@@ -424,6 +435,14 @@ impl Incident {
         at: OffsetDateTime,
     ) -> Result<(Incident, TimelineEntry), IncidentError> {
         let title = check_text("title", &new.title, MAX_TITLE, true, false)?;
+        // Everywhere the title goes (board, letters, report), it says drill.
+        let title = match new.drill {
+            Some(run) if !title.starts_with(DRILL_PREFIX) => {
+                let t = format!("{DRILL_PREFIX} {run}: {title}");
+                t.chars().take(MAX_TITLE).collect()
+            }
+            _ => title,
+        };
         let summary = check_text("summary", &new.summary, MAX_TEXT, false, true)?;
         check_clocks(new.discovered_at, new.aware_at, at)?;
         let owner = match new.owner {
@@ -461,6 +480,7 @@ impl Incident {
             opened_at: at,
             opened_by: actor.to_owned(),
             alert_keys: Vec::new(),
+            drill: new.drill,
         };
         let entry = TimelineEntry::new(
             id,

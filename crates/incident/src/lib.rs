@@ -50,7 +50,7 @@ pub use containment::{
 };
 pub use incident::{
     jurisdiction_of, normalize_jurisdiction, AlertKey, Assignment, Classification, Incident,
-    IncidentError, IncidentPatch, NewIncident, PhaseChange, Review, Severity,
+    IncidentError, IncidentPatch, NewIncident, PhaseChange, Review, Severity, DRILL_PREFIX,
 };
 pub use investigate::{dwell, Activity, Dwell, Subject, Window};
 pub use lifecycle::{Phase, TransitionError, UnknownPhase};

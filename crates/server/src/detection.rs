@@ -112,6 +112,12 @@ impl Detector {
             .unwrap_or_else(|_| bulwark_detect::Formats::builtin())
     }
 
+    /// A new engine of the same rules with no state of its own: a drill's,
+    /// so that its events never share a correlation window with real ones.
+    pub fn fresh_engine(&self) -> Result<Engine, DataFileError> {
+        Ok(load(&self.dir, self.packs)?.0)
+    }
+
     pub fn rule_count(&self) -> usize {
         self.engine.lock().map(|e| e.rule_count()).unwrap_or(0)
     }
@@ -203,17 +209,19 @@ pub fn now_ms() -> i64 {
 
 /// Stores detections as alerts and lets each new alert open or join an incident.
 /// Returns the ids of new alerts.
+/// A drill run's alerts (`drill: Some(run)`) open and join only that run's incidents.
 pub async fn record_and_route(
     detector: &Detector,
     store: &Store,
     playbooks: &Arc<bulwark_incident::PlaybookSet>,
     alerts: Vec<NewAlert>,
+    drill: Option<u64>,
 ) -> Result<Vec<i64>, bulwark_store::StoreError> {
     let ids = store
         .record_alerts(alerts.clone(), detector.window_ms)
         .wait()
         .await?;
-    Ok(route_alerts(detector, store, playbooks, &alerts, ids).await)
+    Ok(route_alerts(detector, store, playbooks, &alerts, ids, drill).await)
 }
 
 /// Lets each new alert (as [`Store::record_alerts`] answered: id, new) open
@@ -224,6 +232,7 @@ pub async fn route_alerts(
     playbooks: &Arc<bulwark_incident::PlaybookSet>,
     alerts: &[NewAlert],
     ids: Vec<(i64, bool)>,
+    drill: Option<u64>,
 ) -> Vec<i64> {
     let mut new_ids = Vec::new();
     for (a, (id, new)) in alerts.iter().zip(ids) {
@@ -259,7 +268,7 @@ pub async fn route_alerts(
                 .unwrap_or_else(|_| time::OffsetDateTime::now_utc()),
         };
         match store
-            .auto_open(alert, playbooks.clone(), detector.auto_open.clone())
+            .auto_open(alert, playbooks.clone(), detector.auto_open.clone(), drill)
             .wait()
             .await
         {
@@ -291,7 +300,7 @@ pub async fn vault_feed(
             .unwrap_or_default();
         if !detections.is_empty() {
             let alerts = to_alerts(detections, "vault", now_ms());
-            if let Err(e) = record_and_route(&detector, &store, &playbooks, alerts).await {
+            if let Err(e) = record_and_route(&detector, &store, &playbooks, alerts, None).await {
                 tracing::error!(error = %e, "could not record alerts");
             }
         }

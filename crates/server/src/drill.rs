@@ -28,16 +28,6 @@ pub enum InjectError {
     },
 }
 
-fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 fn logsource(inj: &Inject) -> Option<Logsource> {
     inj.logsource.as_ref().map(|l| Logsource {
         product: l.product.clone(),
@@ -48,7 +38,7 @@ fn logsource(inj: &Inject) -> Option<Logsource> {
 
 /// Where the inject's first event lands: when it fires, or on that day at its
 /// `time_of_day`.
-fn base_ms(inj: &Inject, fire_real_ms: i64) -> i64 {
+pub(crate) fn base_ms(inj: &Inject, fire_real_ms: i64) -> i64 {
     match inj.time_of_day_ms() {
         Some(tod) => fire_real_ms - fire_real_ms.rem_euclid(86_400_000) + tod,
         None => fire_real_ms,
@@ -123,7 +113,10 @@ pub fn inject_events(
                 _ => 0,
             };
             let at = landing_ms(fire_real_ms, speed, inj.every_ms, copy, offset);
-            ev.set("@timestamp", serde_json::Value::String(rfc3339(at + shift)));
+            ev.set(
+                "@timestamp",
+                serde_json::Value::String(crate::routes::rfc3339(at + shift)),
+            );
             out.push((at, ev));
         }
     }

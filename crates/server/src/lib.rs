@@ -13,6 +13,7 @@ mod auth;
 pub mod console;
 pub mod detection;
 pub mod drill;
+pub mod drill_runner;
 mod extract;
 mod openapi;
 mod problem;
@@ -47,6 +48,8 @@ pub struct AppState {
     vault_feed: VaultFeed,
     /// The secret GoPhish signs its webhooks with; `None` refuses them all.
     pub(crate) gophish_secret: Option<Arc<zeroize::Zeroizing<Vec<u8>>>>,
+    /// The engines of the drill runs this process drives.
+    pub(crate) drills: drill_runner::Engines,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
             console: console::Console::new(console::ConsoleConfig::default()),
             vault_feed: Arc::new(Mutex::new(None)),
             gophish_secret: None,
+            drills: Arc::default(),
         })
     }
 

@@ -29,6 +29,7 @@ use crate::problem::{FieldProblem, Problem};
         (name = "audit", description = "Access log and ledger"),
         (name = "detection", description = "Events in, alerts out"),
         (name = "incidents", description = "Incidents, tasks, containment, evidence, scope"),
+        (name = "drills", description = "Drill runs: attacks replayed through the real pipeline, the team scored"),
         (name = "public", description = "Without authentication"),
     )
 )]

@@ -163,6 +163,46 @@ impl Sender {
         Ok(t)
     }
 
+    /// Sends drill injects' messages to the operators they are for (their own
+    /// addresses; never a customer's). A message that cannot be sent is
+    /// marked failed and shown with the run. Returns how many went out.
+    pub fn send_drill_messages(&self, store: &Store) -> Result<u64, SenderError> {
+        let mut sent = 0;
+        for m in store
+            .drill_messages(None)?
+            .into_iter()
+            .filter(|m| m.state == "pending")
+        {
+            let ok = match self.drill_message(&m.email, &m.subject, &m.body) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(run = m.run_id, operator = %m.operator, error = %scrub(&e, Some(&m.email), None), "a drill message was not sent");
+                    false
+                }
+            };
+            sent += u64::from(ok);
+            store.mark_drill_message(m.id, ok).wait_blocking()?;
+        }
+        Ok(sent)
+    }
+
+    fn drill_message(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e: lettre::address::AddressError| e.to_string())?;
+        let msg = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(body.to_owned())
+            .map_err(|e| e.to_string())?;
+        self.mailer
+            .send(&msg)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
     fn deliver(&self, c: &Claimed, now_ms: i64) -> SendOutcome {
         let msg = match build(c, &self.from, &self.domain) {
             Ok(m) => m,
@@ -273,6 +313,11 @@ pub fn spawn_in_serve(store: Store, sender: Sender, every: Duration) {
                     ),
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "the sender stopped a run"),
+                }
+                match sender.send_drill_messages(&store) {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(messages = n, "drill messages sent to operators"),
+                    Err(e) => tracing::error!(error = %e, "drill messages"),
                 }
                 std::thread::sleep(every);
             }

@@ -52,6 +52,12 @@ pub async fn serve(
     }
     let duties = tokio::spawn(background(state.clone(), cfg.checkpoint_every));
     state.start_vault_feed();
+    let drills = state.detector.is_some().then(|| {
+        tokio::spawn(crate::drill_runner::run_loop(
+            state.clone(),
+            Duration::from_millis(250),
+        ))
+    });
     // Followed files stop after the server, each after committing its last batch.
     let (stop_watching, watching) = tokio::sync::watch::channel(false);
     let watchers = crate::tailing::spawn_watchers(&state, &cfg.watch, &watching);
@@ -100,6 +106,9 @@ pub async fn serve(
         let _ = w.await;
     }
     duties.abort();
+    if let Some(d) = drills {
+        d.abort();
+    }
     final_duties(&state).await;
     result
 }

@@ -352,7 +352,15 @@ pub async fn watch(state: AppState, spec: WatchSpec, mut stop: tokio::sync::watc
             {
                 Ok(ids) => {
                     after = position;
-                    route_alerts(&detector, &state.store, &state.playbooks, &alerts, ids).await;
+                    route_alerts(
+                        &detector,
+                        &state.store,
+                        &state.playbooks,
+                        &alerts,
+                        ids,
+                        None,
+                    )
+                    .await;
                 }
                 Err(e) => {
                     // Read the uncommitted lines again from the stored checkpoint.

@@ -51,6 +51,8 @@ pub struct AlertFilter {
     pub since_ms: Option<i64>,
     pub after_id: Option<i64>,
     pub limit: usize,
+    /// Drill runs' alerts too (source `drill:<run>`); hidden by default.
+    pub include_drills: bool,
 }
 
 pub const LEVELS: [&str; 5] = ["informational", "low", "medium", "high", "critical"];
@@ -130,6 +132,7 @@ impl Store {
                  FROM alerts
                  WHERE id > ?1 AND (?2 IS NULL OR rule_id = ?2) AND (?3 IS NULL OR last_seen_ms >= ?3)
                    AND level IN (SELECT value FROM json_each(?4))
+                   AND (?6 OR source NOT LIKE 'drill:%')
                  ORDER BY id LIMIT ?5",
             )?;
             let rows = stmt.query_map(
@@ -138,7 +141,8 @@ impl Store {
                     f.rule_id,
                     f.since_ms,
                     levels,
-                    f.limit.clamp(1, 10_000) as i64
+                    f.limit.clamp(1, 10_000) as i64,
+                    f.include_drills
                 ],
                 from_row,
             )?;
@@ -160,10 +164,12 @@ pub(crate) fn insert_alerts(
         let existing: Option<(i64, i64)> = ctx
             .main
             .prepare_cached(
+                // A drill's alerts fold only into the same run's, real ones only into real ones.
                 "SELECT id, last_seen_ms FROM alerts WHERE rule_id = ?1 AND group_key = ?2
+                   AND CASE WHEN ?3 LIKE 'drill:%' THEN source = ?3 ELSE source NOT LIKE 'drill:%' END
                  ORDER BY last_seen_ms DESC LIMIT 1",
             )?
-            .query_row(params![d.rule_id, group], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![d.rule_id, group, d.source], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         match existing {
             Some((id, last)) if (d.seen_ms - last).abs() <= window_ms => {

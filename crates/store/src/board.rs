@@ -19,10 +19,21 @@ pub enum BoardSort {
     Severity,
 }
 
+/// Whether drill incidents are on the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BoardDrills {
+    /// Real incidents only: a drill never shows among (or counts as) real ones.
+    #[default]
+    Hide,
+    Include,
+    Only,
+}
+
 #[derive(Debug, Clone)]
 pub struct BoardFilter {
     /// Closed incidents too.
     pub include_closed: bool,
+    pub drills: BoardDrills,
     pub phase: Option<Phase>,
     pub severity: Option<Severity>,
     pub sort: BoardSort,
@@ -34,6 +45,7 @@ impl Default for BoardFilter {
     fn default() -> Self {
         BoardFilter {
             include_closed: false,
+            drills: BoardDrills::Hide,
             phase: None,
             severity: None,
             sort: BoardSort::Due,
@@ -54,6 +66,9 @@ pub struct BoardRow {
     pub next_due_ms: Option<i64>,
     pub open_tasks: u32,
     pub overdue: u32,
+    /// The drill run it belongs to (only with drills shown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drill: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -172,6 +187,16 @@ impl Store {
         if !f.include_closed && f.phase != Some(Phase::Closed) {
             clauses.push("i.phase != 'closed'".to_owned());
         }
+        match f.drills {
+            BoardDrills::Hide => clauses.push(
+                "NOT EXISTS (SELECT 1 FROM drill_incidents x WHERE x.incident_id = i.id)"
+                    .to_owned(),
+            ),
+            BoardDrills::Only => clauses.push(
+                "EXISTS (SELECT 1 FROM drill_incidents x WHERE x.incident_id = i.id)".to_owned(),
+            ),
+            BoardDrills::Include => {}
+        }
         if let Some(p) = f.phase {
             args.push(p.code().to_owned().into());
             clauses.push(format!("i.phase = ?{}", args.len()));
@@ -239,6 +264,7 @@ impl Store {
                     next_due_ms: r.get(2)?,
                     open_tasks: r.get::<_, i64>(3)? as u32,
                     overdue: r.get::<_, i64>(4)? as u32,
+                    drill: inc.drill,
                 });
             }
             Ok(Board {

@@ -135,13 +135,14 @@ impl Store {
     /// Every duty of `calendar` with its last completion and its status on
     /// `today`, overdue first (most overdue first), then by due date. A duty
     /// never done is due from the day the data directory was created. A
-    /// signed-off access review completes every duty that accepts one.
+    /// signed-off access review or a finished drill run completes every duty
+    /// that accepts one.
     pub fn compliance_status(
         &self,
         calendar: &Calendar,
         today: Date,
     ) -> Result<Vec<DutyReport>, StoreError> {
-        let (last, first_ms, review_ms) = self.read(|c| {
+        let (last, first_ms, review_ms, drill_ms) = self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT duty_id, max(completed_on) FROM compliance_completions GROUP BY duty_id",
             )?;
@@ -164,7 +165,13 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
-            Ok((last, first_ms, review_ms))
+            // So is a finished drill run, for the duties a plan test completes.
+            let drill_ms: Option<i64> = c.query_row(
+                "SELECT max(at_ms) FROM ledger WHERE action = 'drill.completed'",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok((last, first_ms, review_ms, drill_ms))
         })?;
         let day_of = |ms: i64| {
             time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
@@ -172,6 +179,7 @@ impl Store {
                 .map(|t| t.date())
         };
         let reviewed = review_ms.and_then(day_of);
+        let drilled = drill_ms.and_then(day_of);
         let trained = self.training_completed_on()?;
         let since = first_ms.and_then(day_of).unwrap_or(today);
         let mut out: Vec<DutyReport> = calendar
@@ -183,7 +191,13 @@ impl Store {
                 // assigned person has passed (see `training_completed_on`).
                 let by_training =
                     trained.filter(|_| d.evidence.contains(&EvidenceKind::TrainingRecord));
-                let last_completed = last.get(&d.id).copied().max(by_review).max(by_training);
+                let by_drill = drilled.filter(|_| d.evidence.contains(&EvidenceKind::DrillRun));
+                let last_completed = last
+                    .get(&d.id)
+                    .copied()
+                    .max(by_review)
+                    .max(by_training)
+                    .max(by_drill);
                 DutyReport {
                     id: d.id.clone(),
                     title: d.title.clone(),

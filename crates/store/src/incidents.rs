@@ -219,6 +219,12 @@ fn save(
         crate::board::index_task(ctx.main, t)?;
     }
     crate::board::index_incident(ctx.main, inc.id)?;
+    if let Some(run) = inc.drill {
+        ctx.main.execute(
+            "INSERT OR IGNORE INTO drill_incidents (incident_id, run_id) VALUES (?1, ?2)",
+            params![inc.id as i64, run as i64],
+        )?;
+    }
     for e in entries {
         ctx.main.execute(
             "INSERT INTO incident_timeline (incident_id, body) VALUES (?1, ?2)",
@@ -294,20 +300,26 @@ impl Store {
     /// rule and entity, open one with the matching playbooks, or nothing. Decided
     /// and applied in one writer job, so simultaneous alerts cannot open twins.
     /// Returns the incident the alert now belongs to.
+    ///
+    /// A drill's alerts (`drill: Some(run)`) only join that run's incidents
+    /// and open drill incidents; real alerts never join a drill's.
     pub fn auto_open(
         &self,
         alert: AlertRef,
         playbooks: std::sync::Arc<PlaybookSet>,
         config: AutoOpenConfig,
+        drill: Option<u64>,
     ) -> Pending<Option<u64>, AutoOpenError> {
         self.writer().submit(move |ctx| {
             let now = at(ctx);
             let actor = "system:auto-open";
             let open: Vec<Incident> = {
                 let ids = open_ids(ctx.main)?;
-                ids.into_iter()
+                let all: Vec<Incident> = ids
+                    .into_iter()
                     .map(|id| load(ctx.main, id))
-                    .collect::<Result<_, IncidentReadError>>()?
+                    .collect::<Result<_, IncidentReadError>>()?;
+                all.into_iter().filter(|i| i.drill == drill).collect()
             };
             match decide(&alert, &open, &playbooks, &config) {
                 Decision::Ignore { .. } => Ok(None),
@@ -328,9 +340,10 @@ impl Store {
                     Ok(Some(incident))
                 }
                 Decision::Open {
-                    new,
+                    mut new,
                     playbooks: chosen,
                 } => {
+                    new.drill = drill;
                     let id: i64 = ctx
                         .main
                         .query_row("SELECT coalesce(max(id), 0) + 1 FROM incidents", [], |r| {
@@ -430,12 +443,84 @@ impl Store {
             undo,
             reason,
         } = req;
-        self.incident(id).map_err(|e| match e {
+        let rec = self.incident(id).map_err(|e| match e {
             IncidentReadError::NotFound(id) => ContainError::NotFound(id),
             IncidentReadError::Store(s) => ContainError::Store(s),
         })?;
-        let outcome: Result<String, ContainError> = match &action {
-            ContainmentAction::RevokeApiKey => match &target {
+        // A drill rehearses the decision, never the act: a lockdown, a key
+        // revocation or a webhook call would hit the real store.
+        let outcome: Result<String, ContainError> = match (&action, rec.incident.drill) {
+            (ContainmentAction::RevokeApiKey, Some(_)) if target.is_none() => {
+                Err(ContainError::MissingTarget)
+            }
+            (action, Some(run)) => {
+                self.record_drill_containment(run, &action.code(), target.clone(), undo)
+                    .wait_blocking()?;
+                let acted = match (action, target.as_deref()) {
+                    (ContainmentAction::RevokeApiKey, Some(t)) if t == format!("drill-{run}") => {
+                        format!("the drill's stolen key {t} is refused from now on")
+                    }
+                    (ContainmentAction::RevokeApiKey, Some(t)) => {
+                        format!("{t} is not the drill's key (drill-{run}); nothing refused")
+                    }
+                    (ContainmentAction::VaultLockdown, _) if undo => {
+                        "the drill's vault lockdown is lifted".to_owned()
+                    }
+                    (ContainmentAction::VaultLockdown, _) => {
+                        "the drill's reveals are refused (lockdown)".to_owned()
+                    }
+                    _ => "rehearsed".to_owned(),
+                };
+                Ok(format!(
+                    "simulated for drill {run}: {acted}; nothing was changed outside the drill"
+                ))
+            }
+            (action, None) => {
+                self.contain_for_real(id, action, target.as_deref(), undo, &reason, actor, deliver)
+            }
+        };
+        let record = ContainmentRecord {
+            action,
+            target,
+            reason,
+            undo,
+            succeeded: outcome.is_ok(),
+            result: match &outcome {
+                Ok(r) => r.clone(),
+                Err(e) => e.to_string(),
+            },
+            task: None,
+        };
+        let rec = record.clone();
+        let actor_owned = actor.to_owned();
+        self.writer()
+            .submit(move |ctx| -> Result<(), IncidentChangeError> {
+                let inc = load(ctx.main, id)?;
+                let entry = rec.entry(id, &actor_owned, at(ctx));
+                Ok(save(ctx, &inc, &[], &[entry])?)
+            })
+            .wait_blocking()
+            .map_err(|e| match e {
+                IncidentChangeError::NotFound(id) => ContainError::NotFound(id),
+                IncidentChangeError::Store(s) => ContainError::Store(s),
+                other => StoreError::corrupt(format!("recording containment: {other}")).into(),
+            })?;
+        outcome.map(|_| record)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn contain_for_real(
+        &self,
+        id: u64,
+        action: &ContainmentAction,
+        target: Option<&str>,
+        undo: bool,
+        reason: &str,
+        actor: &str,
+        deliver: &dyn Fn(&str) -> std::result::Result<String, crate::WebhookError>,
+    ) -> Result<String, ContainError> {
+        match action {
+            ContainmentAction::RevokeApiKey => match target {
                 None => Err(ContainError::MissingTarget),
                 Some(_) if undo => Err(ContainError::CannotUndo(
                     "a revoked key cannot be restored; issue a new one",
@@ -468,34 +553,7 @@ impl Store {
                 .map(|v| format!("data key version {v} in use; run `bulwark keys rewrap`"))
                 .map_err(ContainError::from),
             ContainmentAction::Webhook { event } => deliver(event).map_err(ContainError::from),
-        };
-        let record = ContainmentRecord {
-            action,
-            target,
-            reason,
-            undo,
-            succeeded: outcome.is_ok(),
-            result: match &outcome {
-                Ok(r) => r.clone(),
-                Err(e) => e.to_string(),
-            },
-            task: None,
-        };
-        let rec = record.clone();
-        let actor_owned = actor.to_owned();
-        self.writer()
-            .submit(move |ctx| -> Result<(), IncidentChangeError> {
-                let inc = load(ctx.main, id)?;
-                let entry = rec.entry(id, &actor_owned, at(ctx));
-                Ok(save(ctx, &inc, &[], &[entry])?)
-            })
-            .wait_blocking()
-            .map_err(|e| match e {
-                IncidentChangeError::NotFound(id) => ContainError::NotFound(id),
-                IncidentChangeError::Store(s) => ContainError::Store(s),
-                other => StoreError::corrupt(format!("recording containment: {other}")).into(),
-            })?;
-        outcome.map(|_| record)
+        }
     }
 
     /// Applies a patch (title, severity, times, root cause, review…); tasks are

@@ -19,6 +19,7 @@ mod conn;
 mod customers;
 mod data_dir;
 mod delivery;
+mod drills;
 mod error;
 mod evidence;
 mod exposure;
@@ -59,7 +60,7 @@ pub use api_keys::{
     ApiKeyInfo, AuthError, CreateKeyError, KeyReview, NewApiKey, Principal, RevokeKeyError,
     UsageTracker,
 };
-pub use board::{Board, BoardFilter, BoardRow, BoardSort};
+pub use board::{Board, BoardDrills, BoardFilter, BoardRow, BoardSort};
 pub use compliance::{Completion, CompletionError, DutyReport};
 pub use customers::{
     CustomerError, CustomerMeta, CustomerPatch, CustomerWriteError, Denial, LookupBy, LookupError,
@@ -70,6 +71,10 @@ pub use data_dir::{
     RulePacks,
 };
 pub use delivery::{Delivery, JurisdictionDelivery, SampleLetter};
+pub use drills::{
+    drill_source, DrillAlert, DrillError, DrillMessage, DrillProgress, DrillRun, DrillState,
+    FiredInject, Improvement as DrillImprovement, ImprovementError,
+};
 pub use error::{Result, StoreError};
 pub use evidence::{
     verify_bundle, BundleReport, CustodyEvent, EvidenceError, EvidenceItem, VerifyBundleError,

@@ -257,6 +257,7 @@ impl Store {
                              FROM outbox o JOIN notice_versions v ON v.incident_id = o.incident_id AND v.version = o.version
                              WHERE o.state IN ({claimable}) AND o.next_ms <= ?1 AND o.channel = ?2
                                AND v.state = ?4 AND (?3 IS NULL OR o.incident_id = ?3)
+                               AND NOT EXISTS (SELECT 1 FROM drill_incidents x WHERE x.incident_id = o.incident_id)
                              ORDER BY o.id LIMIT 1"
                         ),
                         params![now_ms, channel_owned, incident.map(|i| i as i64), VersionState::Approved.as_str()],

@@ -458,6 +458,77 @@ CREATE TABLE IF NOT EXISTS operator_last_use (
     last_used_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+-- Drill runs (see drills.rs): the scenario as run (JSON), the clock (start,
+-- speed, pauses as JSON [[from, to|null]]), the fired injects (JSON), how far
+-- their events were sent, and the score at the end. What a run creates is
+-- tied to it in the tables after it, so real boards, counts and the outbox
+-- leave it out; its alerts carry the source `drill:<run>`.
+CREATE TABLE IF NOT EXISTS drill_runs (
+    id              INTEGER PRIMARY KEY,
+    scenario_id     TEXT NOT NULL,
+    scenario        TEXT NOT NULL,
+    speed           INTEGER NOT NULL,
+    state           TEXT NOT NULL,
+    started_ms      INTEGER NOT NULL,
+    started_by      TEXT NOT NULL,
+    pauses          TEXT NOT NULL,
+    fired           TEXT NOT NULL,
+    first_attack_ms INTEGER,
+    sent_through_ms INTEGER NOT NULL,
+    heartbeat_ms    INTEGER,
+    finished_ms     INTEGER,
+    score           TEXT
+);
+CREATE INDEX IF NOT EXISTS drill_runs_state ON drill_runs (state, id);
+CREATE TABLE IF NOT EXISTS drill_incidents (
+    incident_id INTEGER PRIMARY KEY,
+    run_id      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS drill_incidents_run ON drill_incidents (run_id);
+CREATE TABLE IF NOT EXISTS drill_customers (
+    customer_id TEXT PRIMARY KEY,
+    run_id      INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS drill_customers_run ON drill_customers (run_id);
+-- Injects' messages to operators: sent by serve's sender to the operators'
+-- own addresses, never through the customer outbox.
+CREATE TABLE IF NOT EXISTS drill_messages (
+    id         INTEGER PRIMARY KEY,
+    run_id     INTEGER NOT NULL,
+    inject     TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    operator   TEXT NOT NULL,
+    email      TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    sent_ms    INTEGER
+);
+-- A finished run's improvement plan: each item owned by a role, due by a
+-- date, open until recorded done (PCI DSS 12.10.6).
+CREATE TABLE IF NOT EXISTS drill_improvements (
+    id        INTEGER PRIMARY KEY,
+    run_id    INTEGER NOT NULL,
+    title     TEXT NOT NULL,
+    objective TEXT NOT NULL,
+    owner     TEXT NOT NULL,
+    due_ms    INTEGER NOT NULL,
+    done_ms   INTEGER,
+    done_by   TEXT,
+    note      TEXT
+);
+-- Containment run on a drill's incidents: it acts on the drill alone (its
+-- stolen key is refused from then on), never on the real store.
+CREATE TABLE IF NOT EXISTS drill_containment (
+    run_id INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    undo   INTEGER NOT NULL,
+    at_ms  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_source ON alerts (source, id);
+
 -- Failed sign-ins per account (`account:<id>`) and per source (`source:<ip>`).
 CREATE TABLE IF NOT EXISTS login_throttle (
     subject         TEXT PRIMARY KEY,

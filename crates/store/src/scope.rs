@@ -179,6 +179,18 @@ pub struct ScopeSummary {
 }
 
 impl ScopeResult {
+    /// Keeps the customers `keep` says, with the counts recomputed.
+    pub fn retain(&mut self, mut keep: impl FnMut(&AffectedCustomer) -> bool) {
+        self.customers.retain(|c| keep(c));
+        self.reveals = self.customers.iter().map(|c| c.reveals).sum();
+        self.by_element.clear();
+        for c in &self.customers {
+            for e in &c.elements {
+                *self.by_element.entry(*e).or_default() += 1;
+            }
+        }
+    }
+
     /// The snapshot summary of this result: counts by element, by jurisdiction
     /// and by jurisdiction × element combination.
     pub fn summary(

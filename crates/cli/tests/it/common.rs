@@ -3,7 +3,8 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 pub use bulwark_testkit::{
     http, http_raw, parse_response, stderr, stdout, tempdir, wait_until, Server,
@@ -106,4 +107,44 @@ pub fn write_shop_json_mapping(data_dir: &Path) {
          url.original: {from: uri, as: target}\n  user_agent.original: agent\n",
     )
     .unwrap();
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A loopback SMTP sink (Python's aiosmtpd) writing each message it takes as a JSON line; stopped when dropped.
+pub struct Smtp(std::process::Child);
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn smtp_sink(port: u16, log: &Path) -> Smtp {
+    // The one sink the browser tests use too; it runs until its stdin closes.
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/smtp_sink.py"
+    );
+    let mut child = Command::new("python3")
+        .args([script, &port.to_string(), log.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let line =
+        bulwark_testkit::read_line_within(child.stdout.take().unwrap(), Duration::from_secs(30));
+    assert_eq!(
+        line.trim(),
+        "ready",
+        "the SMTP test server did not start; install it with `python3 -m pip install aiosmtpd`"
+    );
+    Smtp(child)
 }

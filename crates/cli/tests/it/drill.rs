@@ -2,6 +2,8 @@
 //! speed through the data directory's real rules, reaches the detections the
 //! scenario expects; a scenario whose rule is missing says so and fails.
 
+use std::time::Duration;
+
 use crate::common::*;
 
 #[test]
@@ -88,4 +90,108 @@ scoring: {ttd_target: 5m, ttc_target: 1h}
     let o = run(&["drill", "check", "--data-dir", d]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("quiet.yaml:3:"), "{}", stderr(&o));
+}
+
+/// `bulwark drill run` against a live `serve`: the run goes to its end and
+/// prints its score; its messages reach the operators holding the injects'
+/// roles over SMTP and nobody else — the loopback server sees no customer.
+#[test]
+fn a_drill_run_against_serve_mails_only_the_operators_of_its_roles() {
+    use bulwark_access::OperatorRole;
+    use bulwark_model::Role;
+    let (t, dir) = tempdir();
+    let d = dir.to_str().unwrap();
+    init(&dir);
+    let store = bulwark_testkit::reopen(&dir);
+    bulwark_testkit::enrolled_operator(&store, "lee", &[OperatorRole::Team(Role::Legal)]);
+    bulwark_testkit::enrolled_operator(
+        &store,
+        "cara",
+        &[OperatorRole::Team(Role::CustomerService)],
+    );
+    bulwark_testkit::enrolled_operator(&store, "sam", &[OperatorRole::Team(Role::SecurityLead)]);
+    drop(store);
+    let port = free_port();
+    let log = t.path().join("smtp.jsonl");
+    let _smtp = smtp_sink(port, &log);
+    let smtp = format!("127.0.0.1:{port}");
+    let server = Server::start(
+        &dir,
+        &[
+            "--smtp",
+            &smtp,
+            "--smtp-security",
+            "none",
+            "--smtp-from",
+            "Shop Security <security@shop.example>",
+            "--poll-every",
+            "1",
+        ],
+        &[],
+    );
+    // Two days of processor breach at 10000x: about seventeen seconds.
+    let o = bulwark()
+        .args([
+            "drill",
+            "run",
+            "third-party-processor",
+            "--speed",
+            "10000x",
+            "--data-dir",
+            d,
+            "--json",
+        ])
+        .deadline();
+    assert!(
+        o.status.success(),
+        "{}{}\n{}",
+        stdout(&o),
+        stderr(&o),
+        server.output()
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["run"]["state"], "finished", "{v}");
+    assert_eq!(v["run"]["fired"].as_array().unwrap().len(), 2);
+    // Nobody acted: the declared-incident objective is missed, and scored so.
+    assert!(v["score"]["earned"].as_u64().unwrap() < v["score"]["possible"].as_u64().unwrap());
+
+    let mut got: Vec<serde_json::Value> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while got.len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        got = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    }
+    assert_eq!(got.len(), 2, "{got:?}\n{}", server.output());
+    let mut to: Vec<String> = got
+        .iter()
+        .flat_map(|m| m["rcpt_to"].as_array().unwrap().clone())
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["cara@shop.example", "lee@shop.example"]);
+    for m in &got {
+        assert!(
+            m["subject"].as_str().unwrap().starts_with("[DRILL 1]"),
+            "{m}"
+        );
+        assert!(
+            m["text"].as_str().unwrap().contains("This is a drill"),
+            "{m}"
+        );
+    }
+
+    // The after-action report and the status read the finished run.
+    let o = run(&["drill", "report", "1", "--data-dir", d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("processor"), "{}", stdout(&o));
+    let o = run(&["drill", "status", "--data-dir", d]);
+    assert!(stdout(&o).contains("finished"), "{}", stdout(&o));
+    // Its improvement plan is listed with owners and due dates.
+    let o = run(&["drill", "improvements", "--data-dir", d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("drill 1"), "{}", stdout(&o));
 }

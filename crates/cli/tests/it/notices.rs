@@ -130,45 +130,6 @@ fn setup_languages(
     ids
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Smtp(std::process::Child);
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn smtp_sink(port: u16, log: &Path) -> Smtp {
-    // The one sink the browser tests use too; it runs until its stdin closes.
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/smtp_sink.py"
-    );
-    let mut child = Command::new("python3")
-        .args([script, &port.to_string(), log.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3");
-    let line =
-        bulwark_testkit::read_line_within(child.stdout.take().unwrap(), Duration::from_secs(30));
-    assert_eq!(
-        line.trim(),
-        "ready",
-        "the SMTP test server did not start; install it with `python3 -m pip install aiosmtpd`"
-    );
-    Smtp(child)
-}
-
 /// `bulwark notices approve` of incident 1's `version` by the operator
 /// signed in with `session` (from `operator_session`).
 fn approve(d: &str, version: &str, session: &str) -> std::process::Output {

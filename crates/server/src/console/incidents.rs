@@ -28,6 +28,8 @@ pub struct BoardQuery {
     sort: Option<String>,
     page: Option<u32>,
     closed: Option<String>,
+    /// `include` or `only`: drill runs' incidents (hidden by default).
+    drills: Option<String>,
 }
 
 const PAGE: u32 = 50;
@@ -52,8 +54,14 @@ pub async fn board(State(s): State<AppState>, me: Signed, Query(q): Query<BoardQ
         _ => BoardSort::Due,
     };
     let page = q.page.unwrap_or(1).clamp(1, 100_000);
+    let drills = match q.drills.as_deref() {
+        Some("include") => bulwark_store::BoardDrills::Include,
+        Some("only") => bulwark_store::BoardDrills::Only,
+        _ => bulwark_store::BoardDrills::Hide,
+    };
     let filter = BoardFilter {
         include_closed: q.closed.as_deref() == Some("on"),
+        drills,
         phase,
         severity,
         sort,
@@ -77,6 +85,7 @@ pub async fn board(State(s): State<AppState>, me: Signed, Query(q): Query<BoardQ
                 "owner": r.owner, "opened": rfc3339(r.opened_ms), "open_tasks": r.open_tasks,
                 "overdue": r.overdue, "next_due": r.next_due_ms.map(rfc3339),
                 "late": r.next_due_ms.is_some_and(|d| d < now),
+                "drill": r.drill,
             })
         })
         .collect();
@@ -95,6 +104,13 @@ pub async fn board(State(s): State<AppState>, me: Signed, Query(q): Query<BoardQ
         if filter_closed(&q) {
             ser.append_pair("closed", "on");
         }
+        if let Some(d) = q
+            .drills
+            .as_deref()
+            .filter(|d| matches!(*d, "include" | "only"))
+        {
+            ser.append_pair("drills", d);
+        }
         ser.append_pair("page", &p.to_string());
         format!("/incidents?{}", ser.finish())
     };
@@ -109,7 +125,8 @@ pub async fn board(State(s): State<AppState>, me: Signed, Query(q): Query<BoardQ
             "phases": Phase::ALL.iter().map(|p| p.code()).collect::<Vec<_>>(),
             "severities": Severity::ALL.iter().map(|p| p.code()).collect::<Vec<_>>(),
             "f": {"phase": phase.map(|p| p.code()), "severity": severity.map(|p| p.code()),
-                  "sort": q.sort.clone().unwrap_or_else(|| "due".into()), "closed": filter_closed(&q)},
+                  "sort": q.sort.clone().unwrap_or_else(|| "due".into()), "closed": filter_closed(&q),
+                  "drills": q.drills.as_deref().filter(|d| matches!(*d, "include" | "only"))},
             "can_open": me.can(Scope::IncidentsWrite),
         }),
     )

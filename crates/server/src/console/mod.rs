@@ -11,6 +11,7 @@
 
 mod audit;
 mod auth;
+mod drills;
 mod incidents;
 mod lookup;
 mod notify;
@@ -154,6 +155,9 @@ pub(crate) fn routes() -> Router<AppState> {
             "/incidents/{id}/evidence/export",
             post(incidents::export_evidence),
         )
+        .route("/drills", get(drills::list).post(drills::start))
+        .route("/drills/{id}", get(drills::show).post(drills::act))
+        .route("/drills/{id}/report", get(drills::report))
         .route("/lookup", get(lookup::page).post(lookup::lookup))
         .route("/alerts", get(audit::alerts))
         .route("/alerts/{id}", post(audit::act_on_alert))

@@ -51,6 +51,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../templates/console/incidents.html"),
     ),
     (
+        "drills.html",
+        include_str!("../../../../templates/console/drills.html"),
+    ),
+    (
+        "drill.html",
+        include_str!("../../../../templates/console/drill.html"),
+    ),
+    (
+        "drill_report.html",
+        include_str!("../../../../templates/console/drill_report.html"),
+    ),
+    (
         "incident.html",
         include_str!("../../../../templates/console/incident.html"),
     ),

@@ -147,6 +147,7 @@ pub async fn ingest(
             &s.store,
             &s.playbooks,
             to_alerts(detections, "events", now_ms()),
+            None,
         )
         .await?
     };
@@ -210,6 +211,8 @@ pub struct AlertQuery {
     cursor: Option<i64>,
     /// Page size, 1 to 1000 (default 100).
     limit: Option<usize>,
+    /// Drill runs' alerts too (source `drill:<run>`); left out by default.
+    drills: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -243,6 +246,7 @@ pub async fn alerts(
             .transpose()?,
         after_id: q.cursor,
         limit,
+        include_drills: q.drills.unwrap_or(false),
     };
     let items = s.store.alerts(&filter)?;
     let next = if items.len() == limit {

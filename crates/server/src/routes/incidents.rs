@@ -40,6 +40,21 @@ pub async fn open(
     ApiJson(new): ApiJson<NewIncident>,
 ) -> Result<Created<IncidentRecord>, Problem> {
     caller.require(&s, Scope::IncidentsWrite)?;
+    // Declared for a drill: only while that run is on.
+    if let Some(run) = new.drill {
+        let r = s.store.drill_run(run).map_err(|e| match e {
+            bulwark_store::DrillError::NotFound(_) => {
+                Problem::bad_request("unknown-drill", format!("no drill run {run}"))
+            }
+            other => other.into(),
+        })?;
+        if r.state == bulwark_store::DrillState::Finished {
+            return Err(Problem::conflict(
+                "drill-state",
+                format!("drill run {run} has finished; an incident cannot be declared for it"),
+            ));
+        }
+    }
     let id = s
         .store
         .open_incident(new, (*s.playbooks).clone(), &caller.principal.id)

@@ -5,6 +5,7 @@
 mod access_review;
 mod audit;
 mod customers;
+mod drills;
 mod events;
 mod incidents;
 pub(crate) use incidents::WebhookCall;
@@ -89,6 +90,14 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(scope::latest, scope::compute))
         .routes(routes!(notices::list, notices::render))
         .routes(routes!(notices::approve))
+        .routes(routes!(drills::start, drills::list))
+        .routes(routes!(drills::show))
+        .routes(routes!(drills::stop))
+        .routes(routes!(drills::resume))
+        .routes(routes!(drills::finish))
+        .routes(routes!(drills::improvements))
+        .routes(routes!(drills::improvement_done))
+        .routes(routes!(drills::report))
         .routes(routes!(training::gophish).layer(DefaultBodyLimit::max(training::MAX_WEBHOOK_BODY)))
         .split_for_parts();
     let mut doc = doc;

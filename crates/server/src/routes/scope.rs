@@ -139,6 +139,34 @@ pub async fn compute(
                 (ScopeBasis::Asset(asset), r)
             }
         };
+        let mut result = result;
+        // A drill's scope holds only its synthetic customers; a real one never them.
+        let drill_customers: std::collections::HashSet<String> =
+            match store.drill_of_incident(id)? {
+                Some(run) => {
+                    let mine: std::collections::HashSet<String> = store
+                        .drill_customers(run)?
+                        .iter()
+                        .map(|u| u.to_string())
+                        .collect();
+                    result.retain(|c| mine.contains(&c.id));
+                    mine
+                }
+                None => std::collections::HashSet::new(),
+            };
+        if drill_customers.is_empty() {
+            let mut drills = Vec::new();
+            for c in &result.customers {
+                if uuid::Uuid::parse_str(&c.id)
+                    .is_ok_and(|u| store.is_drill_customer(u).unwrap_or(false))
+                {
+                    drills.push(c.id.clone());
+                }
+            }
+            if !drills.is_empty() {
+                result.retain(|c| !drills.contains(&c.id));
+            }
+        }
         let summary = result.summary(&basis, encrypted, key_compromised);
         let version = store
             .save_scope(id, &result, &summary, &actor)?

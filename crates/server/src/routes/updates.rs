@@ -24,16 +24,6 @@ fn escape(s: &str) -> String {
     out
 }
 
-fn when(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
-
 /// The incident's public updates page, newest first. No authentication.
 #[utoipa::path(
     get, path = "/updates/{slug}", operation_id = "public_updates_page", tag = "public",
@@ -59,7 +49,7 @@ pub async fn page(s: S, ApiPath(slug): ApiPath<String>) -> Result<Response, Prob
         html.push_str(&format!(
             "<article><time datetime=\"{w}\">{w}</time>\n{}\n</article>\n",
             paragraphs.join("\n"),
-            w = when(*at)
+            w = crate::routes::rfc3339(*at)
         ));
     }
     html.push_str("</main>\n</body>\n</html>\n");

@@ -34,14 +34,27 @@ fn console() -> Console {
 }
 
 fn console_with(policy: bulwark_access::SessionPolicy) -> Console {
+    console_built(policy, false)
+}
+
+/// With live detection, as `serve` runs (drills need it).
+fn console_detecting() -> Console {
+    console_built(bulwark_access::SessionPolicy::default(), true)
+}
+
+fn console_built(policy: bulwark_access::SessionPolicy, detection: bool) -> Console {
     std::thread::spawn(move || {
         let fixture = bulwark_testkit::StoreFixture::new();
-        let state = AppState::new(fixture.store.clone()).unwrap().with_console(
-            bulwark_server::console::ConsoleConfig {
-                policy,
-                ..Default::default()
-            },
-        );
+        let base = if detection {
+            AppState::with_detection(fixture.store.clone(), bulwark_store::RulePacks::default())
+                .unwrap()
+        } else {
+            AppState::new(fixture.store.clone()).unwrap()
+        };
+        let state = base.with_console(bulwark_server::console::ConsoleConfig {
+            policy,
+            ..Default::default()
+        });
         Console {
             app: router(state),
             fixture,
@@ -1133,4 +1146,95 @@ async fn evidence_verifies_and_exports_from_the_incident_page_and_tampering_show
         )
         .await;
     assert!(bad.body.contains("Evidence NOT intact: #"), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn a_drill_is_started_followed_stopped_and_finished_in_the_console() {
+    let c = console_detecting();
+    let secret = c
+        .enrol("sam", &[OperatorRole::Team(Role::SecurityLead)])
+        .await;
+    let signed = c.sign_in("sam", &secret.recovery_free_code(), None).await;
+    let cookie = cookie_pair(&signed);
+    let list = c.get("/drills", Some(&cookie)).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list
+        .body
+        .contains("Stolen API key mass-revealing customers"));
+    assert!(list.body.contains("No drill has run yet"));
+    let bad = c
+        .post(
+            "/drills",
+            Some(&cookie),
+            &[("scenario", "stolen-api-key"), ("speed", "fast")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("from 1 to 10000"), "{}", bad.body);
+    let started = c
+        .post(
+            "/drills",
+            Some(&cookie),
+            &[("scenario", "stolen-api-key"), ("speed", "20")],
+        )
+        .await;
+    assert_eq!(
+        (started.status, started.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/drills/1")),
+        "{}",
+        started.body
+    );
+    let page = c.get("/drills/1", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("drill 1") && page.body.contains("<strong>running</strong>"),
+        "{}",
+        page.body
+    );
+    let stop = c.post("/drills/1", Some(&cookie), &[("do", "stop")]).await;
+    assert_eq!(stop.status, StatusCode::SEE_OTHER);
+    let page = c.get("/drills/1", Some(&cookie)).await;
+    assert!(
+        page.body.contains("<strong>stopped</strong>") && page.body.contains("value=\"resume\""),
+        "{}",
+        page.body
+    );
+    let again = c.post("/drills/1", Some(&cookie), &[("do", "stop")]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(
+        again.body.contains("is stopped, not running"),
+        "{}",
+        again.body
+    );
+    let finish = c
+        .post("/drills/1", Some(&cookie), &[("do", "finish")])
+        .await;
+    assert_eq!(finish.status, StatusCode::SEE_OTHER);
+    let page = c.get("/drills/1", Some(&cookie)).await;
+    assert!(
+        page.body.contains("<strong>finished</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Unable to be performed"),
+        "nothing was done: {}",
+        page.body
+    );
+    let report = c.get("/drills/1/report", Some(&cookie)).await;
+    assert_eq!(report.status, StatusCode::OK);
+    assert!(
+        report.body.contains("After-action report"),
+        "{}",
+        report.body
+    );
+    let list = c.get("/drills", Some(&cookie)).await;
+    assert!(
+        list.body.contains("Improvement plan")
+            && list.body.contains("(<a href=\"/drills/1\">drill 1</a>)"),
+        "{}",
+        list.body
+    );
+    let missing = c.get("/drills/99", Some(&cookie)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

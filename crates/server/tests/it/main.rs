@@ -2,4 +2,5 @@
 
 mod api;
 mod console;
+mod drills;
 mod training;
