@@ -205,6 +205,19 @@ pub struct ServeArgs {
 
 pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let secret = secrets::unlock()?;
+    serve_with(a, secret, None)
+}
+
+/// What `bulwark demo` does once the store is open and before serving.
+pub type Prepare = Box<dyn FnOnce(&bulwark_server::AppState) -> anyhow::Result<()>>;
+
+/// `serve` with the secret already read, and `prepare` run on the state
+/// before the server starts.
+pub fn serve_with(
+    a: ServeArgs,
+    secret: bulwark_vault::UnlockSecret,
+    prepare: Option<Prepare>,
+) -> anyhow::Result<ExitCode> {
     let scheme = if a.tls_cert.is_some() {
         "https"
     } else {
@@ -297,6 +310,9 @@ pub fn serve(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 tls: cfg.tls.is_some(),
                 public_url: public_url.clone(),
             });
+    if let Some(p) = prepare {
+        p(&state)?;
+    }
     if a.smtp.from.is_some() {
         let sender = bulwark_server::sender::Sender::new(a.smtp.config()?)?;
         bulwark_server::sender::spawn_in_serve(

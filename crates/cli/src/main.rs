@@ -3,6 +3,7 @@
 
 mod cmd_assets;
 mod cmd_compliance;
+mod cmd_demo;
 mod cmd_detect;
 mod cmd_drill;
 mod cmd_evidence;
@@ -58,6 +59,9 @@ enum Command {
     Init(cmd_misc::InitArgs),
     /// Run the HTTP API.
     Serve(Box<cmd_misc::ServeArgs>),
+    /// A demo: a data directory of synthetic customers, served, with the
+    /// web-skimmer drill running against it and a demo team responding.
+    Demo(cmd_demo::DemoArgs),
     /// API keys, data keys and the passphrase.
     #[command(subcommand)]
     Keys(cmd_keys::KeysCmd),
@@ -99,7 +103,7 @@ enum Command {
     /// quarterly review), what is due or overdue, and recording one as done.
     #[command(subcommand)]
     Compliance(cmd_compliance::ComplianceCmd),
-    /// Drill scenarios: list them, and rehearse one's attack through the rules.
+    /// Drills: scenarios, rehearsals, runs against `serve`, reports.
     #[command(subcommand)]
     Drill(cmd_drill::DrillCmd),
     /// The evidence locker: add, list, export a sealed bundle, verify one offline.
@@ -138,6 +142,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Init(a) => cmd_misc::init(a),
         Command::Serve(a) => cmd_misc::serve(*a),
+        Command::Demo(a) => cmd_demo::demo(a),
         Command::Keys(c) => cmd_keys::run(c),
         Command::AccessLog(a) => cmd_misc::access_log(a),
         Command::Ledger(c) => cmd_ledger::run(c),

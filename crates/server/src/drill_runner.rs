@@ -108,6 +108,12 @@ fn synthetic_customer(run: u64, n: u32) -> NewCustomer {
         "email".to_owned(),
         serde_json::json!(format!("drill-{run}-{n}@example.invalid")),
     );
+    // The well-known test card number (it passes the checksum, belongs to
+    // nobody): a skimmer drill's scope then holds card data, as a real one would.
+    fields.insert(
+        "card_number".to_owned(),
+        serde_json::json!("4111 1111 1111 1111"),
+    );
     NewCustomer {
         external_id: Some(format!("drill-{run}-{n}")),
         residency: Residency {
@@ -185,9 +191,11 @@ async fn tick_run(state: &AppState, run: DrillRun, now_ms: i64) -> Result<(), Dr
     for idx in due {
         let inj = &scenario.injects[idx];
         let late = (scen_now - inj.offset_ms).max(0) / i64::from(speed);
+        // Never before what was already sent: an inject the runner reaches
+        // late (after preparing, or behind at a high speed) starts now.
         fired.push(FiredInject {
             inject: inj.id.clone(),
-            fire_ms: now_ms - late,
+            fire_ms: (now_ms - late).max(run.sent_through_ms + 1),
         });
         if let Some(m) = &inj.message {
             queue_message(&state.store, run.id, inj, m).await?;

@@ -195,3 +195,42 @@ fn a_drill_run_against_serve_mails_only_the_operators_of_its_roles() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("drill 1"), "{}", stdout(&o));
 }
+
+/// `bulwark demo`: synthetic customers, a served instance, the skimmer drill
+/// detected and scoped by the demo team, in seconds at a high speed.
+#[test]
+fn the_demo_runs_the_skimmer_drill_from_detection_to_scope() {
+    let (_t, dir) = tempdir();
+    init(&dir);
+    let mut cmd = bulwark();
+    cmd.args([
+        "demo",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--customers",
+        "60",
+        "--speed",
+        "2000x",
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let server = bulwark_testkit::Server::spawn(cmd);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while !server.output().contains("Scoped:") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = server.output();
+    assert!(out.contains("Creating 60 demo customers"), "{out}");
+    assert!(out.contains("Detected: drill incident"), "{out}");
+    // The drill's own synthetic customers, spread over eight jurisdictions.
+    assert!(
+        out.contains("Scoped: 24 customers in 8 jurisdictions"),
+        "{out}"
+    );
+    // The demo's customers are real records of the demo directory.
+    let store = bulwark_testkit::reopen(&dir);
+    let n = store.list_customers(None, 1000).unwrap().len();
+    assert!(n >= 60, "{n} customers");
+}

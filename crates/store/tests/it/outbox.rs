@@ -158,6 +158,11 @@ fn unknown_letters_are_never_resent_without_an_operator() {
 /// `n` US-CA customers with a name and an e-mail, their scope saved and an
 /// incident with `lee` in the legal role. Returns the incident.
 fn incident_with_customers(f: &Fixture, n: usize) -> u64 {
+    incident_with_customers_in(f, n, None)
+}
+
+/// The same, for drill run `drill` when given.
+fn incident_with_customers_in(f: &Fixture, n: usize, drill: Option<u64>) -> u64 {
     let who = principal(&["vault:reveal:*", "vault:write", "admin"]);
     let mut customers = Vec::new();
     for i in 0..n {
@@ -179,19 +184,17 @@ fn incident_with_customers(f: &Fixture, n: usize) -> u64 {
         );
     }
     let aware = time::macros::datetime!(2026-10-21 09:00 UTC);
+    let mut new = NewIncident::new(
+        "t",
+        Severity::Sev2,
+        Classification::CredentialTheft,
+        aware,
+        aware,
+    );
+    new.drill = drill;
     let incident = f
         .store
-        .open_incident(
-            NewIncident::new(
-                "t",
-                Severity::Sev2,
-                Classification::CredentialTheft,
-                aware,
-                aware,
-            ),
-            PlaybookSet::builtin().unwrap(),
-            "operator:test",
-        )
+        .open_incident(new, PlaybookSet::builtin().unwrap(), "operator:test")
         .wait_blocking()
         .unwrap();
     f.store
@@ -625,4 +628,55 @@ fn with_two_approvals_required_a_version_waits_for_a_second_legal_operator() {
         f.store.approve_notices(incident, version, "lars"),
         Err(ApproveNoticesError::NotLegal { .. })
     ));
+}
+
+/// A drill's letters go to its sandbox: approved, they are never claimed for
+/// sending, while a real incident's approved letters are.
+#[test]
+fn a_drill_incidents_approved_letters_are_never_sent() {
+    let f = fixture();
+    let run = f
+        .store
+        .start_drill("stolen-api-key", "{}".into(), 60, "operator:test")
+        .wait_blocking()
+        .unwrap();
+    let drill = incident_with_customers_in(&f, 2, Some(run));
+    assert!(f
+        .store
+        .incident(drill)
+        .unwrap()
+        .incident
+        .title
+        .starts_with("DRILL"));
+    let report = render(&f, drill).unwrap();
+    assert_eq!(report.queued_email, 2);
+    f.store
+        .approve_notices(drill, report.version, "lee")
+        .unwrap();
+    assert!(f
+        .store
+        .outbox_claim("email", None, i64::MAX)
+        .unwrap()
+        .is_none());
+    assert!(f
+        .store
+        .outbox_claim("email", Some(drill), i64::MAX)
+        .unwrap()
+        .is_none());
+    // A real incident beside it sends as ever.
+    let real = incident_with_customers(&f, 1);
+    let report = render(&f, real).unwrap();
+    f.store
+        .approve_notices(real, report.version, "lee")
+        .unwrap();
+    let c = f
+        .store
+        .outbox_claim("email", None, i64::MAX)
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.incident, real);
+    assert_eq!(
+        f.store.outbox_counts(drill).unwrap().get("queued"),
+        Some(&2)
+    );
 }
