@@ -308,7 +308,7 @@ pub struct ImprovementPlan {
     description = "Requires scope `incidents:read`.",
     security(("bearer" = [])),
     params(ImprovementQuery),
-    responses((status = 200, description = "Items", body = ImprovementPlan), Auth, Failure)
+    responses((status = 200, description = "Items", body = ImprovementPlan), Invalid, Auth, Failure)
 )]
 pub async fn improvements(
     s: S,
