@@ -1,6 +1,7 @@
 //! `bulwark`: the command line. Verbs read as sentences; `--json` for machines.
 #![forbid(unsafe_code)]
 
+mod cmd_access_review;
 mod cmd_assets;
 mod cmd_compliance;
 mod cmd_detect;
@@ -99,6 +100,10 @@ enum Command {
     /// quarterly review), what is due or overdue, and recording one as done.
     #[command(subcommand)]
     Compliance(cmd_compliance::ComplianceCmd),
+    /// The access review: every API key and operator with grants and last
+    /// use, and the owner's sign-off that keeps or revokes each.
+    #[command(subcommand)]
+    AccessReview(cmd_access_review::AccessReviewCmd),
     /// Drill scenarios: list them, and rehearse one's attack through the rules.
     #[command(subcommand)]
     Drill(cmd_drill::DrillCmd),
@@ -159,6 +164,7 @@ fn main() -> ExitCode {
         Command::Evidence(c) => cmd_evidence::evidence(c),
         Command::Plan(c) => cmd_plan::plan(c),
         Command::Compliance(c) => cmd_compliance::compliance(c),
+        Command::AccessReview(c) => cmd_access_review::access_review(c),
         Command::Drill(c) => cmd_drill::drill(c),
         Command::Assets(c) => cmd_assets::assets(c),
         Command::Investigate(a) => cmd_assets::investigate(a),

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod access_review;
 mod cli;
 mod compliance;
 mod crash;

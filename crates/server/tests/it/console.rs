@@ -829,7 +829,7 @@ async fn the_audit_page_verifies_the_ledger_and_signs_off_the_access_review() {
             "ada",
             &[
                 OperatorRole::Admin,
-                OperatorRole::Team(Role::IncidentCommander),
+                OperatorRole::Team(Role::ExecutiveSponsor),
             ],
         )
         .await;
@@ -845,13 +845,18 @@ async fn the_audit_page_verifies_the_ledger_and_signs_off_the_access_review() {
     let v = c.post("/audit/verify", Some(&ada), &[]).await;
     assert!(v.body.contains("The ledger verifies"), "{}", v.body);
 
-    // The bootstrap key is reviewed: revoked, with a reason, after step-up.
+    // The bootstrap key is reviewed: revoked, with a reason, after step-up;
+    // ada's own account is kept.
     let key = c.fixture.admin_key.split('_').nth(1).unwrap().to_owned();
-    let decision = format!("decision:{key}");
-    let reason = format!("reason:{key}");
+    assert!(page.body.contains(&format!("key:{key}")), "{}", page.body);
+    assert!(page.body.contains("operator:ada"), "{}", page.body);
+    let decision = format!("decision:key:{key}");
+    let reason = format!("reason:key:{key}");
     let form = [
         (decision.as_str(), "revoke"),
         (reason.as_str(), "bootstrap key, not needed"),
+        ("decision:operator:ada", "keep"),
+        ("reason:operator:ada", "the administrator"),
     ];
     std::thread::sleep(std::time::Duration::from_millis(2200));
     let up = c.post("/audit/review", Some(&ada), &form).await;
@@ -869,7 +874,12 @@ async fn the_audit_page_verifies_the_ledger_and_signs_off_the_access_review() {
         .await;
     let ada = cookie_pair(&stepped);
     let done = c.post("/audit/review", Some(&ada), &form).await;
-    assert!(done.body.contains("1 key(s) revoked"), "{}", done.body);
+    assert!(
+        done.body
+            .contains("1 key(s) revoked, 0 operator(s) disabled"),
+        "{}",
+        done.body
+    );
     let store = c.fixture.store.clone();
     let entry = std::thread::spawn(move || store.ledger_recent(None, 5).unwrap())
         .join()
@@ -878,6 +888,113 @@ async fn the_audit_page_verifies_the_ledger_and_signs_off_the_access_review() {
         .find(|e| e.action == "access_review.signed_off")
         .expect("the sign-off is in the ledger");
     assert_eq!(entry.actor, "operator:ada");
+}
+
+/// Every account on the console's review, decided: `revoke` for the listed
+/// subjects, `keep` for the rest, each with a reason.
+fn review_form(page: &str, revoke: &[&str]) -> Vec<(String, String)> {
+    let mut form = Vec::new();
+    for chunk in page.split("name=\"decision:").skip(1) {
+        let subject = chunk.split('"').next().unwrap().to_owned();
+        if form
+            .iter()
+            .any(|(k, _): &(String, String)| k == &format!("decision:{subject}"))
+        {
+            continue;
+        }
+        let d = if revoke.contains(&subject.as_str()) {
+            "revoke"
+        } else {
+            "keep"
+        };
+        form.push((format!("decision:{subject}"), d.to_owned()));
+        form.push((format!("reason:{subject}"), format!("reviewed: {d}")));
+    }
+    form
+}
+
+#[tokio::test]
+async fn the_console_review_revokes_keys_and_operators_and_a_non_owner_changes_nothing() {
+    let c = console();
+    c.enrol(
+        "boss",
+        &[
+            OperatorRole::Team(Role::ExecutiveSponsor),
+            OperatorRole::Admin,
+        ],
+    )
+    .await;
+    let boss_code = c.last_codes.lock().unwrap()[0].clone();
+    c.enrol("lee", &[OperatorRole::Team(Role::Legal)]).await;
+    let lee_codes = c.last_codes.lock().unwrap().clone();
+    let boss = cookie_pair(&c.sign_in("boss", &boss_code, None).await);
+    let lee = cookie_pair(&c.sign_in("lee", &lee_codes[0], None).await);
+    let admin = c.fixture.admin_key.clone();
+    let key = format!("key:{}", admin.split('_').nth(1).unwrap());
+    let (s, _) = c.api(Method::GET, "/v1/keys", &admin, None).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Lee (legal) may read the review but does not own its duties: refused,
+    // said plainly, and nothing changes.
+    let page = c.get("/audit", Some(&lee)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let form = review_form(&page.body, &[&key, "operator:lee"]);
+    for subject in [key.as_str(), "operator:lee", "operator:boss"] {
+        assert!(
+            form.iter()
+                .any(|(k, _)| k == &format!("decision:{subject}")),
+            "{subject} is on the review: {form:?}"
+        );
+    }
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let ledger = c.fixture.store.ledger_len().unwrap();
+    let refused = c.post("/audit/review", Some(&lee), &pairs).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        refused.body.contains("Not signed off, nothing was changed")
+            && refused.body.contains("owner role"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(c.fixture.store.ledger_len().unwrap(), ledger);
+    let (s, _) = c.api(Method::GET, "/v1/keys", &admin, None).await;
+    assert_eq!(s, StatusCode::OK, "the key still works");
+    assert_eq!(c.get("/", Some(&lee)).await.status, StatusCode::OK);
+
+    // An incomplete review is refused too, naming what is missing.
+    let partial = c.post("/audit/review", Some(&boss), &pairs[..2]).await;
+    assert_eq!(partial.status, StatusCode::BAD_REQUEST, "{}", partial.body);
+    assert!(
+        partial.body.contains("have no decision"),
+        "{}",
+        partial.body
+    );
+
+    // The owner signs off: the key is refused at once, lee is disabled.
+    let done = c.post("/audit/review", Some(&boss), &pairs).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(
+        done.body
+            .contains("1 key(s) revoked, 1 operator(s) disabled"),
+        "{}",
+        done.body
+    );
+    let (s, v) = c.api(Method::GET, "/v1/keys", &admin, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(
+        c.get("/", Some(&lee)).await.status,
+        StatusCode::SEE_OTHER,
+        "lee's session ended"
+    );
+    let again = c
+        .post("/login", None, &[("account", "lee"), ("password", GOOD)])
+        .await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{}", again.body);
+    assert!(!again.body.contains("name=\"ticket\""));
+    // The review no longer lists what it revoked.
+    let page = c.get("/audit", Some(&boss)).await;
+    assert!(!page.body.contains(&format!("decision:{key}")));
+    assert!(!page.body.contains("decision:operator:lee"));
 }
 
 impl Console {
