@@ -29,6 +29,7 @@ use crate::problem::{FieldProblem, Problem};
         (name = "audit", description = "Access log and ledger"),
         (name = "detection", description = "Events in, alerts out"),
         (name = "incidents", description = "Incidents, tasks, containment, evidence, scope"),
+        (name = "compliance", description = "The calendar of recurring duties and their completions (not legal or assessor advice)"),
         (name = "public", description = "Without authentication"),
     )
 )]

@@ -4,6 +4,7 @@
 
 mod access_review;
 mod audit;
+pub(crate) mod compliance;
 mod customers;
 mod events;
 mod incidents;
@@ -89,6 +90,8 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(scope::latest, scope::compute))
         .routes(routes!(notices::list, notices::render))
         .routes(routes!(notices::approve))
+        .routes(routes!(compliance::calendar))
+        .routes(routes!(compliance::complete))
         .routes(routes!(training::gophish).layer(DefaultBodyLimit::max(training::MAX_WEBHOOK_BODY)))
         .split_for_parts();
     let mut doc = doc;

@@ -1251,3 +1251,71 @@ async fn evidence_verifies_and_exports_from_the_incident_page_and_tampering_show
         .await;
     assert!(bad.body.contains("Evidence NOT intact: #"), "{}", bad.body);
 }
+
+#[tokio::test]
+async fn the_compliance_page_flags_overdue_duties_first_and_records_a_completion() {
+    let c = console();
+    c.enrol("ada", &[OperatorRole::Admin]).await;
+    let ada_code = c.last_codes.lock().unwrap()[0].clone();
+    c.enrol("lee", &[OperatorRole::Team(Role::Legal)]).await;
+    let lee_code = c.last_codes.lock().unwrap()[0].clone();
+    let ada = cookie_pair(&c.sign_in("ada", &ada_code, None).await);
+    let lee = cookie_pair(&c.sign_in("lee", &lee_code, None).await);
+    const SCAN: &str = "pci-11.3.1-internal-scan";
+
+    // The quarterly scan was last done 200 days ago.
+    let store = c.fixture.store.clone();
+    std::thread::spawn(move || {
+        let today = time::OffsetDateTime::now_utc().date();
+        store
+            .complete_duty(
+                &bulwark_learn::Calendar::builtin().unwrap(),
+                bulwark_store::Completion {
+                    duty: SCAN.into(),
+                    on: today - time::Duration::days(200),
+                    evidence: bulwark_learn::EvidenceKind::ScanReport,
+                    reference: Some("asv-q1.pdf".into()),
+                },
+                today,
+                "owner:test",
+            )
+            .unwrap();
+    })
+    .join()
+    .unwrap();
+
+    let page = c.get("/compliance", Some(&ada)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page
+        .body
+        .contains("href=\"/compliance\" aria-current=\"page\""));
+    assert!(page.body.contains("1 overdue"), "{}", page.body);
+    assert_eq!(
+        page.body.matches("class=\"overdue\">overdue ").count(),
+        1,
+        "{}",
+        page.body
+    );
+    let scan = page.body.find(SCAN).unwrap();
+    let plan = page.body.find("pci-12.10.2-plan-test").unwrap();
+    assert!(scan < plan, "the overdue duty first");
+    assert!(page
+        .body
+        .contains(&format!("action=\"/compliance/{SCAN}\"")));
+
+    // Legal neither administers nor owns the scan: refused, said plainly.
+    let uri = format!("/compliance/{SCAN}");
+    let form = [("evidence", "scan_report"), ("reference", "asv-q3.pdf")];
+    let refused = c.post(&uri, Some(&lee), &form).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.body.contains("Not recorded"), "{}", refused.body);
+    // The wrong kind of evidence is refused too.
+    let wrong = c.post(&uri, Some(&ada), &[("evidence", "document")]).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert!(wrong.body.contains("scan_report"), "{}", wrong.body);
+
+    let done = c.post(&uri, Some(&ada), &form).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("recorded as done"), "{}", done.body);
+    assert!(done.body.contains("0 overdue"), "{}", done.body);
+}
