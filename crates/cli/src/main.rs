@@ -18,6 +18,7 @@ mod cmd_operators;
 mod cmd_plan;
 mod cmd_scope;
 mod cmd_tail;
+mod cmd_training;
 mod secrets;
 
 use std::path::PathBuf;
@@ -104,6 +105,9 @@ enum Command {
     /// use, and the owner's sign-off that keeps or revokes each.
     #[command(subcommand)]
     AccessReview(cmd_access_review::AccessReviewCmd),
+    /// Security-awareness training: assign modules, the record, take a module's quiz.
+    #[command(subcommand)]
+    Training(cmd_training::TrainingCmd),
     /// Drill scenarios: list them, and rehearse one's attack through the rules.
     #[command(subcommand)]
     Drill(cmd_drill::DrillCmd),
@@ -165,6 +169,7 @@ fn main() -> ExitCode {
         Command::Plan(c) => cmd_plan::plan(c),
         Command::Compliance(c) => cmd_compliance::compliance(c),
         Command::AccessReview(c) => cmd_access_review::access_review(c),
+        Command::Training(c) => cmd_training::training(c),
         Command::Drill(c) => cmd_drill::drill(c),
         Command::Assets(c) => cmd_assets::assets(c),
         Command::Investigate(a) => cmd_assets::investigate(a),

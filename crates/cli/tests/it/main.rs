@@ -21,3 +21,4 @@ mod notices;
 mod plan;
 mod scope_asset;
 mod tail;
+mod training;

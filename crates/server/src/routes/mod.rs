@@ -92,6 +92,9 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(notices::approve))
         .routes(routes!(compliance::calendar))
         .routes(routes!(compliance::complete))
+        .routes(routes!(training::status))
+        .routes(routes!(training::assign))
+        .routes(routes!(training::attempt))
         .routes(routes!(training::gophish).layer(DefaultBodyLimit::max(training::MAX_WEBHOOK_BODY)))
         .split_for_parts();
     let mut doc = doc;

@@ -1319,3 +1319,105 @@ async fn the_compliance_page_flags_overdue_duties_first_and_records_a_completion
     assert!(done.body.contains("recorded as done"), "{}", done.body);
     assert!(done.body.contains("0 overdue"), "{}", done.body);
 }
+
+#[tokio::test]
+async fn over_the_api_a_failed_training_attempt_keeps_the_assignment_open_and_a_pass_completes_it()
+{
+    let c = console();
+    c.enrol("ana", &[OperatorRole::Team(Role::SecurityLead)])
+        .await;
+    let code = c.last_codes.lock().unwrap()[0].clone();
+    let signed = c.sign_in("ana", &code, None).await;
+    let token = cookie_pair(&signed).split_once('=').unwrap().1.to_owned();
+    let admin = c.fixture.admin_key.clone();
+
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/training/assignments",
+            &admin,
+            Some(serde_json::json!({"operator": "ana", "module": "phishing"})),
+        )
+        .await;
+    assert_eq!(
+        (s, &v["added"]),
+        (StatusCode::CREATED, &serde_json::json!(1)),
+        "{v}"
+    );
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/training/assignments",
+            &admin,
+            Some(serde_json::json!({"operator": "ana", "role": "legal"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+
+    // An attempt is a person's own: not an API key's, and never with a score
+    // the client made up.
+    let wrong = serde_json::json!({"module": "phishing", "answers": [0, 0, 0, 0, 0]});
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/training/attempts",
+            &admin,
+            Some(wrong.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/training/attempts",
+            &token,
+            Some(serde_json::json!({"module": "phishing", "answers": [0], "score": 100, "passed": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+
+    let (s, v) = c
+        .api(Method::POST, "/v1/training/attempts", &token, Some(wrong))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["passed"], false, "{v}");
+    assert_eq!(v["attempts_left"], 2, "{v}");
+    let (s, v) = c.api(Method::GET, "/v1/training", &admin, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let row = &v["assignments"][0];
+    assert_eq!(row["person"], "ana");
+    assert_eq!(
+        row["last_passed"],
+        serde_json::Value::Null,
+        "still open: {v}"
+    );
+    assert_eq!(row["failed_attempts"], 1);
+
+    let module = bulwark_learn::TrainingSet::builtin().unwrap();
+    let right: Vec<usize> = module
+        .get("phishing")
+        .unwrap()
+        .questions
+        .iter()
+        .map(|q| q.answer)
+        .collect();
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/training/attempts",
+            &token,
+            Some(serde_json::json!({"module": "phishing", "answers": right, "acknowledged": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["passed"].clone(), v["score"].clone()),
+        (serde_json::json!(true), serde_json::json!(100))
+    );
+    let (_, v) = c.api(Method::GET, "/v1/training", &admin, None).await;
+    let row = &v["assignments"][0];
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    assert_eq!(row["last_passed"], today.as_str(), "{v}");
+    assert_eq!(row["acknowledged"], true);
+    assert_eq!(row["state"], "current");
+}
