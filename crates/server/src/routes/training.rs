@@ -74,7 +74,7 @@ fn verify(secret: &[u8], headers: &HeaderMap, body: &[u8]) -> bool {
     request_body(content = RawBytes, content_type = "application/json", description = "GoPhish's event JSON"),
     responses(
         (status = 200, description = "Accepted", body = PhishingAck),
-        (status = 403, description = "Missing or wrong signature, or no secret configured", body = Problem),
+        (status = 403, description = "Missing or wrong signature, or no secret configured", content_type = "application/problem+json", body = Problem),
         Invalid, TooLarge, Failure
     )
 )]
