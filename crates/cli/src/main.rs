@@ -1,6 +1,7 @@
 //! `bulwark`: the command line. Verbs read as sentences; `--json` for machines.
 #![forbid(unsafe_code)]
 
+mod cmd_access_review;
 mod cmd_assets;
 mod cmd_compliance;
 mod cmd_demo;
@@ -18,6 +19,7 @@ mod cmd_operators;
 mod cmd_plan;
 mod cmd_scope;
 mod cmd_tail;
+mod cmd_training;
 mod secrets;
 
 use std::path::PathBuf;
@@ -103,6 +105,13 @@ enum Command {
     /// quarterly review), what is due or overdue, and recording one as done.
     #[command(subcommand)]
     Compliance(cmd_compliance::ComplianceCmd),
+    /// The access review: every API key and operator with grants and last
+    /// use, and the owner's sign-off that keeps or revokes each.
+    #[command(subcommand)]
+    AccessReview(cmd_access_review::AccessReviewCmd),
+    /// Security-awareness training: assign modules, the record, take a module's quiz.
+    #[command(subcommand)]
+    Training(cmd_training::TrainingCmd),
     /// Drills: scenarios, rehearsals, runs against `serve`, reports.
     #[command(subcommand)]
     Drill(cmd_drill::DrillCmd),
@@ -164,6 +173,8 @@ fn main() -> ExitCode {
         Command::Evidence(c) => cmd_evidence::evidence(c),
         Command::Plan(c) => cmd_plan::plan(c),
         Command::Compliance(c) => cmd_compliance::compliance(c),
+        Command::AccessReview(c) => cmd_access_review::access_review(c),
+        Command::Training(c) => cmd_training::training(c),
         Command::Drill(c) => cmd_drill::drill(c),
         Command::Assets(c) => cmd_assets::assets(c),
         Command::Investigate(a) => cmd_assets::investigate(a),

@@ -30,6 +30,8 @@ use crate::problem::{FieldProblem, Problem};
         (name = "detection", description = "Events in, alerts out"),
         (name = "incidents", description = "Incidents, tasks, containment, evidence, scope"),
         (name = "drills", description = "Drill runs: attacks replayed through the real pipeline, the team scored"),
+        (name = "compliance", description = "The calendar of recurring duties and their completions (not legal or assessor advice)"),
+        (name = "training", description = "Security-awareness training: assignments, graded attempts, phishing outcomes"),
         (name = "public", description = "Without authentication"),
     )
 )]

@@ -329,6 +329,22 @@ impl From<store::SignOffError> for Problem {
     }
 }
 
+impl From<store::CompletionError> for Problem {
+    fn from(e: store::CompletionError) -> Problem {
+        use store::CompletionError as E;
+        match e {
+            E::UnknownDuty(_) => {
+                Problem::not_found("no such compliance duty; see GET /v1/compliance")
+            }
+            E::WrongEvidence { .. } => Problem::bad_request("wrong-evidence", e.to_string()),
+            E::InTheFuture { .. } | E::BadReference => {
+                Problem::bad_request("invalid-completion", e.to_string())
+            }
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<store::AlertQueryError> for Problem {
     fn from(e: store::AlertQueryError) -> Problem {
         match e {

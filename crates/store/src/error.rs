@@ -98,6 +98,5 @@ storage_causes!(
     crate::LoginError,
     crate::SessionError,
     crate::StepUpError,
-    crate::AccessReviewError,
     crate::PasswordChangeError,
 );

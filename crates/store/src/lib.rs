@@ -97,7 +97,7 @@ pub use operators::{
     ENROLMENT_LIFETIME,
 };
 pub use outbox::{Claimed, OutboxStatus, SendOutcome};
-pub use review::{AccessReviewError, KeyDecision, LedgerRow, ReviewDecision};
+pub use review::{LedgerRow, ReviewDecision};
 pub use rotation::RewrapProgress;
 pub use scope::{AffectedCustomer, ScopeQuery, ScopeQueryError, ScopeResult};
 pub use scope::{ScopeBasis, ScopeSnapshot, ScopeSummary, ScopedCustomer};

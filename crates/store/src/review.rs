@@ -1,14 +1,12 @@
-//! The audit page's reads and the access review's sign-off: recent ledger
-//! entries (operator activity), and the periodic review of API keys in
-//! which each stale grant is kept or revoked with a reason and the whole is
-//! signed off by a named operator (PCI DSS 7.2.4), recorded in the ledger.
+//! The audit page's reads: recent ledger entries (operator activity), and
+//! the access review's decision vocabulary (the review itself is
+//! `access_review.rs`).
 
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::validate::ValidationErrors;
-use crate::{Pending, Store, StoreError};
+use crate::Store;
 
 /// One ledger entry as the audit page lists it (its details carry no
 /// personal value by the ledger's own invariant).
@@ -27,22 +25,6 @@ pub struct LedgerRow {
 pub enum ReviewDecision {
     Keep,
     Revoke,
-}
-
-/// A decision on one key in the review.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct KeyDecision {
-    pub key: String,
-    pub decision: ReviewDecision,
-    pub reason: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AccessReviewError {
-    #[error("invalid input: {0}")]
-    Invalid(#[from] ValidationErrors),
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 impl Store {
@@ -65,43 +47,6 @@ impl Store {
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
-
-    /// Signs off an access review: keys marked `revoke` are revoked, and the
-    /// decisions (each with its reason) are one ledger entry by `actor`.
-    /// Returns the number of keys revoked.
-    pub fn sign_off_access_review(
-        &self,
-        decisions: Vec<KeyDecision>,
-        actor: &str,
-    ) -> Pending<usize, AccessReviewError> {
-        let actor = actor.to_owned();
-        self.writer().submit(move |ctx| {
-            let mut e = ValidationErrors::default();
-            if decisions.is_empty() {
-                e.push("decisions", "the review has no decision");
-            }
-            for (i, d) in decisions.iter().enumerate() {
-                if d.reason.trim().is_empty() || d.reason.len() > 2000 {
-                    e.push(format!("decisions[{i}].reason"), "a reason of 1 to 2,000 characters");
-                }
-            }
-            e.into_result()?;
-            let mut revoked = 0;
-            for d in decisions.iter().filter(|d| d.decision == ReviewDecision::Revoke) {
-                revoked += ctx.main.execute(
-                    "UPDATE api_keys SET revoked_at_ms = ?2, revoked_by = ?3 WHERE id = ?1 AND revoked_at_ms IS NULL",
-                    params![d.key.trim_start_matches("key:"), ctx.now_ms, actor],
-                )?;
-            }
-            ctx.ledger(
-                &actor,
-                "access_review.signed_off",
-                "api_keys",
-                serde_json::json!({"decisions": decisions, "revoked": revoked}),
-            )?;
-            Ok(revoked)
         })
     }
 }

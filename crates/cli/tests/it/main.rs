@@ -3,6 +3,7 @@
 
 mod common;
 
+mod access_review;
 mod cli;
 mod compliance;
 mod crash;
@@ -20,3 +21,4 @@ mod notices;
 mod plan;
 mod scope_asset;
 mod tail;
+mod training;

@@ -7,12 +7,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use bulwark_access::OperatorRole;
 use bulwark_incident::{Classification, NewIncident, Severity};
 use bulwark_model::Scope;
 use bulwark_store::{
-    AccessFilter, AccessReviewError, AlertFilter, AlertQueryError, IncidentChangeError,
-    KeyDecision, ReviewDecision, StoreError,
+    AccessFilter, AccountDecision, AlertFilter, AlertQueryError, IncidentChangeError,
+    ReviewDecision, SignOffError, StoreError,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -186,6 +185,10 @@ async fn audit_with(
     if !is_auditor(&me) {
         return forbidden(s, &me, "The audit page");
     }
+    // Key usage is buffered in memory; the review must see the latest.
+    if let Err(e) = s.usage.flush(&s.store).wait().await {
+        return unavailable(s, &e);
+    }
     let store = s.store.clone();
     let r = crate::routes::blocking(move || -> Result<serde_json::Value, StoreError> {
         let access = store.access_log(&AccessFilter {
@@ -194,7 +197,7 @@ async fn audit_with(
         })?;
         let activity = store.ledger_recent(Some("operator:"), 100)?;
         let checkpoint = store.latest_checkpoint()?;
-        let keys = store.review_keys(90)?;
+        let items = store.access_review()?;
         let reviews = store.ledger_recent(None, 2000)?
             .into_iter()
             .filter(|e| e.action == "access_review.signed_off")
@@ -211,10 +214,10 @@ async fn audit_with(
                 "action": e.action, "subject": e.subject})).collect::<Vec<_>>(),
             "checkpoint": checkpoint.map(|c| json!({"seq": c.seq, "at": rfc3339(c.at_ms)})),
             "ledger_len": store.ledger_len()?,
-            "keys": keys.iter().map(|k| json!({"id": k.key.id, "name": k.key.name, "idle_days": k.idle_days,
-                "never_used": k.never_used, "revoked": k.key.revoked_at_ms.is_some(),
-                "unexercised": k.unexercised_scopes.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-                "stale": k.idle_days >= 90 || !k.unexercised_scopes.is_empty()})).collect::<Vec<_>>(),
+            "items": items.iter().map(|i| json!({"subject": i.subject, "kind": i.kind, "name": i.name,
+                "grants": i.grants, "last_used": i.last_used_ms.map(rfc3339), "idle_days": i.idle_days,
+                "inactive": i.inactive, "unexercised": i.unexercised})).collect::<Vec<_>>(),
+            "inactive_days": bulwark_store::INACTIVE_DAYS,
             "reviews": reviews,
         }))
     })
@@ -223,7 +226,6 @@ async fn audit_with(
         Ok(Ok(mut ctx)) => {
             ctx["me"] = json!(me.me());
             ctx["nav"] = json!("audit");
-            ctx["can_review"] = json!(me.session.operator.roles.has(OperatorRole::Admin));
             if let (Some(m), serde_json::Value::Object(e)) = (ctx.as_object_mut(), extra) {
                 m.extend(e);
             }
@@ -256,64 +258,113 @@ pub async fn verify(State(s): State<AppState>, me: Signed) -> Response {
     audit_with(&s, me, status, extra).await
 }
 
-/// The access review: each listed key kept or revoked with a reason, signed
-/// off by the administrator after step-up.
+/// The access review: every listed key and operator kept or revoked with a
+/// reason, signed off after step-up. The store decides who may sign off (the
+/// owner roles of the duties the review completes) and refuses an incomplete
+/// review; a refusal is shown as it is and writes nothing.
 pub async fn sign_off(State(s): State<AppState>, me: Signed, body: Bytes) -> Response {
-    if !me.session.operator.roles.has(OperatorRole::Admin) {
+    if !is_auditor(&me) {
         return forbidden(&s, &me, "Signing off the access review");
     }
     if let Some(r) = me.step_up_first(&s, "access-review", "/audit#review") {
         return r;
     }
-    let mut decisions = Vec::new();
     let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let mut decisions = Vec::new();
+    let mut bad = Vec::new();
     for (k, v) in &pairs {
-        if let Some(key) = k.strip_prefix("decision:") {
-            let decision = match v.as_str() {
-                "keep" => ReviewDecision::Keep,
-                "revoke" => ReviewDecision::Revoke,
-                _ => continue,
-            };
-            let reason = pairs
-                .iter()
-                .find(|(rk, _)| rk == &format!("reason:{key}"))
-                .map(|(_, r)| r.trim().to_owned())
-                .unwrap_or_default();
-            decisions.push(KeyDecision {
-                key: key.to_owned(),
-                decision,
-                reason,
-            });
-        }
+        let Some(subject) = k.strip_prefix("decision:") else {
+            continue;
+        };
+        let decision = match v.as_str() {
+            "keep" => ReviewDecision::Keep,
+            "revoke" => ReviewDecision::Revoke,
+            _ => {
+                bad.push(subject.to_owned());
+                continue;
+            }
+        };
+        let reason = pairs
+            .iter()
+            .find(|(rk, _)| rk.strip_prefix("reason:") == Some(subject))
+            .map(|(_, r)| r.trim().to_owned())
+            .unwrap_or_default();
+        decisions.push(AccountDecision {
+            subject: subject.to_owned(),
+            decision,
+            reason,
+        });
     }
+    if !bad.is_empty() {
+        return review_refused(&s, me, "Choose keep or revoke for every account.".into()).await;
+    }
+    // The reviewer's decisions are about what the review lists now.
+    if let Err(e) = s.usage.flush(&s.store).wait().await {
+        return unavailable(&s, &e);
+    }
+    let calendar = match s.store.dir().compliance() {
+        Ok(c) => c,
+        Err(e) => return unavailable(&s, &e),
+    };
     let store = s.store.clone();
-    let actor = me.actor();
+    let reviewer = me.session.operator.id.clone();
+    let subjects: Vec<String> = decisions.iter().map(|d| d.subject.clone()).collect();
     let r = crate::routes::blocking(move || {
         store
-            .sign_off_access_review(decisions, &actor)
+            .sign_off_review(&calendar, decisions, &reviewer)
             .wait_blocking()
     })
     .await;
     match r {
-        Ok(Ok(n)) => {
+        Ok(Ok(out)) => {
             audit_with(
                 &s,
                 me,
                 StatusCode::OK,
-                json!({"flash": format!("Access review signed off; {n} key(s) revoked.")}),
+                json!({"flash": format!(
+                    "Access review signed off: {} key(s) revoked, {} operator(s) disabled ({} session(s) ended); completes {}.",
+                    out.keys_revoked, out.operators_disabled, out.sessions_ended, out.duties.join(", "))}),
             )
             .await
         }
-        Ok(Err(AccessReviewError::Store(e))) => unavailable(&s, &e),
-        Ok(Err(e)) => {
-            audit_with(
-                &s,
-                me,
-                StatusCode::BAD_REQUEST,
-                json!({"error": e.to_string()}),
-            )
-            .await
+        Ok(Err(SignOffError::Store(e))) => unavailable(&s, &e),
+        Ok(Err(SignOffError::NotOwner { duty, owner })) => {
+            let text = format!(
+                "Not signed off, nothing was changed: signing off needs the owner role `{owner}` of duty `{duty}`, which you do not hold."
+            );
+            audit_with(&s, me, StatusCode::FORBIDDEN, json!({"error": text})).await
+        }
+        Ok(Err(SignOffError::Invalid(errors))) => {
+            // Name the accounts, not the form's field indexes.
+            let named: Vec<String> = errors
+                .0
+                .iter()
+                .map(|f| {
+                    let who = f
+                        .field
+                        .strip_prefix("decisions[")
+                        .and_then(|r| r.split(']').next())
+                        .and_then(|i| i.parse::<usize>().ok())
+                        .and_then(|i| subjects.get(i))
+                        .map_or(f.field.as_str(), String::as_str);
+                    format!("{who}: {}", f.message)
+                })
+                .collect();
+            review_refused(&s, me, named.join("; ")).await
+        }
+        Ok(Err(e @ (SignOffError::NoReviewer | SignOffError::Undecided(_)))) => {
+            review_refused(&s, me, e.to_string()).await
         }
         Err(_) => unavailable(&s, &"a page task stopped"),
     }
+}
+
+async fn review_refused(s: &AppState, me: Signed, why: String) -> Response {
+    audit_with(
+        s,
+        me,
+        StatusCode::BAD_REQUEST,
+        json!({"error": format!("Not signed off, nothing was changed: {why}")}),
+    )
+    .await
 }

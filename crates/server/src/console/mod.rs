@@ -11,6 +11,7 @@
 
 mod audit;
 mod auth;
+mod compliance;
 mod drills;
 mod incidents;
 mod lookup;
@@ -164,6 +165,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/audit", get(audit::audit))
         .route("/audit/verify", post(audit::verify))
         .route("/audit/review", post(audit::sign_off))
+        .route("/compliance", get(compliance::page))
+        .route("/compliance/{duty}", post(compliance::complete))
         .route("/static/console.css", get(templates::css))
         .route("/static/console.js", get(templates::js))
 }

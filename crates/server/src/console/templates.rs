@@ -95,6 +95,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../templates/console/audit.html"),
     ),
     (
+        "compliance.html",
+        include_str!("../../../../templates/console/compliance.html"),
+    ),
+    (
         "report.html",
         include_str!("../../../../templates/console/report.html"),
     ),

@@ -4,6 +4,7 @@
 
 mod access_review;
 mod audit;
+pub(crate) mod compliance;
 mod customers;
 mod drills;
 mod events;
@@ -98,6 +99,11 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(drills::improvements))
         .routes(routes!(drills::improvement_done))
         .routes(routes!(drills::report))
+        .routes(routes!(compliance::calendar))
+        .routes(routes!(compliance::complete))
+        .routes(routes!(training::status))
+        .routes(routes!(training::assign))
+        .routes(routes!(training::attempt))
         .routes(routes!(training::gophish).layer(DefaultBodyLimit::max(training::MAX_WEBHOOK_BODY)))
         .split_for_parts();
     let mut doc = doc;

@@ -1,6 +1,8 @@
-//! Training records over HTTP. For now the GoPhish webhook: phishing
-//! simulation outcomes, signed by GoPhish with HMAC-SHA256 over the body in
-//! `X-Gophish-Signature: sha256=<hex>`. Only the outcome per person is kept
+//! Training records over HTTP: the record (`GET /v1/training`),
+//! assignments (`admin`), a signed-in operator's own quiz attempts, graded
+//! here by the module (a client-sent score is refused), and the GoPhish
+//! webhook: phishing simulation outcomes, signed by GoPhish with HMAC-SHA256
+//! over the body in `X-Gophish-Signature: sha256=<hex>`. Only the outcome per person is kept
 //! (campaign, a hash of the address, the event kind) — never what a
 //! recipient typed into the simulated page, nor the event's details.
 
@@ -123,4 +125,170 @@ pub async fn gophish(
         recorded: true,
         event: Some(event.code()),
     }))
+}
+
+/// The training record: every assignment with its status, overdue first.
+#[derive(Serialize, ToSchema)]
+pub struct TrainingRecord {
+    /// The day the states are measured at (UTC, YYYY-MM-DD).
+    #[schema(format = Date)]
+    pub today: String,
+    pub assignments: Vec<bulwark_store::TrainingRow>,
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// Every assignment (by role or operator) with its due date and status.
+#[utoipa::path(
+    get, path = "/v1/training", operation_id = "training_status", tag = "training",
+    description = "Requires scope `audit:read`. Due `grace_days` after assignment until the first pass, then one validity period after the last pass (PCI DSS 12.6.3).",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The training record", body = TrainingRecord), crate::openapi::Auth, Failure)
+)]
+pub async fn status(s: S, caller: crate::auth::Caller) -> Result<ApiJson<TrainingRecord>, Problem> {
+    caller.require(&s, bulwark_model::Scope::AuditRead)?;
+    let store = s.store.clone();
+    let assignments = super::blocking(move || -> Result<_, Problem> {
+        let set = store.dir().training()?;
+        Ok(store.training_status(&set, today())?)
+    })
+    .await??;
+    Ok(ApiJson(TrainingRecord {
+        today: today().to_string(),
+        assignments,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAssignment {
+    /// A team role code (`security_lead`…): every operator holding it. Give
+    /// this or `operator`.
+    pub role: Option<String>,
+    /// One operator's id. Give this or `role`.
+    pub operator: Option<String>,
+    /// The module's id; absent assigns every module for the role or operator.
+    pub module: Option<String>,
+    /// The day it counts from (YYYY-MM-DD, default today); not in the future.
+    #[schema(format = Date)]
+    pub on: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AssignmentsAdded {
+    /// New assignments; existing ones keep their dates.
+    pub added: usize,
+}
+
+/// Assigns training to every operator holding a role, or to one operator.
+#[utoipa::path(
+    post, path = "/v1/training/assignments", operation_id = "assign_training", tag = "training",
+    description = "Requires scope `admin`. Ledgered as `training.assigned` per new assignment.",
+    security(("bearer" = [])),
+    request_body = NewAssignment,
+    responses((status = 201, description = "Assigned", body = AssignmentsAdded), Invalid, crate::openapi::Auth, crate::openapi::Missing, Failure)
+)]
+pub async fn assign(
+    s: S,
+    caller: crate::auth::Caller,
+    ApiJson(req): ApiJson<NewAssignment>,
+) -> Result<crate::extract::Created<AssignmentsAdded>, Problem> {
+    caller.require(&s, bulwark_model::Scope::Admin)?;
+    let on = match req.on.as_deref() {
+        Some(v) => bulwark_model::parse_date(v).ok_or_else(|| {
+            Problem::bad_request("bad-parameter", "`on` must be a date, YYYY-MM-DD")
+        })?,
+        None => today(),
+    };
+    enum Whom {
+        Role(bulwark_model::Role),
+        Operator(String),
+    }
+    let whom = match (req.role, req.operator) {
+        (Some(r), None) => Whom::Role(
+            bulwark_model::Role::ALL
+                .iter()
+                .copied()
+                .find(|x| x.code() == r)
+                .ok_or_else(|| {
+                    Problem::bad_request(
+                        "bad-parameter",
+                        "`role` is not a team role (incident_commander, security_lead, legal, pr_comms, customer_service, executive_sponsor)",
+                    )
+                })?,
+        ),
+        (None, Some(o)) => Whom::Operator(o),
+        _ => {
+            return Err(Problem::bad_request(
+                "bad-parameter",
+                "give exactly one of `role` and `operator`",
+            ))
+        }
+    };
+    let actor = caller.principal.id.clone();
+    let store = s.store.clone();
+    let added = super::blocking(move || -> Result<usize, Problem> {
+        let set = store.dir().training()?;
+        let module = req.module.as_deref();
+        Ok(match whom {
+            Whom::Role(r) => store.assign_training_to_role(&set, r, module, on, today(), &actor)?,
+            Whom::Operator(o) => {
+                store.assign_training_to_operator(&set, &o, module, on, today(), &actor)?
+            }
+        })
+    })
+    .await??;
+    Ok(crate::extract::Created(AssignmentsAdded { added }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAttempt {
+    /// The module's id.
+    pub module: String,
+    /// The chosen answer of each question in order (0-based choice indexes);
+    /// graded here, never scored by the client.
+    pub answers: Vec<usize>,
+    /// The person acknowledges the module's policy statement (its current version).
+    #[serde(default)]
+    pub acknowledged: bool,
+}
+
+/// Records the signed-in operator's quiz attempt, graded by the server; a
+/// pass completes the assignment until its validity runs out.
+#[utoipa::path(
+    post, path = "/v1/training/attempts", operation_id = "record_training_attempt", tag = "training",
+    description = "Requires an operator's session (not an API key): the attempt is the signed-in person's own. The answers are graded against the module's quiz; a client-sent score is not accepted. Ledgered as `training.passed` or `training.failed` (and `training.acknowledged`).",
+    security(("bearer" = [])),
+    request_body = NewAttempt,
+    responses((status = 201, description = "Graded and recorded", body = bulwark_store::AttemptOutcome), Invalid, crate::openapi::Auth, crate::openapi::Missing, crate::openapi::Conflict, Failure)
+)]
+pub async fn attempt(
+    s: S,
+    caller: crate::auth::Caller,
+    ApiJson(req): ApiJson<NewAttempt>,
+) -> Result<crate::extract::Created<bulwark_store::AttemptOutcome>, Problem> {
+    let person = caller.require_person(&s)?.operator.id.clone();
+    if req.answers.len() > 50 {
+        return Err(Problem::bad_request(
+            "bad-parameter",
+            "`answers` has at most one answer per question (50)",
+        ));
+    }
+    let store = s.store.clone();
+    let out = super::blocking(move || -> Result<_, Problem> {
+        let set = store.dir().training()?;
+        Ok(store.record_training_attempt(
+            &set,
+            &person,
+            &req.module,
+            &req.answers,
+            req.acknowledged,
+            today(),
+        )?)
+    })
+    .await??;
+    Ok(crate::extract::Created(out))
 }

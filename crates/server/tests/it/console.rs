@@ -842,7 +842,7 @@ async fn the_audit_page_verifies_the_ledger_and_signs_off_the_access_review() {
             "ada",
             &[
                 OperatorRole::Admin,
-                OperatorRole::Team(Role::IncidentCommander),
+                OperatorRole::Team(Role::ExecutiveSponsor),
             ],
         )
         .await;
@@ -858,13 +858,18 @@ async fn the_audit_page_verifies_the_ledger_and_signs_off_the_access_review() {
     let v = c.post("/audit/verify", Some(&ada), &[]).await;
     assert!(v.body.contains("The ledger verifies"), "{}", v.body);
 
-    // The bootstrap key is reviewed: revoked, with a reason, after step-up.
+    // The bootstrap key is reviewed: revoked, with a reason, after step-up;
+    // ada's own account is kept.
     let key = c.fixture.admin_key.split('_').nth(1).unwrap().to_owned();
-    let decision = format!("decision:{key}");
-    let reason = format!("reason:{key}");
+    assert!(page.body.contains(&format!("key:{key}")), "{}", page.body);
+    assert!(page.body.contains("operator:ada"), "{}", page.body);
+    let decision = format!("decision:key:{key}");
+    let reason = format!("reason:key:{key}");
     let form = [
         (decision.as_str(), "revoke"),
         (reason.as_str(), "bootstrap key, not needed"),
+        ("decision:operator:ada", "keep"),
+        ("reason:operator:ada", "the administrator"),
     ];
     std::thread::sleep(std::time::Duration::from_millis(2200));
     let up = c.post("/audit/review", Some(&ada), &form).await;
@@ -882,7 +887,12 @@ async fn the_audit_page_verifies_the_ledger_and_signs_off_the_access_review() {
         .await;
     let ada = cookie_pair(&stepped);
     let done = c.post("/audit/review", Some(&ada), &form).await;
-    assert!(done.body.contains("1 key(s) revoked"), "{}", done.body);
+    assert!(
+        done.body
+            .contains("1 key(s) revoked, 0 operator(s) disabled"),
+        "{}",
+        done.body
+    );
     let store = c.fixture.store.clone();
     let entry = std::thread::spawn(move || store.ledger_recent(None, 5).unwrap())
         .join()
@@ -891,6 +901,113 @@ async fn the_audit_page_verifies_the_ledger_and_signs_off_the_access_review() {
         .find(|e| e.action == "access_review.signed_off")
         .expect("the sign-off is in the ledger");
     assert_eq!(entry.actor, "operator:ada");
+}
+
+/// Every account on the console's review, decided: `revoke` for the listed
+/// subjects, `keep` for the rest, each with a reason.
+fn review_form(page: &str, revoke: &[&str]) -> Vec<(String, String)> {
+    let mut form = Vec::new();
+    for chunk in page.split("name=\"decision:").skip(1) {
+        let subject = chunk.split('"').next().unwrap().to_owned();
+        if form
+            .iter()
+            .any(|(k, _): &(String, String)| k == &format!("decision:{subject}"))
+        {
+            continue;
+        }
+        let d = if revoke.contains(&subject.as_str()) {
+            "revoke"
+        } else {
+            "keep"
+        };
+        form.push((format!("decision:{subject}"), d.to_owned()));
+        form.push((format!("reason:{subject}"), format!("reviewed: {d}")));
+    }
+    form
+}
+
+#[tokio::test]
+async fn the_console_review_revokes_keys_and_operators_and_a_non_owner_changes_nothing() {
+    let c = console();
+    c.enrol(
+        "boss",
+        &[
+            OperatorRole::Team(Role::ExecutiveSponsor),
+            OperatorRole::Admin,
+        ],
+    )
+    .await;
+    let boss_code = c.last_codes.lock().unwrap()[0].clone();
+    c.enrol("lee", &[OperatorRole::Team(Role::Legal)]).await;
+    let lee_codes = c.last_codes.lock().unwrap().clone();
+    let boss = cookie_pair(&c.sign_in("boss", &boss_code, None).await);
+    let lee = cookie_pair(&c.sign_in("lee", &lee_codes[0], None).await);
+    let admin = c.fixture.admin_key.clone();
+    let key = format!("key:{}", admin.split('_').nth(1).unwrap());
+    let (s, _) = c.api(Method::GET, "/v1/keys", &admin, None).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Lee (legal) may read the review but does not own its duties: refused,
+    // said plainly, and nothing changes.
+    let page = c.get("/audit", Some(&lee)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let form = review_form(&page.body, &[&key, "operator:lee"]);
+    for subject in [key.as_str(), "operator:lee", "operator:boss"] {
+        assert!(
+            form.iter()
+                .any(|(k, _)| k == &format!("decision:{subject}")),
+            "{subject} is on the review: {form:?}"
+        );
+    }
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let ledger = c.fixture.store.ledger_len().unwrap();
+    let refused = c.post("/audit/review", Some(&lee), &pairs).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(
+        refused.body.contains("Not signed off, nothing was changed")
+            && refused.body.contains("owner role"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(c.fixture.store.ledger_len().unwrap(), ledger);
+    let (s, _) = c.api(Method::GET, "/v1/keys", &admin, None).await;
+    assert_eq!(s, StatusCode::OK, "the key still works");
+    assert_eq!(c.get("/", Some(&lee)).await.status, StatusCode::OK);
+
+    // An incomplete review is refused too, naming what is missing.
+    let partial = c.post("/audit/review", Some(&boss), &pairs[..2]).await;
+    assert_eq!(partial.status, StatusCode::BAD_REQUEST, "{}", partial.body);
+    assert!(
+        partial.body.contains("have no decision"),
+        "{}",
+        partial.body
+    );
+
+    // The owner signs off: the key is refused at once, lee is disabled.
+    let done = c.post("/audit/review", Some(&boss), &pairs).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(
+        done.body
+            .contains("1 key(s) revoked, 1 operator(s) disabled"),
+        "{}",
+        done.body
+    );
+    let (s, v) = c.api(Method::GET, "/v1/keys", &admin, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(
+        c.get("/", Some(&lee)).await.status,
+        StatusCode::SEE_OTHER,
+        "lee's session ended"
+    );
+    let again = c
+        .post("/login", None, &[("account", "lee"), ("password", GOOD)])
+        .await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{}", again.body);
+    assert!(!again.body.contains("name=\"ticket\""));
+    // The review no longer lists what it revoked.
+    let page = c.get("/audit", Some(&boss)).await;
+    assert!(!page.body.contains(&format!("decision:{key}")));
+    assert!(!page.body.contains("decision:operator:lee"));
 }
 
 impl Console {
@@ -1237,4 +1354,174 @@ async fn a_drill_is_started_followed_stopped_and_finished_in_the_console() {
     );
     let missing = c.get("/drills/99", Some(&cookie)).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_compliance_page_flags_overdue_duties_first_and_records_a_completion() {
+    let c = console();
+    c.enrol("ada", &[OperatorRole::Admin]).await;
+    let ada_code = c.last_codes.lock().unwrap()[0].clone();
+    c.enrol("lee", &[OperatorRole::Team(Role::Legal)]).await;
+    let lee_code = c.last_codes.lock().unwrap()[0].clone();
+    let ada = cookie_pair(&c.sign_in("ada", &ada_code, None).await);
+    let lee = cookie_pair(&c.sign_in("lee", &lee_code, None).await);
+    const SCAN: &str = "pci-11.3.1-internal-scan";
+
+    // The quarterly scan was last done 200 days ago.
+    let store = c.fixture.store.clone();
+    std::thread::spawn(move || {
+        let today = time::OffsetDateTime::now_utc().date();
+        store
+            .complete_duty(
+                &bulwark_learn::Calendar::builtin().unwrap(),
+                bulwark_store::Completion {
+                    duty: SCAN.into(),
+                    on: today - time::Duration::days(200),
+                    evidence: bulwark_learn::EvidenceKind::ScanReport,
+                    reference: Some("asv-q1.pdf".into()),
+                },
+                today,
+                "owner:test",
+            )
+            .unwrap();
+    })
+    .join()
+    .unwrap();
+
+    let page = c.get("/compliance", Some(&ada)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page
+        .body
+        .contains("href=\"/compliance\" aria-current=\"page\""));
+    assert!(page.body.contains("1 overdue"), "{}", page.body);
+    assert_eq!(
+        page.body.matches("class=\"overdue\">overdue ").count(),
+        1,
+        "{}",
+        page.body
+    );
+    let scan = page.body.find(SCAN).unwrap();
+    let plan = page.body.find("pci-12.10.2-plan-test").unwrap();
+    assert!(scan < plan, "the overdue duty first");
+    assert!(page
+        .body
+        .contains(&format!("action=\"/compliance/{SCAN}\"")));
+
+    // Legal neither administers nor owns the scan: refused, said plainly.
+    let uri = format!("/compliance/{SCAN}");
+    let form = [("evidence", "scan_report"), ("reference", "asv-q3.pdf")];
+    let refused = c.post(&uri, Some(&lee), &form).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.body.contains("Not recorded"), "{}", refused.body);
+    // The wrong kind of evidence is refused too.
+    let wrong = c.post(&uri, Some(&ada), &[("evidence", "document")]).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert!(wrong.body.contains("scan_report"), "{}", wrong.body);
+
+    let done = c.post(&uri, Some(&ada), &form).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("recorded as done"), "{}", done.body);
+    assert!(done.body.contains("0 overdue"), "{}", done.body);
+}
+
+#[tokio::test]
+async fn over_the_api_a_failed_training_attempt_keeps_the_assignment_open_and_a_pass_completes_it()
+{
+    let c = console();
+    c.enrol("ana", &[OperatorRole::Team(Role::SecurityLead)])
+        .await;
+    let code = c.last_codes.lock().unwrap()[0].clone();
+    let signed = c.sign_in("ana", &code, None).await;
+    let token = cookie_pair(&signed).split_once('=').unwrap().1.to_owned();
+    let admin = c.fixture.admin_key.clone();
+
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/training/assignments",
+            &admin,
+            Some(serde_json::json!({"operator": "ana", "module": "phishing"})),
+        )
+        .await;
+    assert_eq!(
+        (s, &v["added"]),
+        (StatusCode::CREATED, &serde_json::json!(1)),
+        "{v}"
+    );
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/training/assignments",
+            &admin,
+            Some(serde_json::json!({"operator": "ana", "role": "legal"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+
+    // An attempt is a person's own: not an API key's, and never with a score
+    // the client made up.
+    let wrong = serde_json::json!({"module": "phishing", "answers": [0, 0, 0, 0, 0]});
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/training/attempts",
+            &admin,
+            Some(wrong.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/training/attempts",
+            &token,
+            Some(serde_json::json!({"module": "phishing", "answers": [0], "score": 100, "passed": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+
+    let (s, v) = c
+        .api(Method::POST, "/v1/training/attempts", &token, Some(wrong))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["passed"], false, "{v}");
+    assert_eq!(v["attempts_left"], 2, "{v}");
+    let (s, v) = c.api(Method::GET, "/v1/training", &admin, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let row = &v["assignments"][0];
+    assert_eq!(row["person"], "ana");
+    assert_eq!(
+        row["last_passed"],
+        serde_json::Value::Null,
+        "still open: {v}"
+    );
+    assert_eq!(row["failed_attempts"], 1);
+
+    let module = bulwark_learn::TrainingSet::builtin().unwrap();
+    let right: Vec<usize> = module
+        .get("phishing")
+        .unwrap()
+        .questions
+        .iter()
+        .map(|q| q.answer)
+        .collect();
+    let (s, v) = c
+        .api(
+            Method::POST,
+            "/v1/training/attempts",
+            &token,
+            Some(serde_json::json!({"module": "phishing", "answers": right, "acknowledged": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["passed"].clone(), v["score"].clone()),
+        (serde_json::json!(true), serde_json::json!(100))
+    );
+    let (_, v) = c.api(Method::GET, "/v1/training", &admin, None).await;
+    let row = &v["assignments"][0];
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    assert_eq!(row["last_passed"], today.as_str(), "{v}");
+    assert_eq!(row["acknowledged"], true);
+    assert_eq!(row["state"], "current");
 }

@@ -1,8 +1,11 @@
 //! The compliance calendar's record in the store: a signed-off access review
 //! completes the duties that accept one (PCI DSS 7.2.4, 8.2.6) and no other.
 
+use bulwark_access::OperatorRole;
 use bulwark_learn::{Calendar, DutyState};
-use bulwark_store::{KeyDecision, ReviewDecision};
+use bulwark_model::Role;
+use bulwark_store::{AccountDecision, ReviewDecision};
+use bulwark_testkit::operators::enrolled_operator;
 
 use crate::common::*;
 
@@ -20,15 +23,28 @@ fn a_signed_off_access_review_completes_the_review_duties() {
         state(&before, "pci-7.2.4-access-review").status.state,
         DutyState::Overdue
     );
+    // The executive sponsor, also an administrator, owns both review duties.
+    enrolled_operator(
+        &f.store,
+        "boss",
+        &[
+            OperatorRole::Team(Role::ExecutiveSponsor),
+            OperatorRole::Admin,
+        ],
+    );
+    let decisions = f
+        .store
+        .access_review()
+        .unwrap()
+        .into_iter()
+        .map(|i| AccountDecision {
+            subject: i.subject,
+            decision: ReviewDecision::Keep,
+            reason: "still used by the checkout".into(),
+        })
+        .collect();
     f.store
-        .sign_off_access_review(
-            vec![KeyDecision {
-                key: "key:none".into(),
-                decision: ReviewDecision::Keep,
-                reason: "still used by the checkout".into(),
-            }],
-            "operator:lee",
-        )
+        .sign_off_review(&calendar, decisions, "boss")
         .wait_blocking()
         .unwrap();
     let after = f.store.compliance_status(&calendar, later).unwrap();
