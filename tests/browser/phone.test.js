@@ -32,7 +32,7 @@ test('on a phone every main page fits the screen and keeps its navigation', asyn
   assert.equal(r.status(), 200);
   assert.equal(await heading(p), 'Hello, Store owner');
   for (const [path, name] of [['/', 'home'], ['/incidents', 'incidents'], ['/alerts', 'alerts'],
-    ['/audit', 'audit'], ['/compliance', 'compliance'], ['/operators', 'operators'], ['/sessions', 'sessions'], ['/password', 'password']]) {
+    ['/audit', 'audit'], ['/compliance', 'compliance'], ['/drills', 'drills'], ['/operators', 'operators'], ['/sessions', 'sessions'], ['/password', 'password']]) {
     const res = await p.goto(`${server.url}${path}`);
     assert.equal(res.status(), 200, path);
     const { scroll, inner } = await p.evaluate(() => ({
