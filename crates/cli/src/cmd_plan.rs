@@ -8,8 +8,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use bulwark_incident::{render_plan, Asset, Format, NotificationOverviewRow, Team};
+use bulwark_incident::{
+    render_plan, Asset, Format, NotificationOverviewRow, PlanUpkeep, Team, UpkeepDuty,
+    UpkeepImprovement,
+};
 use bulwark_law::{evaluate, jurisdiction_of, Affected, Catalogue, Scenario};
+use bulwark_learn::DutyState;
 use bulwark_store::Store;
 use clap::Subcommand;
 
@@ -82,6 +86,58 @@ fn overview(store: &Store, catalogue: &Catalogue) -> anyhow::Result<Vec<Notifica
     Ok(rows)
 }
 
+/// The duties overdue or due soon and the drills' open improvement items. A
+/// calendar that does not load is reported, not fatal: the plan is still
+/// needed on the day the calendar file is broken.
+fn upkeep(store: &Store, dir: &DataDirArg) -> anyhow::Result<PlanUpkeep> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let day = |ms: i64| {
+        time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+            .map(|t| t.date().to_string())
+            .unwrap_or_default()
+    };
+    let improvements = store
+        .drill_improvements(false)?
+        .into_iter()
+        .map(|i| UpkeepImprovement {
+            title: i.title,
+            owner: i.owner,
+            due: day(i.due_ms),
+            overdue: i.due_ms < now_ms,
+            drill: i.run_id,
+        })
+        .collect();
+    let calendar = match dir.files().compliance() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("warning: the compliance calendar did not load, so the plan cannot say what is due: {e:#}");
+            return Ok(PlanUpkeep {
+                duties: Vec::new(),
+                improvements,
+                known: false,
+            });
+        }
+    };
+    let duties = store
+        .compliance_status(&calendar, today)?
+        .into_iter()
+        .filter(|d| d.status.state != DutyState::Upcoming)
+        .map(|d| UpkeepDuty {
+            title: d.title,
+            requirement: d.requirement,
+            owner: d.owner,
+            due: d.status.due.to_string(),
+            days_overdue: d.status.days_overdue,
+        })
+        .collect();
+    Ok(PlanUpkeep {
+        duties,
+        improvements,
+        known: true,
+    })
+}
+
 pub fn plan(c: PlanCmd) -> anyhow::Result<ExitCode> {
     let PlanCmd::Render { dir, format, out } = c;
     let store = Store::open(&dir.data_dir, None)?;
@@ -109,11 +165,13 @@ pub fn plan(c: PlanCmd) -> anyhow::Result<ExitCode> {
     } else {
         Format::Markdown
     };
+    let upkeep = upkeep(&store, &dir)?;
     let rendered = render_plan(
         &team,
         &set,
         &assets,
         &rows,
+        &upkeep,
         time::OffsetDateTime::now_utc(),
         fmt,
     )?;

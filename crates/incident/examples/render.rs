@@ -57,7 +57,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .into(),
                 escalation: vec!["alice".into()],
             };
-            let plan = render_plan(&team, set.all(), &[], &[], opened, format)?;
+            let plan = render_plan(
+                &team,
+                set.all(),
+                &[],
+                &[],
+                &PlanUpkeep::default(),
+                opened,
+                format,
+            )?;
             print!("{}", plan.text);
         }
         _ => print!(

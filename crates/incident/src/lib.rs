@@ -55,7 +55,10 @@ pub use incident::{
 pub use investigate::{dwell, Activity, Dwell, Subject, Window};
 pub use lifecycle::{Phase, TransitionError, UnknownPhase};
 pub use lint::{lint, Diagnostic, Severity as LintSeverity};
-pub use plan::{plan_hash, render_plan, NotificationOverviewRow, RenderedPlan};
+pub use plan::{
+    plan_hash, render_plan, NotificationOverviewRow, PlanUpkeep, RenderedPlan, UpkeepDuty,
+    UpkeepImprovement,
+};
 pub use playbook::{
     parse_playbook, Conditions, DueAnchor, DueRule, Playbook, PlaybookError, PlaybookSet,
     TaskTemplate, OFFSET_LIMITS,

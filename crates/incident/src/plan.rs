@@ -34,6 +34,47 @@ pub struct NotificationOverviewRow {
     pub deadline: String,
 }
 
+/// A recurring compliance duty that needs doing (overdue or due soon), as the
+/// plan shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpkeepDuty {
+    pub title: String,
+    /// `PCI DSS 12.10.2`.
+    pub requirement: String,
+    /// The owner role's title.
+    pub owner: String,
+    /// `2026-12-01`.
+    pub due: String,
+    /// Days past due; 0 when only due soon.
+    pub days_overdue: i64,
+}
+
+/// An open improvement item from a drill's after-action report (PCI DSS
+/// 12.10.6: lessons folded back into the plan).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpkeepImprovement {
+    pub title: String,
+    pub owner: String,
+    pub due: String,
+    pub overdue: bool,
+    /// The drill run it came from.
+    pub drill: u64,
+}
+
+/// Where the plan's own upkeep stands on the day it is rendered: the
+/// compliance duties overdue or due soon and the drills' open improvement
+/// items. It is dated state, not what the plan says, so it is shown but not
+/// part of the version hash (a plan must not change version because a day
+/// passed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanUpkeep {
+    pub duties: Vec<UpkeepDuty>,
+    pub improvements: Vec<UpkeepImprovement>,
+    /// False when the caller could not read the calendar: the plan then says
+    /// the upkeep is unknown rather than "nothing is due".
+    pub known: bool,
+}
+
 /// A rendered plan and its version hash (hex SHA-256 of the canonical form).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RenderedPlan {
@@ -124,6 +165,7 @@ struct PlanContent {
 #[derive(Serialize)]
 struct PlanView<'a> {
     plan: &'a PlanContent,
+    upkeep: &'a PlanUpkeep,
     hash: &'a str,
     generated_at: String,
 }
@@ -267,12 +309,14 @@ pub fn plan_hash(
     hash_of(&content(team, playbooks, assets, notifications))
 }
 
-/// Renders the response plan. `generated_at` is printed but not hashed.
+/// Renders the response plan. `generated_at` and `upkeep` are printed but not
+/// hashed.
 pub fn render_plan(
     team: &Team,
     playbooks: &[Playbook],
     assets: &[Asset],
     notifications: &[NotificationOverviewRow],
+    upkeep: &PlanUpkeep,
     generated_at: OffsetDateTime,
     format: Format,
 ) -> Result<RenderedPlan, RenderError> {
@@ -283,6 +327,7 @@ pub fn render_plan(
         format,
         &PlanView {
             plan: &plan,
+            upkeep,
             hash: &hash,
             generated_at: format_time(generated_at),
         },

@@ -194,6 +194,22 @@ fn a_drill_run_against_serve_mails_only_the_operators_of_its_roles() {
     let o = run(&["drill", "improvements", "--data-dir", d]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("drill 1"), "{}", stdout(&o));
+    // The plan carries them as lessons to fold back (12.10.6), and the plan
+    // test this drill was (12.10.2) is no longer among the duties due.
+    let o = run(&["plan", "render", "--data-dir", d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let plan = stdout(&o);
+    let upkeep = plan
+        .split("## Keeping the plan current")
+        .nth(1)
+        .and_then(|s| s.split("## Playbooks").next())
+        .unwrap_or_default();
+    assert!(
+        upkeep.contains("Open improvement items from drills") && upkeep.contains("| drill 1 |"),
+        "{plan}"
+    );
+    assert!(!upkeep.contains("12.10.2"), "{upkeep}");
+    assert!(upkeep.contains("PCI DSS v4.0.1 12.6.3"), "{upkeep}");
 }
 
 /// `bulwark demo`: synthetic customers, a served instance, the skimmer drill

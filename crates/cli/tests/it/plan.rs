@@ -49,8 +49,30 @@ fn the_plan_reflects_configuration_and_its_hash_is_ledgered() {
         text.contains("US-CA"),
         "notification duties for where customers live: {text}"
     );
+    // A new data directory has done none of its recurring duties: each is
+    // due from the day tracking began, so the plan lists them.
+    assert!(
+        text.contains("| Test the incident response plan | PCI DSS v4.0.1 12.10.2 | it |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("No drill improvement item is open."),
+        "{text}"
+    );
     let (_, h2) = render(d);
     assert_eq!(h1, h2, "same configuration, same version");
+    // A broken calendar file does not stop the plan; it says what it cannot know.
+    std::fs::create_dir_all(dir.join("compliance")).unwrap();
+    std::fs::write(dir.join("compliance/broken.toml"), "[[duties]\nid = ").unwrap();
+    let o = run(&["plan", "render", "--data-dir", d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("could not be read"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("compliance calendar did not load"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(dir.join("compliance/broken.toml")).unwrap();
     let changed = team.to_string().replace("+14155550100", "+14155550199");
     std::fs::write(dir.join("team.json"), changed).unwrap();
     let (_, h3) = render(d);
@@ -69,7 +91,7 @@ fn the_plan_reflects_configuration_and_its_hash_is_ledgered() {
                 .to_owned()
         })
         .collect();
-    assert_eq!(hashes, vec![h1.clone(), h1, h3]);
+    assert_eq!(hashes, vec![h1.clone(), h1.clone(), h1, h3]);
 }
 
 #[test]

@@ -231,6 +231,7 @@ fn plan_renders_every_section_and_ranks_assets() {
         set.all(),
         &assets(),
         &rows(),
+        &PlanUpkeep::default(),
         OPENED,
         Format::Markdown,
     )
@@ -257,8 +258,21 @@ fn plan_renders_every_section_and_ranks_assets() {
     assert!(md.contains("| Pause checkout until the page is known clean | Security / IT lead | 30m after the phase starts |  | webhook:checkout.pause |"), "{md}");
     assert!(md.contains("| Tell the acquiring bank and payment processor | Legal | 1d after awareness | card data involved |  |"), "{md}");
     assert!(!md.contains("Gaps to fix"));
+    assert!(
+        md.contains("The compliance calendar could not be read"),
+        "{md}"
+    );
 
-    let html = render_plan(&team(), set.all(), &assets(), &rows(), OPENED, Format::Html).unwrap();
+    let html = render_plan(
+        &team(),
+        set.all(),
+        &assets(),
+        &rows(),
+        &PlanUpkeep::default(),
+        OPENED,
+        Format::Html,
+    )
+    .unwrap();
     assert_eq!(
         html.hash, plan.hash,
         "the hash does not depend on the format"
@@ -271,17 +285,44 @@ fn plan_renders_every_section_and_ranks_assets() {
 fn plan_hash_changes_when_the_team_changes_and_not_otherwise() {
     let set = builtin();
     let base = plan_hash(&team(), set.all(), &assets(), &rows()).unwrap();
-    // Not: a different time, format, or input order of people and assets.
+    // Not: a different time, format, upkeep state, or input order of people
+    // and assets.
+    let upkeep = PlanUpkeep {
+        duties: vec![UpkeepDuty {
+            title: "Test the incident response plan".into(),
+            requirement: "PCI DSS 12.10.2".into(),
+            owner: "incident_lead".into(),
+            due: "2026-11-01".into(),
+            days_overdue: 19,
+        }],
+        improvements: vec![UpkeepImprovement {
+            title: "Contain <faster>".into(),
+            owner: "it".into(),
+            due: "2026-12-20".into(),
+            overdue: false,
+            drill: 4,
+        }],
+        known: true,
+    };
     let later = render_plan(
         &team(),
         set.all(),
         &assets(),
         &rows(),
+        &upkeep,
         OPENED + Duration::days(30),
         Format::Html,
     )
     .unwrap();
     assert_eq!(later.hash, base);
+    assert!(
+        later.text.contains("<td>PCI DSS 12.10.2</td>")
+            && later.text.contains("overdue by 19 day(s)")
+            && later.text.contains("Contain &lt;faster&gt;")
+            && later.text.contains("drill 4"),
+        "{}",
+        later.text
+    );
     let mut shuffled = team();
     shuffled.people.reverse();
     let mut assets_rev = assets();
@@ -315,7 +356,16 @@ fn plan_lists_gaps_when_a_role_is_unstaffed() {
     let set = builtin();
     let mut t = team();
     t.roles.remove(&Role::CustomerService);
-    let plan = render_plan(&t, set.all(), &[], &[], OPENED, Format::Markdown).unwrap();
+    let plan = render_plan(
+        &t,
+        set.all(),
+        &[],
+        &[],
+        &PlanUpkeep::default(),
+        OPENED,
+        Format::Markdown,
+    )
+    .unwrap();
     assert!(plan.text.contains("### Gaps to fix"), "{}", plan.text);
     assert!(
         plan.text
