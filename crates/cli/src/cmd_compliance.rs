@@ -32,12 +32,37 @@ pub enum ComplianceCmd {
         duty: String,
         #[arg(long, value_enum)]
         evidence: Evidence,
-        /// Where the evidence is: an evidence-locker hash, a report name, a run id.
+        /// A note on the evidence: the scanning vendor, a run id, the meeting.
         #[arg(long = "ref", value_name = "TEXT")]
         reference: Option<String>,
+        /// The document itself (a scan report, minutes), copied into the
+        /// evidence locker by its SHA-256. Required for `scan-report` and
+        /// `document` evidence.
+        #[arg(long, value_name = "PATH")]
+        file: Option<std::path::PathBuf>,
         /// The day it was done (default: today, UTC).
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
         on: Option<time::Date>,
+    },
+    /// What was recorded as done, newest first, with each document's hash.
+    History {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// Only this duty.
+        duty: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy a completion's document out of the evidence locker (its hash is
+    /// checked; the access is ledgered).
+    Document {
+        #[command(flatten)]
+        dir: DataDirArg,
+        /// The completion's number (see `compliance history`).
+        completion: u64,
+        /// Where to write it (a new file).
+        #[arg(short = 'o', long = "out", value_name = "PATH")]
+        out: std::path::PathBuf,
     },
 }
 
@@ -123,6 +148,7 @@ pub fn compliance(c: ComplianceCmd) -> anyhow::Result<ExitCode> {
             duty,
             evidence,
             reference,
+            file,
             on,
         } => {
             let calendar = dir.files().compliance()?;
@@ -130,30 +156,76 @@ pub fn compliance(c: ComplianceCmd) -> anyhow::Result<ExitCode> {
             let day = today();
             let on = on.unwrap_or(day);
             let actor = operator().id;
-            store
-                .complete_duty(
-                    &calendar,
-                    Completion {
-                        duty: duty.clone(),
-                        on,
-                        evidence: evidence.into(),
-                        reference,
-                    },
-                    day,
-                    &actor,
+            let completion = Completion {
+                duty: duty.clone(),
+                on,
+                evidence: evidence.into(),
+                reference,
+            };
+            match &file {
+                None => store.complete_duty(&calendar, completion, day, &actor),
+                Some(path) => {
+                    store.complete_duty_with_document(&calendar, completion, path, day, &actor)
+                }
+            }
+            .with_context(|| {
+                format!(
+                    "recording `{}` as done",
+                    duty.chars().take(64).collect::<String>()
                 )
-                .with_context(|| {
-                    format!(
-                        "recording `{}` as done",
-                        duty.chars().take(64).collect::<String>()
-                    )
-                })?;
+            })?;
             let due = calendar
                 .get(&duty)
                 .and_then(|d| d.cadence.next_after(on))
                 .map(|d| d.to_string())
                 .unwrap_or_default();
             println!("{duty} done on {on}; next due {due}");
+        }
+        ComplianceCmd::History { dir, duty, json } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            let rows = store.completions(duty.as_deref())?;
+            if json {
+                for r in &rows {
+                    println!("{}", serde_json::to_string(r)?);
+                }
+            } else if rows.is_empty() {
+                println!("nothing recorded as done (drills, access reviews and training count on their own; see `compliance status`)");
+            }
+            if !json {
+                for r in &rows {
+                    let evidence = serde_json::to_value(r.evidence)?;
+                    let doc = r
+                        .document
+                        .as_ref()
+                        .map(|d| format!("  {} ({} bytes, sha256 {})", d.name, d.size, d.sha256))
+                        .unwrap_or_default();
+                    println!(
+                        "#{:<4} {}  {:<32} {:<16} {}{}{}",
+                        r.id,
+                        r.on,
+                        r.duty,
+                        evidence.as_str().unwrap_or_default(),
+                        r.actor,
+                        r.reference
+                            .as_deref()
+                            .map(|x| format!("  \"{x}\""))
+                            .unwrap_or_default(),
+                        doc
+                    );
+                }
+            }
+        }
+        ComplianceCmd::Document {
+            dir,
+            completion,
+            out,
+        } => {
+            let store = Store::open(&dir.data_dir, None)?;
+            let r = store
+                .completion_document(completion, &out, &operator().id)
+                .with_context(|| format!("reading the document of completion {completion}"))?;
+            let doc = r.document.map(|d| d.sha256).unwrap_or_default();
+            println!("{} (sha256 {doc}, checked)", out.display());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -340,6 +340,19 @@ impl From<store::CompletionError> for Problem {
             E::InTheFuture { .. } | E::BadReference => {
                 Problem::bad_request("invalid-completion", e.to_string())
             }
+            E::DocumentRequired(_) => Problem::bad_request("document-required", e.to_string()),
+            E::Document(d) => d.into(),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::CompletionDocumentError> for Problem {
+    fn from(e: store::CompletionDocumentError) -> Problem {
+        use store::CompletionDocumentError as E;
+        match e {
+            E::NotFound(_) | E::NoDocument(_) => Problem::not_found(e.to_string()),
+            E::Locker(l) => l.into(),
             E::Store(s) => s.into(),
         }
     }

@@ -3,6 +3,7 @@
 //! computed by `bulwark_learn` from the duties' cadences.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use bulwark_learn::{Calendar, Duty, DutyStatus, EvidenceKind};
 use rusqlite::params;
@@ -10,7 +11,32 @@ use serde::Serialize;
 use time::Date;
 
 use crate::error::StoreError;
+use crate::evidence::{safe_name, EvidenceError};
 use crate::Store;
+
+/// A completion's document in the evidence locker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LockedDocument {
+    pub sha256: String,
+    pub name: String,
+    pub size: u64,
+}
+
+/// A recorded completion, as the history lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompletionRecord {
+    pub id: u64,
+    pub duty: String,
+    #[serde(serialize_with = "iso_date")]
+    pub on: Date,
+    pub evidence: EvidenceKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<LockedDocument>,
+    pub actor: String,
+    pub recorded_ms: i64,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Completion {
@@ -40,8 +66,33 @@ pub enum CompletionError {
     InTheFuture { on: Date, today: Date },
     #[error("the evidence reference must be 1 to 200 printable characters")]
     BadReference,
+    /// A scan report or document is evidence only as the file itself.
+    #[error(
+        "`{0}` evidence is the document itself: attach the file (it goes into the evidence locker)"
+    )]
+    DocumentRequired(String),
+    #[error("the document could not go into the evidence locker: {0}")]
+    Document(#[from] EvidenceError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Why a completion's document could not be read out.
+#[derive(Debug, thiserror::Error)]
+pub enum CompletionDocumentError {
+    #[error("no compliance completion {0}")]
+    NotFound(u64),
+    #[error("compliance completion {0} has no document")]
+    NoDocument(u64),
+    #[error(transparent)]
+    Locker(#[from] EvidenceError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Evidence kinds that are a file: recorded only with the file in the locker.
+fn needs_document(e: EvidenceKind) -> bool {
+    matches!(e, EvidenceKind::ScanReport | EvidenceKind::Document)
 }
 
 /// One duty and where it stands.
@@ -74,11 +125,38 @@ fn code(e: EvidenceKind) -> String {
 
 impl Store {
     /// Records that `duty` was done on `on` with `evidence`; durable and
-    /// ledgered on return.
+    /// ledgered on return. Scan reports and documents need their file: see
+    /// [`Store::complete_duty_with_document`].
     pub fn complete_duty(
         &self,
         calendar: &Calendar,
         completion: Completion,
+        today: Date,
+        actor: &str,
+    ) -> Result<u64, CompletionError> {
+        self.record_completion(calendar, completion, None, today, actor)
+    }
+
+    /// As [`Store::complete_duty`], with `document` (a scan report, minutes)
+    /// copied into the evidence locker by hash and named in the completion
+    /// and its ledger entry. Nothing is recorded if the duty or evidence is
+    /// refused; a refused file leaves no completion.
+    pub fn complete_duty_with_document(
+        &self,
+        calendar: &Calendar,
+        completion: Completion,
+        document: &Path,
+        today: Date,
+        actor: &str,
+    ) -> Result<u64, CompletionError> {
+        self.record_completion(calendar, completion, Some(document), today, actor)
+    }
+
+    fn record_completion(
+        &self,
+        calendar: &Calendar,
+        completion: Completion,
+        document: Option<&Path>,
         today: Date,
         actor: &str,
     ) -> Result<u64, CompletionError> {
@@ -108,16 +186,38 @@ impl Store {
                 return Err(CompletionError::BadReference);
             }
         }
+        if document.is_none() && needs_document(completion.evidence) {
+            return Err(CompletionError::DocumentRequired(code(completion.evidence)));
+        }
+        // Into the locker first: a crash between leaves an unreferenced file
+        // (content-addressed, harmless), never a completion naming a file
+        // that is not there.
+        let document = match document {
+            Some(path) => {
+                let (sha256, size) = self.lock_file(path)?;
+                Some(LockedDocument {
+                    sha256,
+                    name: safe_name(path),
+                    size,
+                })
+            }
+            None => None,
+        };
         let actor = actor.to_owned();
         self.writer()
             .submit(move |ctx| -> Result<u64, CompletionError> {
                 let evidence = code(completion.evidence);
                 let on = completion.on.to_string();
+                let (sha, name, size) = match &document {
+                    Some(d) => (Some(d.sha256.clone()), Some(d.name.clone()), Some(d.size as i64)),
+                    None => (None, None, None),
+                };
                 ctx.main
                     .execute(
-                        "INSERT INTO compliance_completions (duty_id, completed_on, evidence, reference, actor, recorded_ms)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![completion.duty, on, evidence, completion.reference, actor, ctx.now_ms],
+                        "INSERT INTO compliance_completions (duty_id, completed_on, evidence, reference, actor, recorded_ms,
+                                                             document_sha256, document_name, document_size)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                        params![completion.duty, on, evidence, completion.reference, actor, ctx.now_ms, sha, name, size],
                     )
                     .map_err(StoreError::from)?;
                 let id = ctx.main.last_insert_rowid() as u64;
@@ -125,11 +225,111 @@ impl Store {
                     &actor,
                     "compliance.completed",
                     &completion.duty,
-                    serde_json::json!({"on": on, "evidence": evidence, "reference": completion.reference}),
+                    serde_json::json!({"completion": id, "on": on, "evidence": evidence,
+                        "reference": completion.reference, "document": document}),
                 )?;
                 Ok(id)
             })
             .wait_blocking()
+    }
+
+    /// The recorded completions, newest first, of `duty` or of every duty.
+    pub fn completions(&self, duty: Option<&str>) -> Result<Vec<CompletionRecord>, StoreError> {
+        self.query_completions(duty, None)
+    }
+
+    fn query_completions(
+        &self,
+        duty: Option<&str>,
+        id: Option<u64>,
+    ) -> Result<Vec<CompletionRecord>, StoreError> {
+        let id = id.map(|i| i as i64);
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, duty_id, completed_on, evidence, reference, actor, recorded_ms,
+                        document_sha256, document_name, document_size
+                 FROM compliance_completions
+                 WHERE (?1 IS NULL OR duty_id = ?1) AND (?2 IS NULL OR id = ?2)
+                 ORDER BY completed_on DESC, id DESC LIMIT 10000",
+            )?;
+            let rows = stmt.query_map(params![duty, id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                    (
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                        r.get::<_, Option<i64>>(9)?,
+                    ),
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, duty, on, evidence, reference, actor, recorded_ms, doc) = row?;
+                let bad = || StoreError::corrupt(format!("compliance completion {id}"));
+                let on = parse_day(&on).ok_or_else(bad)?;
+                let evidence: EvidenceKind =
+                    serde_json::from_value(serde_json::Value::String(evidence))
+                        .map_err(|_| bad())?;
+                let document = match doc {
+                    (Some(sha256), Some(name), Some(size)) => Some(LockedDocument {
+                        sha256,
+                        name,
+                        size: size.max(0) as u64,
+                    }),
+                    _ => None,
+                };
+                out.push(CompletionRecord {
+                    id: id as u64,
+                    duty,
+                    on,
+                    evidence,
+                    reference,
+                    document,
+                    actor,
+                    recorded_ms,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Copies completion `id`'s document out of the locker to `dest` (a new
+    /// file), checking its hash; the access is ledgered.
+    pub fn completion_document(
+        &self,
+        id: u64,
+        dest: &Path,
+        actor: &str,
+    ) -> Result<CompletionRecord, CompletionDocumentError> {
+        let record = self
+            .query_completions(None, Some(id))?
+            .into_iter()
+            .next()
+            .ok_or(CompletionDocumentError::NotFound(id))?;
+        let doc = record
+            .document
+            .clone()
+            .ok_or(CompletionDocumentError::NoDocument(id))?;
+        self.unlock_file(&doc.sha256, dest)?;
+        let (actor, duty) = (actor.to_owned(), record.duty.clone());
+        self.writer()
+            .submit(move |ctx| {
+                ctx.ledger(
+                    &actor,
+                    "compliance.document_accessed",
+                    &duty,
+                    serde_json::json!({"completion": id, "sha256": doc.sha256}),
+                )?;
+                Ok::<_, StoreError>(())
+            })
+            .wait_blocking()?;
+        Ok(record)
     }
 
     /// Every duty of `calendar` with its last completion and its status on

@@ -153,7 +153,7 @@ fn sha256_file(path: &Path) -> Result<(String, u64)> {
     Ok((hex::encode(h.finalize()), size))
 }
 
-fn safe_name(path: &Path) -> String {
+pub(crate) fn safe_name(path: &Path) -> String {
     path.file_name()
         .map(|n| {
             n.to_string_lossy()
@@ -175,17 +175,10 @@ impl Store {
         self.dir().evidence_dir()
     }
 
-    /// Copies a file into the locker (by content hash; a file already there is
-    /// checked, never overwritten) and records who collected it, from where, when.
-    pub fn add_evidence(
-        &self,
-        incident: u64,
-        path: &Path,
-        description: Option<String>,
-        source: Option<String>,
-        actor: &str,
-    ) -> Result<EvidenceItem, EvidenceError> {
-        self.incident(incident)?;
+    /// Copies `path` into the locker under its SHA-256 (a file already there
+    /// is checked, never overwritten) and returns `(sha256, size)`. Durable on
+    /// return; the caller records what the file is evidence of.
+    pub(crate) fn lock_file(&self, path: &Path) -> Result<(String, u64), EvidenceError> {
         let (sha, size) = sha256_file(path).map_err(unreadable(path))?;
         let locker = self.locker();
         fs::create_dir_all(&locker).map_err(io(&locker))?;
@@ -218,6 +211,40 @@ impl Store {
                 let _ = fs::set_permissions(&stored, fs::Permissions::from_mode(0o400));
             }
         }
+        Ok((sha, size))
+    }
+
+    /// Copies the locker's file `sha256` to `dest` (a new file), checking its
+    /// hash first. The caller records the access.
+    pub(crate) fn unlock_file(&self, sha256: &str, dest: &Path) -> Result<(), EvidenceError> {
+        let src = self.locker().join(sha256);
+        let (sha, _) = sha256_file(&src)?;
+        if sha != sha256 {
+            return Err(EvidenceError::Tampered {
+                sha256: sha256.to_owned(),
+            });
+        }
+        if dest.exists() {
+            return Err(EvidenceError::DestinationExists {
+                path: dest.to_path_buf(),
+            });
+        }
+        fs::copy(&src, dest).map_err(io(dest))?;
+        Ok(())
+    }
+
+    /// Copies a file into the locker (by content hash; a file already there is
+    /// checked, never overwritten) and records who collected it, from where, when.
+    pub fn add_evidence(
+        &self,
+        incident: u64,
+        path: &Path,
+        description: Option<String>,
+        source: Option<String>,
+        actor: &str,
+    ) -> Result<EvidenceItem, EvidenceError> {
+        self.incident(incident)?;
+        let (sha, size) = self.lock_file(path)?;
         let name = safe_name(path);
         let actor = actor.to_owned();
         let (sha2, name2) = (sha.clone(), name.clone());

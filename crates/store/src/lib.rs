@@ -61,7 +61,10 @@ pub use api_keys::{
     UsageTracker,
 };
 pub use board::{Board, BoardDrills, BoardFilter, BoardRow, BoardSort};
-pub use compliance::{Completion, CompletionError, DutyReport};
+pub use compliance::{
+    Completion, CompletionDocumentError, CompletionError, CompletionRecord, DutyReport,
+    LockedDocument,
+};
 pub use customers::{
     CustomerError, CustomerMeta, CustomerPatch, CustomerWriteError, Denial, LookupBy, LookupError,
     NewCustomer, PendingReveals, RevealError, RevealRequest, Revealed,

@@ -8,7 +8,7 @@ use crate::error::Result;
 
 /// The schema this binary writes. A data directory of an older version is
 /// brought up to it on open by [`MIGRATIONS`]; a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// `(from, statements)`: each step takes a data directory from schema
 /// version `from` to `from + 1`. Changes that `CREATE … IF NOT EXISTS` can
@@ -17,6 +17,24 @@ pub const SCHEMA_VERSION: i64 = 2;
 const MIGRATIONS: &[(i64, &str)] = &[
     // 2: a customer's language preference for letters (NULL: none).
     (1, "ALTER TABLE customers ADD COLUMN language TEXT;"),
+    // 3: a compliance completion's document in the evidence locker (a scan
+    // report, minutes), by hash. A schema-2 directory from before the
+    // calendar has no table yet: it gets schema 2's, then the columns.
+    (
+        2,
+        "CREATE TABLE IF NOT EXISTS compliance_completions (
+             id           INTEGER PRIMARY KEY,
+             duty_id      TEXT NOT NULL,
+             completed_on TEXT NOT NULL,
+             evidence     TEXT NOT NULL,
+             reference    TEXT,
+             actor        TEXT NOT NULL,
+             recorded_ms  INTEGER NOT NULL
+         );
+         ALTER TABLE compliance_completions ADD COLUMN document_sha256 TEXT;
+         ALTER TABLE compliance_completions ADD COLUMN document_name TEXT;
+         ALTER TABLE compliance_completions ADD COLUMN document_size INTEGER;",
+    ),
 ];
 
 /// Applies the steps from the data directory's version up to
@@ -138,7 +156,11 @@ CREATE TABLE IF NOT EXISTS compliance_completions (
     evidence     TEXT NOT NULL,
     reference    TEXT,
     actor        TEXT NOT NULL,
-    recorded_ms  INTEGER NOT NULL
+    recorded_ms  INTEGER NOT NULL,
+    -- The document in the evidence locker, by hash (schema 3).
+    document_sha256 TEXT,
+    document_name   TEXT,
+    document_size   INTEGER
 );
 CREATE INDEX IF NOT EXISTS compliance_completions_duty ON compliance_completions (duty_id, completed_on);
 

@@ -131,6 +131,70 @@ fn status_flags_overdue_duties_and_completion_moves_the_due_date() {
         .unwrap();
     assert_eq!(n, 1);
     assert!(run(&["ledger", "verify", "--data-dir", d]).status.success());
+
+    // A scan report goes into the evidence locker with its completion; the
+    // history shows its hash and it comes back out intact.
+    let scan = [
+        "compliance",
+        "complete",
+        "--data-dir",
+        d,
+        "pci-11.3.2-external-scan",
+        "--evidence",
+        "scan-report",
+    ];
+    let o = run(&scan);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("attach the file"), "{}", stderr(&o));
+    let report = dir.join("asv-2026-q4.pdf");
+    std::fs::write(&report, b"%PDF-1.7 ASV external scan: pass").unwrap();
+    let mut with_file = scan.to_vec();
+    with_file.extend(["--file", report.to_str().unwrap(), "--ref", "Acme ASV"]);
+    let o = run(&with_file);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "compliance",
+        "history",
+        "--data-dir",
+        d,
+        "pci-11.3.2-external-scan",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["document"]["name"], "asv-2026-q4.pdf");
+    assert_eq!(rows[0]["reference"], "Acme ASV");
+    let sha = rows[0]["document"]["sha256"].as_str().unwrap().to_owned();
+    assert!(dir.join("evidence").join(&sha).exists());
+    let id = rows[0]["id"].to_string();
+    let out = dir.join("copy.pdf");
+    let o = run(&[
+        "compliance",
+        "document",
+        "--data-dir",
+        d,
+        &id,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&report).unwrap()
+    );
+    // The external scan is no longer due (a quarter from today).
+    let o = run(&["compliance", "status", "--data-dir", d, "--json"]);
+    let ext: serde_json::Value = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["id"] == "pci-11.3.2-external-scan")
+        .unwrap();
+    assert_eq!(ext["state"], "upcoming", "{ext}");
+    assert!(run(&["ledger", "verify", "--data-dir", d]).status.success());
 }
 
 #[test]

@@ -2,13 +2,15 @@
 //! cadence, owner, last completion and next due date, overdue first, and a
 //! form to record one as done (an administrator or the duty's owner).
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use bulwark_learn::EvidenceKind;
 use bulwark_model::Scope;
-use bulwark_store::{Completion, CompletionError};
+use bulwark_store::{Completion, CompletionDocumentError, CompletionError};
 use serde_json::json;
 
 use super::session::Signed;
@@ -35,14 +37,23 @@ async fn page_with(
         let rows = store
             .compliance_status(&calendar, today())
             .map_err(|e| e.to_string())?;
-        Ok((calendar, rows))
+        let done = store.completions(None).map_err(|e| e.to_string())?;
+        Ok((calendar, rows, done))
     })
     .await;
-    let (calendar, rows) = match r {
+    let (calendar, rows, done) = match r {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => return unavailable(s, &e),
         Err(_) => return unavailable(s, &"a page task stopped"),
     };
+    let completions: Vec<_> = done
+        .into_iter()
+        .take(50)
+        .map(|c| {
+            serde_json::to_value(crate::routes::compliance::CompletionView::from(c))
+                .unwrap_or_default()
+        })
+        .collect();
     let admin = me.can(Scope::Admin);
     let roles = &me.session.operator.roles;
     let duties: Vec<_> = rows
@@ -62,7 +73,7 @@ async fn page_with(
         .filter(|r| r.status.state == bulwark_learn::DutyState::Overdue)
         .count();
     let mut ctx = json!({"me": me.me(), "nav": "compliance", "duties": duties,
-        "overdue": overdue, "today": today().to_string()});
+        "overdue": overdue, "today": today().to_string(), "completions": completions});
     if let (Some(m), serde_json::Value::Object(e)) = (ctx.as_object_mut(), extra) {
         m.extend(e);
     }
@@ -77,17 +88,80 @@ enum Outcome {
     Refused(CompletionError),
 }
 
-/// Records a duty as done from the page's form.
+/// What the page's form sent: its text fields and, from a multipart form,
+/// the attached file (name and bytes; bounded by the route's body limit).
+struct Submitted {
+    fields: HashMap<String, String>,
+    document: Option<(String, Bytes)>,
+}
+
+async fn read_form(req: Request) -> Result<Submitted, String> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let body = Bytes::from_request(req, &())
+            .await
+            .map_err(|e| format!("the form could not be read: {e}"))?;
+        return Ok(Submitted {
+            fields: parse_form(&body),
+            document: None,
+        });
+    }
+    let mut form = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| format!("the form could not be read: {e}"))?;
+    let mut out = Submitted {
+        fields: HashMap::new(),
+        document: None,
+    };
+    let bad =
+        |e: axum::extract::multipart::MultipartError| format!("the form could not be read: {e}");
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "document" {
+            let file = field.file_name().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(bad)?;
+            // A form sent without choosing a file has an empty, unnamed part.
+            if !bytes.is_empty() {
+                out.document = Some((file, bytes));
+            }
+        } else if out.fields.len() < 16 {
+            let text = field.text().await.map_err(bad)?;
+            out.fields.insert(name, text.chars().take(4096).collect());
+        }
+    }
+    Ok(out)
+}
+
+/// Records a duty as done from the page's form, with the attached scan
+/// report or document into the evidence locker.
 pub async fn complete(
     State(s): State<AppState>,
     me: Signed,
     Path(duty): Path<String>,
-    body: Bytes,
+    req: Request,
 ) -> Response {
     if !me.can(Scope::AuditRead) {
         return forbidden(&s, &me, "Recording a compliance duty");
     }
-    let f = parse_form(&body);
+    let Submitted {
+        fields: f,
+        document,
+    } = match read_form(req).await {
+        Ok(x) => x,
+        Err(e) => {
+            return page_with(
+                &s,
+                me,
+                StatusCode::BAD_REQUEST,
+                json!({"error": format!("Not recorded: {e}.")}),
+            )
+            .await
+        }
+    };
     let evidence = f
         .get("evidence")
         .and_then(|e| serde_json::from_value::<EvidenceKind>(json!(e)).ok());
@@ -131,17 +205,32 @@ pub async fn complete(
                 return Ok(Outcome::NotOwner(d.owner.clone()));
             }
         }
-        let done = store.complete_duty(
-            &calendar,
-            Completion {
-                duty: id.clone(),
-                on,
-                evidence,
-                reference,
-            },
-            today(),
-            &actor,
-        );
+        let completion = Completion {
+            duty: id.clone(),
+            on,
+            evidence,
+            reference,
+        };
+        let done = match document {
+            None => store.complete_duty(&calendar, completion, today(), &actor),
+            Some((name, bytes)) => {
+                let staging = store.dir().evidence_staging().map_err(|e| e.to_string())?;
+                let path = staging.join(crate::routes::incidents::staged_name(&name, "document"));
+                let done = std::fs::write(&path, &bytes)
+                    .map_err(|e| format!("staging the document: {e}"))
+                    .map(|()| {
+                        store.complete_duty_with_document(
+                            &calendar,
+                            completion,
+                            &path,
+                            today(),
+                            &actor,
+                        )
+                    });
+                let _ = std::fs::remove_dir_all(&staging);
+                done?
+            }
+        };
         Ok(match done {
             Ok(_) => Outcome::Done(
                 calendar
@@ -171,6 +260,56 @@ pub async fn complete(
             let msg = format!("Not recorded: {e}.");
             page_with(&s, me, StatusCode::BAD_REQUEST, json!({"error": msg})).await
         }
+        Ok(Err(e)) => unavailable(&s, &e),
+        Err(_) => unavailable(&s, &"a page task stopped"),
+    }
+}
+
+/// A completion's document out of the evidence locker (hash checked, the
+/// access ledgered), as a download: never rendered in the page.
+pub async fn document(State(s): State<AppState>, me: Signed, Path(raw): Path<String>) -> Response {
+    if !me.can(Scope::AuditRead) {
+        return forbidden(&s, &me, "A compliance document");
+    }
+    let Ok(id) = raw.parse::<u64>() else {
+        return super::not_found(&s, &me);
+    };
+    let store = s.store.clone();
+    let actor = me.actor();
+    let r = crate::routes::blocking(move || -> Result<_, String> {
+        let staging = store.dir().evidence_staging().map_err(|e| e.to_string())?;
+        let path = staging.join("document");
+        let out = match store.completion_document(id, &path, &actor) {
+            Ok(r) => std::fs::read(&path)
+                .map(|b| Ok((r, b)))
+                .map_err(|e| format!("reading the staged document: {e}")),
+            Err(e) => Ok(Err(e)),
+        };
+        let _ = std::fs::remove_dir_all(&staging);
+        out
+    })
+    .await;
+    match r {
+        Ok(Ok(Ok((record, bytes)))) => {
+            let name = record.document.map(|d| d.name).unwrap_or_default();
+            let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+                .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/octet-stream"),
+                    ),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Ok(Ok(Err(
+            CompletionDocumentError::NotFound(_) | CompletionDocumentError::NoDocument(_),
+        ))) => super::not_found(&s, &me),
+        Ok(Ok(Err(e))) => unavailable(&s, &e),
         Ok(Err(e)) => unavailable(&s, &e),
         Err(_) => unavailable(&s, &"a page task stopped"),
     }

@@ -166,7 +166,16 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/audit/verify", post(audit::verify))
         .route("/audit/review", post(audit::sign_off))
         .route("/compliance", get(compliance::page))
-        .route("/compliance/{duty}", post(compliance::complete))
+        .route(
+            "/compliance/{duty}",
+            post(compliance::complete).layer(axum::extract::DefaultBodyLimit::max(
+                crate::routes::compliance::MAX_DOCUMENT,
+            )),
+        )
+        .route(
+            "/compliance/completions/{id}/document",
+            get(compliance::document),
+        )
         .route("/static/console.css", get(templates::css))
         .route("/static/console.js", get(templates::js))
 }

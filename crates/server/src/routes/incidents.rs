@@ -359,6 +359,27 @@ pub async fn list_webhooks(s: S, caller: Caller) -> Result<ApiJson<WebhookList>,
     }))
 }
 
+/// A client-given file name made safe to stage under (and to keep as the
+/// item's name): no path, no leading dot, at most 128 characters.
+pub(crate) fn staged_name(given: &str, fallback: &str) -> String {
+    let name: String = given
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(128)
+        .collect();
+    if name.is_empty() || name.starts_with('.') {
+        format!("{fallback}{name}")
+    } else {
+        name
+    }
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EvidenceQuery {
@@ -392,23 +413,7 @@ pub async fn add_evidence(
     let item = super::blocking(move || -> Result<EvidenceItem, Problem> {
         // Staged under the data directory, then stored by hash; the staging copy goes away.
         let staging = store.dir().evidence_staging()?;
-        let name: String = q
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() || ".-_".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(128)
-            .collect();
-        let path = staging.join(if name.is_empty() || name.starts_with('.') {
-            format!("evidence{name}")
-        } else {
-            name
-        });
+        let path = staging.join(staged_name(&q.name, "evidence"));
         let written = std::fs::write(&path, &b);
         let out = match written {
             Ok(()) => store

@@ -8,7 +8,7 @@ pub(crate) mod compliance;
 mod customers;
 mod drills;
 mod events;
-mod incidents;
+pub(crate) mod incidents;
 pub(crate) use incidents::WebhookCall;
 mod keys;
 mod notices;
@@ -101,6 +101,12 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(drills::report))
         .routes(routes!(compliance::calendar))
         .routes(routes!(compliance::complete))
+        .routes(
+            routes!(compliance::complete_with_document)
+                .layer(DefaultBodyLimit::max(compliance::MAX_DOCUMENT)),
+        )
+        .routes(routes!(compliance::completions))
+        .routes(routes!(compliance::document))
         .routes(routes!(training::status))
         .routes(routes!(training::assign))
         .routes(routes!(training::attempt))

@@ -51,6 +51,31 @@ async fn call(
     )
 }
 
+/// POSTs `body` raw (a document upload); the JSON answer and raw bytes.
+async fn send(
+    app: &axum::Router,
+    method: Method,
+    uri: &str,
+    key: &str,
+    body: &[u8],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/octet-stream")
+        .body(Body::from(body.to_vec()))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, bytes.to_vec())
+}
+
+fn json(b: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(b).unwrap_or_default()
+}
+
 fn duty<'a>(cal: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     cal["duties"]
         .as_array()
@@ -75,17 +100,33 @@ async fn an_overdue_duty_shows_first_and_a_completion_moves_its_next_due_date() 
     assert_eq!(scan["evidence"], serde_json::json!(["scan_report"]));
     assert_eq!(scan["last_completed"], serde_json::Value::Null);
 
-    // Last scanned 200 days ago: a quarterly scan is overdue, and listed first.
-    let long_ago = today - time::Duration::days(200);
+    // A scan report is evidence only as the report itself.
     let uri = format!("/v1/compliance/{SCAN}/completions");
     let (s, _, v) = call(
         &app,
         Method::POST,
         &uri,
         &key,
-        Some(serde_json::json!({"evidence": "scan_report", "reference": "asv-q1.pdf", "on": long_ago.to_string()})),
+        Some(serde_json::json!({"evidence": "scan_report", "reference": "asv-q1.pdf"})),
     )
     .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["type"], "urn:bulwark:problem:document-required", "{v}");
+
+    // Last scanned 200 days ago: a quarterly scan is overdue, and listed first.
+    let long_ago = today - time::Duration::days(200);
+    let q1 = b"%PDF-1.7 ASV scan, Q1: 0 failing findings".to_vec();
+    let (s, _, v) = send(
+        &app,
+        Method::POST,
+        &format!(
+            "/v1/compliance/{SCAN}/reports?name=asv%20q1.pdf&reference=Acme%20ASV&on={long_ago}"
+        ),
+        &key,
+        &q1,
+    )
+    .await;
+    let v = json(&v);
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["duty"]["overdue"], true, "{v}");
     let (_, _, cal) = call(&app, Method::GET, "/v1/compliance", &key, None).await;
@@ -98,15 +139,18 @@ async fn an_overdue_duty_shows_first_and_a_completion_moves_its_next_due_date() 
     assert!(first["days_overdue"].as_i64() >= scan["days_overdue"].as_i64());
 
     // Scanned today: due again one quarter on.
-    let (s, _, v) = call(
+    let q3 = b"%PDF-1.7 ASV scan, Q3: passing".to_vec();
+    let (s, _, v) = send(
         &app,
         Method::POST,
-        &uri,
+        &format!("/v1/compliance/{SCAN}/reports?name=asv-q3.pdf"),
         &key,
-        Some(serde_json::json!({"evidence": "scan_report", "reference": "asv-q3.pdf"})),
+        &q3,
     )
     .await;
+    let v = json(&v);
     assert_eq!(s, StatusCode::CREATED, "{v}");
+    let q3_completion = v["id"].as_u64().unwrap();
     let next = Calendar::builtin()
         .unwrap()
         .get(SCAN)
@@ -119,6 +163,72 @@ async fn an_overdue_duty_shows_first_and_a_completion_moves_its_next_due_date() 
     assert_eq!(v["duty"]["overdue"], false);
     let (_, _, cal) = call(&app, Method::GET, "/v1/compliance", &key, None).await;
     assert_eq!(duty(&cal, SCAN)["next_due"], next.to_string());
+
+    // The history lists both, newest first, each with its report's hash.
+    let (s, _, h) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/compliance/completions?duty={SCAN}"),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{h}");
+    let items = h["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{h}");
+    assert_eq!(items[0]["id"], q3_completion);
+    let sha = |b: &[u8]| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(b))
+    };
+    assert_eq!(items[0]["document"]["sha256"], sha(&q3));
+    assert_eq!(items[1]["document"]["sha256"], sha(&q1));
+    assert_eq!(items[1]["document"]["name"], "asv_q1.pdf");
+    assert_eq!(items[1]["reference"], "Acme ASV");
+    assert_eq!(items[1]["on"], long_ago.to_string());
+    // The report is in the locker, stored by its hash, and comes back intact;
+    // the read is in the ledger.
+    let locker = f.dir.join("evidence").join(sha(&q3));
+    assert_eq!(std::fs::read(&locker).unwrap(), q3);
+    let before = f.store.ledger_len().unwrap();
+    let (s, headers, body) = send(
+        &app,
+        Method::GET,
+        &format!("/v1/compliance/completions/{q3_completion}/document"),
+        &key,
+        b"",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(body, q3);
+    assert_eq!(headers["content-type"], "application/octet-stream");
+    assert!(headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("asv-q3.pdf"));
+    assert_eq!(f.store.ledger_len().unwrap(), before + 1);
+    // A tampered locker file is refused, not served.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&locker, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    std::fs::write(&locker, b"%PDF-1.7 ASV scan, Q3: 12 failing findings").unwrap();
+    let (s, _, body) = send(
+        &app,
+        Method::GET,
+        &format!("/v1/compliance/completions/{q3_completion}/document"),
+        &key,
+        b"",
+    )
+    .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        json(&body)["type"],
+        "urn:bulwark:problem:integrity",
+        "{}",
+        json(&body)
+    );
 }
 
 #[tokio::test]
@@ -162,6 +272,32 @@ async fn unknown_duties_wrong_evidence_and_missing_grants_are_refused_and_change
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    // An empty upload, an evidence kind no file is, and a document for a
+    // duty that takes a drill are refused too.
+    for (uri, body) in [
+        (
+            format!("/v1/compliance/{SCAN}/reports?name=r.pdf"),
+            &b""[..],
+        ),
+        (
+            format!("/v1/compliance/{SCAN}/reports?name=r.pdf&evidence=drill_run"),
+            &b"x"[..],
+        ),
+        (
+            "/v1/compliance/pci-12.10.2-plan-test/reports?name=r.pdf".to_owned(),
+            &b"x"[..],
+        ),
+    ] {
+        let (s, _, v) = send(&app, Method::POST, &uri, &key, body).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}: {}", json(&v));
+    }
+    assert!(
+        !f.dir
+            .join("evidence")
+            .join("2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881")
+            .exists(),
+        "a refused document is not kept"
+    );
 
     assert_eq!(f.store.ledger_len().unwrap(), before, "nothing ledgered");
 

@@ -135,6 +135,55 @@ impl Console {
         }
     }
 
+    /// POSTs a `multipart/form-data` form as a browser does for a form with a
+    /// file input: text fields, then the file part (empty and unnamed when no
+    /// file was chosen).
+    async fn post_multipart(
+        &self,
+        uri: &str,
+        cookie: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &[u8]),
+    ) -> Answer {
+        const B: &str = "----bulwarktestboundary7MA4YWxk";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!("--{B}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                    .as_bytes(),
+            );
+        }
+        let (field, filename, bytes) = file;
+        body.extend_from_slice(
+            format!("--{B}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\nContent-Type: application/pdf\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{B}--\r\n").as_bytes());
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(header::HOST, "127.0.0.1:8080")
+            .header(header::COOKIE, cookie)
+            .header("sec-fetch-site", "same-origin")
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={B}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            location: None,
+            set_cookie: None,
+            csp: None,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
     async fn get(&self, uri: &str, cookie: Option<&str>) -> Answer {
         self.send(Method::GET, uri, cookie, None, None).await
     }
@@ -1369,17 +1418,20 @@ async fn the_compliance_page_flags_overdue_duties_first_and_records_a_completion
 
     // The quarterly scan was last done 200 days ago.
     let store = c.fixture.store.clone();
+    let old_report = c.fixture.dir.join("asv-q1.pdf");
+    std::fs::write(&old_report, b"%PDF-1.7 Q1").unwrap();
     std::thread::spawn(move || {
         let today = time::OffsetDateTime::now_utc().date();
         store
-            .complete_duty(
+            .complete_duty_with_document(
                 &bulwark_learn::Calendar::builtin().unwrap(),
                 bulwark_store::Completion {
                     duty: SCAN.into(),
                     on: today - time::Duration::days(200),
                     evidence: bulwark_learn::EvidenceKind::ScanReport,
-                    reference: Some("asv-q1.pdf".into()),
+                    reference: None,
                 },
+                &old_report,
                 today,
                 "owner:test",
             )
@@ -1418,10 +1470,38 @@ async fn the_compliance_page_flags_overdue_duties_first_and_records_a_completion
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
     assert!(wrong.body.contains("scan_report"), "{}", wrong.body);
 
-    let done = c.post(&uri, Some(&ada), &form).await;
+    // The page's form is a file upload; a scan report without its file is
+    // refused, saying so.
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    assert!(page.body.contains("name=\"document\" type=\"file\""));
+    let fields = [("evidence", "scan_report"), ("reference", "Acme ASV")];
+    let bare = c
+        .post_multipart(&uri, &ada, &fields, ("document", "", b""))
+        .await;
+    assert_eq!(bare.status, StatusCode::BAD_REQUEST, "{}", bare.body);
+    assert!(bare.body.contains("attach the file"), "{}", bare.body);
+
+    let report = b"%PDF-1.7 ASV scan Q3 <script>alert(1)</script>";
+    let done = c
+        .post_multipart(&uri, &ada, &fields, ("document", "asv q3.pdf", report))
+        .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(done.body.contains("recorded as done"), "{}", done.body);
     assert!(done.body.contains("0 overdue"), "{}", done.body);
+    // Listed with its document, which downloads as a file and is never
+    // rendered in a page.
+    let link = between(&done.body, "<a href=\"/compliance/completions/", "\"").to_owned();
+    assert!(done.body.contains(">asv_q3.pdf</a>"), "{}", done.body);
+    assert!(!done.body.contains("<script>alert"), "{}", done.body);
+    let got = c
+        .get(&format!("/compliance/completions/{link}"), Some(&ada))
+        .await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body.as_bytes(), report);
+    let missing = c
+        .get("/compliance/completions/999/document", Some(&ada))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

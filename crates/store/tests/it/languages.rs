@@ -140,6 +140,9 @@ fn an_older_data_directory_opens_and_gets_the_language_column() {
         db.execute_batch(
             "DROP INDEX customers_language;
              ALTER TABLE customers DROP COLUMN language;
+             ALTER TABLE compliance_completions DROP COLUMN document_sha256;
+             ALTER TABLE compliance_completions DROP COLUMN document_name;
+             ALTER TABLE compliance_completions DROP COLUMN document_size;
              UPDATE meta SET value = '1' WHERE key = 'schema_version';",
         )
         .unwrap();
@@ -162,7 +165,7 @@ fn an_older_data_directory_opens_and_gets_the_language_column() {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(version, "2");
+        assert_eq!(version, "3");
         let indexed: i64 = db
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'customers_language'",
@@ -185,7 +188,7 @@ fn an_older_data_directory_opens_and_gets_the_language_column() {
     assert_eq!(language(&store, id).as_deref(), Some("de"));
     assert_eq!(
         ledgered(&dir, "store.migrated"),
-        [json!({"from_schema_version": 1, "schema_version": 2})]
+        [json!({"from_schema_version": 1, "schema_version": 3})]
     );
     store.verify_ledger(None, |_| {}).unwrap();
     drop(store);
@@ -206,7 +209,7 @@ fn an_older_data_directory_opens_and_gets_the_language_column() {
             err,
             StoreError::SchemaVersion {
                 found: 99,
-                known: 2
+                known: 3
             }
         ),
         "{err}"
