@@ -162,9 +162,15 @@ test('the run page says it is a drill and shows the fired inject, the alert and 
   assert.equal(await cell(detection, 3), 'system:detect');
   const score = scoreSection(p);
   const times = await score.locator('p').first().textContent();
-  const ttd = times.match(/Time to detect: (\d+) ms \(target (\d+) ms\)/);
+  // Shown as the report shows them: "1m 15s", "2h 05m".
+  const secs = (t) => {
+    const m = t.match(/^(?:(\d+)h (\d+)m|(\d+)m (\d+)s)$/);
+    assert.ok(m, `an elapsed time: ${t}`);
+    return m[1] !== undefined ? Number(m[1]) * 3600 + Number(m[2]) * 60 : Number(m[3]) * 60 + Number(m[4]);
+  };
+  const ttd = times.match(/Time to detect: ([\dhms ]+?) \(target ([\dhms ]+?)\)/);
   assert.ok(ttd, `a time to detect: ${times}`);
-  assert.ok(Number(ttd[1]) <= Number(ttd[2]), `detected within the target: ${times}`);
+  assert.ok(secs(ttd[1]) <= secs(ttd[2]), `detected within the target: ${times}`);
   assert.doesNotMatch(times, /\bnone\b/, 'no "none" where a time is not known yet');
   // The critical alert opened the drill's own incident.
   const incidents = p.getByRole('region', { name: 'Its incidents' }).getByRole('link', { name: /^Incident \d+$/ });
@@ -206,7 +212,7 @@ test('Stop stops the run, Resume resumes it, Finish now ends and scores it', asy
   // Nobody revoked the key: containment was not performed.
   assert.match(objectives[1], /: U — Unable to be performed/);
   // No time to contain without a containment: a dash, not "none ms".
-  assert.match(await score.locator('p').first().textContent(), /time to contain: — \(target \d+ ms\)/);
+  assert.match(await score.locator('p').first().textContent(), /time to contain: — \(target \d+[hm] \d+[ms]\)/);
   await visit(p, 'drill-run');
 });
 

@@ -87,6 +87,18 @@ pub struct Sender {
     from: Mailbox,
     domain: String,
     cfg: SenderConfig,
+    /// Drill messages that failed transiently: (attempts, not before). Kept
+    /// in memory: a restart of `serve` retries them afresh, which for a drill
+    /// is what the team wants.
+    drill_retries: std::sync::Mutex<std::collections::HashMap<i64, (u32, Instant)>>,
+}
+
+/// Why a drill message did not go out.
+enum DrillSendError {
+    /// Will not succeed on retry (a bad address, a permanent SMTP reply).
+    Permanent(String),
+    /// The server was unreachable or answered 4xx: try again later.
+    Transient(String),
 }
 
 impl Sender {
@@ -118,6 +130,7 @@ impl Sender {
             from,
             domain,
             cfg,
+            drill_retries: Default::default(),
         })
     }
 
@@ -164,43 +177,79 @@ impl Sender {
     }
 
     /// Sends drill injects' messages to the operators they are for (their own
-    /// addresses; never a customer's). A message that cannot be sent is
-    /// marked failed and shown with the run. Returns how many went out.
+    /// addresses; never a customer's). A transient failure (server down, 4xx)
+    /// is retried with the outbox's back-off up to `max_attempts`; a message
+    /// that cannot be sent is then marked failed and shown with the run.
+    /// Returns how many went out.
     pub fn send_drill_messages(&self, store: &Store) -> Result<u64, SenderError> {
         let mut sent = 0;
+        let now = Instant::now();
         for m in store
             .drill_messages(None)?
             .into_iter()
             .filter(|m| m.state == "pending")
         {
-            let ok = match self.drill_message(&m.email, &m.subject, &m.body) {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::warn!(run = m.run_id, operator = %m.operator, error = %scrub(&e, Some(&m.email), None), "a drill message was not sent");
-                    false
+            let attempts = {
+                let retries = self.retries();
+                match retries.get(&m.id) {
+                    Some((_, not_before)) if *not_before > now => continue,
+                    Some((n, _)) => *n,
+                    None => 0,
                 }
             };
-            sent += u64::from(ok);
-            store.mark_drill_message(m.id, ok).wait_blocking()?;
+            let outcome = match self.drill_message(&m.email, &m.subject, &m.body) {
+                Ok(()) => Some(true),
+                Err(DrillSendError::Transient(e)) if attempts + 1 < self.cfg.max_attempts => {
+                    let delay = self
+                        .cfg
+                        .retry_after_secs
+                        .saturating_mul(1 << attempts.min(16))
+                        .min(3600);
+                    tracing::info!(run = m.run_id, operator = %m.operator, attempt = attempts + 1, retry_in_secs = delay, error = %scrub(&e, Some(&m.email), None), "a drill message will be retried");
+                    self.retries()
+                        .insert(m.id, (attempts + 1, now + Duration::from_secs(delay)));
+                    None
+                }
+                Err(DrillSendError::Transient(e) | DrillSendError::Permanent(e)) => {
+                    tracing::warn!(run = m.run_id, operator = %m.operator, error = %scrub(&e, Some(&m.email), None), "a drill message was not sent");
+                    Some(false)
+                }
+            };
+            if let Some(ok) = outcome {
+                self.retries().remove(&m.id);
+                sent += u64::from(ok);
+                store.mark_drill_message(m.id, ok).wait_blocking()?;
+            }
         }
         Ok(sent)
     }
 
-    fn drill_message(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+    fn retries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, (u32, Instant)>> {
+        // A panic while holding it left at worst a stale retry time.
+        self.drill_retries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn drill_message(&self, to: &str, subject: &str, body: &str) -> Result<(), DrillSendError> {
+        let permanent = |e: String| DrillSendError::Permanent(e);
         let to: Mailbox = to
             .parse()
-            .map_err(|e: lettre::address::AddressError| e.to_string())?;
+            .map_err(|e: lettre::address::AddressError| permanent(e.to_string()))?;
         let msg = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
             .header(lettre::message::header::ContentType::TEXT_PLAIN)
             .body(body.to_owned())
-            .map_err(|e| e.to_string())?;
-        self.mailer
-            .send(&msg)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| permanent(e.to_string()))?;
+        self.mailer.send(&msg).map(|_| ()).map_err(|e| {
+            if e.is_permanent() {
+                DrillSendError::Permanent(e.to_string())
+            } else {
+                DrillSendError::Transient(e.to_string())
+            }
+        })
     }
 
     fn deliver(&self, c: &Claimed, now_ms: i64) -> SendOutcome {

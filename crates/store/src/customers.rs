@@ -477,15 +477,18 @@ impl Store {
         Ok(meta.0)
     }
 
-    /// What the vault holds, by where customers live: (residency, customers, elements held).
+    /// What the vault holds, by where customers live: (residency, customers,
+    /// elements held). A running drill's synthetic customers are not holdings.
     pub fn holdings_by_residency(&self) -> Result<Vec<(Residency, u64, Vec<DataElement>)>> {
         self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT c.country, c.subdivision, COUNT(DISTINCT c.id),
                         (SELECT group_concat(DISTINCT f.element) FROM customer_fields f
                          JOIN customers c2 ON c2.id = f.customer_id
-                         WHERE c2.country = c.country AND c2.subdivision IS c.subdivision AND f.element != 'external_id')
-                 FROM customers c GROUP BY c.country, c.subdivision ORDER BY 3 DESC",
+                         WHERE c2.country = c.country AND c2.subdivision IS c.subdivision AND f.element != 'external_id'
+                           AND c2.id NOT IN (SELECT customer_id FROM drill_customers))
+                 FROM customers c WHERE c.id NOT IN (SELECT customer_id FROM drill_customers)
+                 GROUP BY c.country, c.subdivision ORDER BY 3 DESC",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok((

@@ -111,9 +111,10 @@ fn a_drill_run_against_serve_mails_only_the_operators_of_its_roles() {
     );
     bulwark_testkit::enrolled_operator(&store, "sam", &[OperatorRole::Team(Role::SecurityLead)]);
     drop(store);
+    // The mail server is down when the drill starts: its messages wait and
+    // are retried, not dropped.
     let port = free_port();
     let log = t.path().join("smtp.jsonl");
-    let _smtp = smtp_sink(port, &log);
     let smtp = format!("127.0.0.1:{port}");
     let server = Server::start(
         &dir,
@@ -125,6 +126,8 @@ fn a_drill_run_against_serve_mails_only_the_operators_of_its_roles() {
             "--smtp-from",
             "Shop Security <security@shop.example>",
             "--poll-every",
+            "1",
+            "--retry-after",
             "1",
         ],
         &[],
@@ -139,17 +142,33 @@ fn a_drill_run_against_serve_mails_only_the_operators_of_its_roles() {
             "10000x",
             "--data-dir",
             d,
-            "--json",
+            "--detach",
         ])
         .deadline();
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !server.output().contains("a drill message will be retried")
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(
-        o.status.success(),
-        "{}{}\n{}",
-        stdout(&o),
-        stderr(&o),
+        server.output().contains("a drill message will be retried"),
+        "{}",
         server.output()
     );
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let _smtp = smtp_sink(port, &log);
+    let status = || {
+        let o = run(&["drill", "status", "1", "--data-dir", d, "--json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str::<serde_json::Value>(&stdout(&o)).unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut v = status();
+    while v["run"]["state"] != "finished" && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+        v = status();
+    }
     assert_eq!(v["run"]["state"], "finished", "{v}");
     assert_eq!(v["run"]["fired"].as_array().unwrap().len(), 2);
     // Nobody acted: the declared-incident objective is missed, and scored so.

@@ -47,7 +47,8 @@ pub struct RunFacts {
 #[error("the after-action report template failed: {0}")]
 pub struct ReportError(#[from] minijinja::Error);
 
-fn minutes(ms: Option<i64>) -> String {
+/// An elapsed time as the report shows it: `1m 15s`, `2h 05m`, `—` when unknown.
+pub fn format_elapsed(ms: Option<i64>) -> String {
     match ms {
         None => "—".into(),
         Some(ms) => {
@@ -75,7 +76,7 @@ pub fn render_report(
             minijinja::AutoEscape::None
         }
     });
-    env.add_filter("dur", |ms: Option<i64>| minutes(ms));
+    env.add_filter("dur", format_elapsed);
     for (name, text) in TEMPLATES {
         env.add_template(name, text)?;
     }

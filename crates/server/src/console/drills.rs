@@ -13,6 +13,8 @@ use bulwark_store::{DrillError, DrillState};
 use serde_json::json;
 
 use super::session::Signed;
+use bulwark_learn::drill::report::format_elapsed;
+
 use super::{forbidden, not_found, now_ms, parse_form, unavailable};
 use crate::drill_runner::{current_score, DrillRunError};
 use crate::routes::rfc3339;
@@ -192,6 +194,8 @@ async fn show_with(
                      "injects": scenario.injects.len(), "duration": scenario.duration},
         "fired": fired, "incidents": incidents, "mine": mine, "messages": sent,
         "score": score, "can_run": me.can(Scope::IncidentsWrite),
+        "times": {"ttd": format_elapsed(score.ttd_ms), "ttd_target": format_elapsed(Some(score.ttd_target_ms)),
+                  "ttc": format_elapsed(score.ttc_ms), "ttc_target": format_elapsed(Some(score.ttc_target_ms))},
     });
     if let (Some(c), Some(e)) = (ctx.as_object_mut(), extra.as_object()) {
         c.extend(e.clone());

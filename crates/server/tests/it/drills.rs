@@ -257,6 +257,20 @@ async fn a_scored_drill_with_a_scripted_team_touches_nothing_real() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{real_scope}");
     assert_eq!(real_scope["summary"]["customers"], 0);
+    // Nor in what the plan says the store holds.
+    let held: u64 =
+        d.f.store
+            .holdings_by_residency()
+            .unwrap()
+            .iter()
+            .map(|(_, n, _)| n)
+            .sum();
+    let all = d.f.store.list_customers(None, 100_000).unwrap().len() as u64;
+    assert_eq!(
+        held,
+        all - synthetic.len() as u64,
+        "synthetic customers are not holdings"
+    );
 
     // Ended early by the facilitator: scored, ledgered, customers erased.
     let (s, done) = d
