@@ -16,6 +16,7 @@ mod cmd_login;
 mod cmd_misc;
 mod cmd_notices;
 mod cmd_operators;
+mod cmd_pagewatch;
 mod cmd_plan;
 mod cmd_scope;
 mod cmd_tail;
@@ -121,6 +122,9 @@ enum Command {
     /// The store's webhooks that containment calls.
     #[command(subcommand)]
     Webhooks(cmd_incident::WebhooksCmd),
+    /// Payment pages watched for script and security-header changes (PCI DSS 6.4.3, 11.6.1).
+    #[command(subcommand)]
+    Pagewatch(cmd_pagewatch::PagewatchCmd),
     /// Who was affected and what was exposed, from the vault's access log.
     Scope(cmd_scope::ScopeArgs),
     /// Who must be notified, by when, for a scenario (not legal advice).
@@ -170,6 +174,7 @@ fn main() -> ExitCode {
         Command::Scope(a) => cmd_scope::scope(a),
         Command::Incident(c) => cmd_incident::incident(c),
         Command::Webhooks(c) => cmd_incident::webhooks(c),
+        Command::Pagewatch(c) => cmd_pagewatch::pagewatch(c),
         Command::Evidence(c) => cmd_evidence::evidence(c),
         Command::Plan(c) => cmd_plan::plan(c),
         Command::Compliance(c) => cmd_compliance::compliance(c),

@@ -15,7 +15,7 @@ mod role;
 mod scope;
 
 pub use diagnostic::{Diagnostic, Severity};
-pub use duration::{format_duration, parse_duration, DurationError, DurationLimits};
+pub use duration::{format_duration, parse_duration, DurationError, DurationLimits, Unit};
 pub use element::{parse_date, DataElement, UnknownElement, ValueError};
 pub use jurisdiction::{
     bloc_members, country_name, is_country, is_subdivision, Residency, ResidencyError,

@@ -31,6 +31,7 @@ use crate::problem::{FieldProblem, Problem};
         (name = "incidents", description = "Incidents, tasks, containment, evidence, scope"),
         (name = "drills", description = "Drill runs: attacks replayed through the real pipeline, the team scored"),
         (name = "compliance", description = "The calendar of recurring duties and their completions (not legal or assessor advice)"),
+        (name = "pagewatch", description = "Payment pages watched for script and security-header changes (PCI DSS 6.4.3, 11.6.1)"),
         (name = "training", description = "Security-awareness training: assignments, graded attempts, phishing outcomes"),
         (name = "public", description = "Without authentication"),
     )

@@ -560,6 +560,25 @@ impl From<store::AddWebhookError> for Problem {
     }
 }
 
+impl From<store::WatchPageError> for Problem {
+    fn from(e: store::WatchPageError) -> Problem {
+        match e {
+            store::WatchPageError::Invalid(errors) => Problem::validation(&errors),
+            store::WatchPageError::NameTaken(_) => Problem::conflict("name-taken", e.to_string()),
+            store::WatchPageError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::UnwatchPageError> for Problem {
+    fn from(e: store::UnwatchPageError) -> Problem {
+        match e {
+            store::UnwatchPageError::NotFound(_) => Problem::not_found(e.to_string()),
+            store::UnwatchPageError::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<store::EvidenceError> for Problem {
     fn from(e: store::EvidenceError) -> Problem {
         use store::EvidenceError as E;

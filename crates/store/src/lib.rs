@@ -33,6 +33,7 @@ mod notices;
 mod openapi;
 mod operators;
 mod outbox;
+mod pagewatch;
 mod review;
 mod rotation;
 mod schema;
@@ -100,6 +101,9 @@ pub use operators::{
     ENROLMENT_LIFETIME,
 };
 pub use outbox::{Claimed, OutboxStatus, SendOutcome};
+pub use pagewatch::{
+    NewWatchedPage, UnwatchPageError, WatchPageError, WatchedPage, MIN_EVERY_SECS, WEEKLY_SECS,
+};
 pub use review::{LedgerRow, ReviewDecision};
 pub use rotation::RewrapProgress;
 pub use scope::{AffectedCustomer, ScopeQuery, ScopeQueryError, ScopeResult};

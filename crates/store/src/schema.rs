@@ -301,6 +301,20 @@ CREATE TABLE IF NOT EXISTS webhooks (
     created_by    TEXT NOT NULL
 ) WITHOUT ROWID;
 
+-- Payment pages watched for script and header changes (PCI DSS 6.4.3,
+-- 11.6.1). Cookies for pages behind a cart are sealed under the root key.
+CREATE TABLE IF NOT EXISTS watched_pages (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    url           TEXT NOT NULL,
+    every_secs    INTEGER NOT NULL,
+    report_token  TEXT NOT NULL UNIQUE,
+    cookie_names  TEXT NOT NULL,
+    cookies       BLOB,
+    created_ms    INTEGER NOT NULL,
+    created_by    TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS evidence (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
     incident_id      INTEGER NOT NULL,

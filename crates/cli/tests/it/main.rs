@@ -18,6 +18,7 @@ mod ledger;
 mod live;
 mod logs;
 mod notices;
+mod pagewatch;
 mod plan;
 mod scope_asset;
 mod tail;

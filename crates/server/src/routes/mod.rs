@@ -13,6 +13,7 @@ pub(crate) use incidents::WebhookCall;
 mod keys;
 mod notices;
 mod operators;
+mod pagewatch;
 mod scope;
 mod training;
 mod updates;
@@ -106,6 +107,8 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
                 .layer(DefaultBodyLimit::max(compliance::MAX_DOCUMENT)),
         )
         .routes(routes!(compliance::completions))
+        .routes(routes!(pagewatch::add, pagewatch::list))
+        .routes(routes!(pagewatch::remove))
         .routes(routes!(compliance::document))
         .routes(routes!(training::status))
         .routes(routes!(training::assign))

@@ -4,4 +4,5 @@ mod api;
 mod compliance;
 mod console;
 mod drills;
+mod pagewatch;
 mod training;

@@ -9,6 +9,7 @@ mod training;
 mod languages;
 mod operators;
 mod outbox;
+mod pagewatch;
 mod scope;
 mod tail;
 mod vault;

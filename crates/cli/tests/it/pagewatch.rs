@@ -1,0 +1,91 @@
+//! `bulwark pagewatch add|list|remove`: cookies from a file, sealed, never
+//! printed; the commands say plainly that crawling is not built yet.
+
+use crate::common::*;
+
+#[test]
+fn pages_are_added_with_cookies_from_a_file_listed_and_removed() {
+    let (t, dir) = tempdir();
+    init(&dir);
+    let d = dir.to_str().unwrap();
+    let cookies = t.path().join("cookies.txt");
+    std::fs::write(
+        &cookies,
+        "# the cart session\nsession = sess-9f8e7d6c\n\ncurrency=EUR\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "pagewatch",
+        "add",
+        "--data-dir",
+        d,
+        "https://shop.example/checkout",
+        "--every",
+        "2w",
+        "--cookies",
+        cookies.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("watching `checkout`"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("with cookies session, currency"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("11.6.1"), "weekly: {}", stderr(&o));
+    assert!(stderr(&o).contains("not built yet"), "{}", stderr(&o));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!all.contains("sess-9f8e7d6c"), "{all}");
+
+    // A malformed cookie file names the line, not its content.
+    std::fs::write(&cookies, "session sess-9f8e7d6c\n").unwrap();
+    let o = run(&[
+        "pagewatch",
+        "add",
+        "--data-dir",
+        d,
+        "https://shop.example/pay",
+        "--cookies",
+        cookies.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("line 1: expected name=value"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("sess-9f8e7d6c"), "{}", stderr(&o));
+    let o = run(&[
+        "pagewatch",
+        "add",
+        "--data-dir",
+        d,
+        "https://shop.example/pay",
+        "--every",
+        "1s",
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--every"), "{}", stderr(&o));
+
+    let o = run(&["pagewatch", "list", "--data-dir", d, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let pages: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0]["every_secs"], 14 * 24 * 3600);
+    assert!(!stdout(&o).contains("sess-9f8e7d6c"));
+
+    let o = run(&["pagewatch", "remove", "--data-dir", d, "checkout"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["pagewatch", "remove", "--data-dir", d, "checkout"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no watched page is named `checkout`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["pagewatch", "list", "--data-dir", d]);
+    assert!(stdout(&o).contains("no watched pages"), "{}", stdout(&o));
+}
