@@ -242,7 +242,10 @@ impl Approvals {
                         .iter()
                         .any(|h| h.eq_ignore_ascii_case(&script.digests.sha256))
             }
-            ApprovalScope::Dynamic { origin: o, .. } => origin.as_deref() == Some(o.as_str()),
+            // The approved origin may be written as a URL (`https://js.vendor.example/`).
+            ApprovalScope::Dynamic { origin: o, .. } => {
+                origin.is_some() && origin == crate::csp::origin_of(o)
+            }
             ApprovalScope::Host { .. } => false,
         })
     }

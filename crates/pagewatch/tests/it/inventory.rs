@@ -252,7 +252,7 @@ fn a_dynamic_policy_approves_a_vendor_by_origin() {
     let obs = baseline(datetime!(2026-12-01 08:00 UTC));
     let mut approvals = approve_all(&obs);
     approvals.0.push(approval(ApprovalScope::Dynamic {
-        origin: "https://js.stripe.com".into(),
+        origin: "https://js.stripe.com/".into(),
         allowed_hosts: vec!["m.stripe.network".into()],
     }));
     let inv = update(&Inventory::default(), &approvals, &obs).inventory;
