@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
         url: "https://shop.example/checkout".into(),
         page_type: "checkout".into(),
     };
-    for format in [None, Some(ReportFormat::Legacy), Some(ReportFormat::ReportingApi)] {
+    for format in [
+        None,
+        Some(ReportFormat::Legacy),
+        Some(ReportFormat::ReportingApi),
+    ] {
         if let Ok(reports) = parse(data, format) {
             assert!(reports.violations.len() <= MAX_REPORTS);
             for v in &reports.violations {
