@@ -11,6 +11,21 @@
 //!   scored over a script body with bounded, linear-time work.
 //! - [`event`]: the field names of the events all three produce.
 //!
+//! ```
+//! use bulwark_pagewatch::csp::{self, ReportFormat};
+//! use bulwark_pagewatch::event::Page;
+//!
+//! let body = br#"{"csp-report": {"document-uri": "https://shop.example/checkout?s=1",
+//!   "effective-directive": "script-src-elem", "blocked-uri": "https://evil.example/x.js"}}"#;
+//! let format = ReportFormat::from_content_type("application/csp-report")?;
+//! let reports = csp::parse(body, format)?;
+//! let page = Page { url: "https://shop.example/checkout".into(), page_type: "checkout".into() };
+//! let event = reports.violations[0].to_event(&page, reports.format, time::OffsetDateTime::UNIX_EPOCH);
+//! assert_eq!(event["bulwark.csp.blocked.host"], "evil.example");
+//! assert_eq!(event["bulwark.csp.document_url"], "https://shop.example/checkout");
+//! # Ok::<(), bulwark_pagewatch::csp::CspError>(())
+//! ```
+//!
 //! Everything a browser or a page sends is treated as attacker-controlled:
 //! sizes are capped before parsing, every kept string is cut to a bound and
 //! stripped of control characters, and no input panics.
