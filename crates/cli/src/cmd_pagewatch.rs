@@ -1,7 +1,7 @@
 //! `bulwark pagewatch …`: the payment pages watched for script and security-
 //! header changes (PCI DSS 6.4.3, 11.6.1). Adding, listing and removing pages
-//! is here; the crawl in a headless browser and the CSP report endpoint are
-//! not built yet, and the commands say so.
+//! is here (each page's CSP reports go to `/v1/csp-reports/{token}`); the
+//! crawl in a headless browser is not built yet, and the commands say so.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -119,8 +119,12 @@ pub fn pagewatch(c: PagewatchCmd) -> anyhow::Result<ExitCode> {
                     "warning: PCI DSS 11.6.1 asks for a check at least once every seven days, unless a targeted risk analysis sets another frequency"
                 );
             }
+            println!(
+                "CSP reports: add `report-uri https://<this server>/v1/csp-reports/{}` to the page's policy",
+                page.report_token
+            );
             eprintln!(
-                "note: the crawl in a headless browser and CSP report intake are not built yet; the page is recorded and will be watched once they are"
+                "note: the crawl in a headless browser is not built yet; the page is recorded and will be crawled once it is"
             );
         }
         PagewatchCmd::List { dir, json } => {

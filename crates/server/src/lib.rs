@@ -50,6 +50,8 @@ pub struct AppState {
     pub(crate) gophish_secret: Option<Arc<zeroize::Zeroizing<Vec<u8>>>>,
     /// The engines of the drill runs this process drives.
     pub(crate) drills: drill_runner::Engines,
+    /// Per-page rate of CSP report requests.
+    pub(crate) csp_limiter: Arc<routes::pagewatch::CspLimiter>,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             vault_feed: Arc::new(Mutex::new(None)),
             gophish_secret: None,
             drills: Arc::default(),
+            csp_limiter: Arc::default(),
         })
     }
 

@@ -34,6 +34,7 @@ fn pages_are_added_with_cookies_from_a_file_listed_and_removed() {
     );
     assert!(stderr(&o).contains("11.6.1"), "weekly: {}", stderr(&o));
     assert!(stderr(&o).contains("not built yet"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("/v1/csp-reports/"), "{}", stdout(&o));
     let all = format!("{}{}", stdout(&o), stderr(&o));
     assert!(!all.contains("sess-9f8e7d6c"), "{all}");
 

@@ -13,7 +13,7 @@ pub(crate) use incidents::WebhookCall;
 mod keys;
 mod notices;
 mod operators;
-mod pagewatch;
+pub(crate) mod pagewatch;
 mod scope;
 mod training;
 mod updates;
@@ -109,6 +109,9 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(compliance::completions))
         .routes(routes!(pagewatch::add, pagewatch::list))
         .routes(routes!(pagewatch::remove))
+        .routes(routes!(pagewatch::csp_report).layer(DefaultBodyLimit::max(
+            bulwark_pagewatch::csp::MAX_BODY_BYTES,
+        )))
         .routes(routes!(compliance::document))
         .routes(routes!(training::status))
         .routes(routes!(training::assign))

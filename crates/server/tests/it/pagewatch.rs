@@ -136,3 +136,152 @@ async fn pages_are_added_listed_and_removed_by_an_administrator() {
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
 }
+
+async fn report(
+    app: &axum::Router,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, serde_json::Value) {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/v1/csp-reports/{token}"))
+        .header("content-type", content_type)
+        // As a browser posts it from the store's page: another site.
+        .header("origin", "https://shop.example")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::from(body))
+        .unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn csp_reports_in_both_formats_raise_alerts_and_bad_ones_change_nothing() {
+    let (app, f, token) = std::thread::spawn(|| {
+        let f = bulwark_testkit::StoreFixture::new();
+        let page = f
+            .store
+            .watch_page(
+                bulwark_store::NewWatchedPage {
+                    url: "https://shop.example/checkout".into(),
+                    name: None,
+                    every_secs: 3600,
+                    cookies: Vec::new(),
+                },
+                "owner:test",
+            )
+            .unwrap();
+        let state =
+            AppState::with_detection(f.store.clone(), bulwark_store::RulePacks::default()).unwrap();
+        (router(state), f, page.report_token)
+    })
+    .join()
+    .unwrap();
+    let alerts = |f: &bulwark_testkit::StoreFixture| {
+        f.store
+            .alerts(&bulwark_store::AlertFilter::default())
+            .unwrap()
+            .len()
+    };
+    let hostile = "<img src=x onerror=alert(1)>";
+    let legacy = json!({"csp-report": {
+        "document-uri": "https://shop.example/checkout?session=abc",
+        "effective-directive": "script-src-elem",
+        "violated-directive": "script-src-elem",
+        "blocked-uri": "https://cdn.evil.example/skim.js",
+        "original-policy": "script-src 'self'",
+        "disposition": "enforce",
+        "script-sample": hostile,
+    }});
+    let (s, v) = report(
+        &app,
+        &token,
+        "application/csp-report",
+        legacy.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["violations"], 1);
+    assert_eq!(v["new_alerts"], 1, "{v}");
+    let modern = json!([{"type": "csp-violation", "age": 3, "url": "https://shop.example/checkout",
+        "user_agent": "Mozilla/5.0", "body": {
+            "documentURL": "https://shop.example/checkout", "blockedURL": "wss://collect.evil2.example/c",
+            "effectiveDirective": "connect-src", "originalPolicy": "connect-src 'self'",
+            "disposition": "report", "sample": ""}},
+        {"type": "deprecation", "body": {}}]);
+    let (s, v) = report(
+        &app,
+        &token,
+        "application/reports+json",
+        modern.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(v["violations"], 1);
+    assert_eq!(v["ignored"], 1);
+    assert_eq!(v["detections"], 1, "{v}");
+    let n = alerts(&f);
+    assert!(n >= 1);
+
+    // The sample is kept as text, never as markup, and only as the alert's
+    // event says it.
+    let listed = serde_json::to_string(
+        &f.store
+            .alerts(&bulwark_store::AlertFilter::default())
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        !listed.contains("session=abc"),
+        "the query is dropped: {listed}"
+    );
+
+    // Refused with a status that says why; nothing recorded.
+    let before = f.store.ledger_len().unwrap();
+    for (ct, body, status) in [
+        (
+            "application/csp-report",
+            b"{not json".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "application/csp-report",
+            b"{\"hello\": 1}".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "text/plain",
+            legacy.to_string().into_bytes(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "application/csp-report",
+            vec![b' '; 70 * 1024],
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+        (
+            "application/csp-report",
+            "[".repeat(5000).into_bytes(),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (s, v) = report(&app, &token, ct, body).await;
+        assert_eq!(s, status, "{ct}: {v}");
+        assert!(!v.to_string().contains("hello"), "{v}");
+    }
+    let (s, _) = report(
+        &app,
+        &"0".repeat(48),
+        "application/csp-report",
+        legacy.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = report(&app, "../../v1/keys", "application/csp-report", Vec::new()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(alerts(&f), n, "nothing new");
+    assert_eq!(f.store.ledger_len().unwrap(), before);
+}
