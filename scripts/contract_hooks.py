@@ -1,4 +1,4 @@
-"""Schemathesis hooks for scripts/contract: how to send JSON lines."""
+"""Schemathesis hooks for scripts/contract: how to send JSON lines and CSP reports."""
 
 import json
 
@@ -13,3 +13,13 @@ def ndjson(ctx, value):
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
     return (json.dumps(value) + "\n").encode("utf-8")
+
+
+@schemathesis.serializer("application/csp-report", "application/reports+json")
+def csp_report(ctx, value):
+    # Browsers send JSON under these media types; raw bytes go as they are.
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return json.dumps(value).encode("utf-8")
