@@ -307,6 +307,32 @@ impl Store {
         dest: &Path,
         actor: &str,
     ) -> Result<CompletionRecord, CompletionDocumentError> {
+        self.access_document(id, actor, |doc| self.unlock_file(&doc.sha256, dest))
+    }
+
+    /// Completion `id`'s document, read from the locker and checked against
+    /// its hash (for an HTTP answer); the access is ledgered.
+    pub fn completion_document_bytes(
+        &self,
+        id: u64,
+        actor: &str,
+    ) -> Result<(CompletionRecord, Vec<u8>), CompletionDocumentError> {
+        let mut bytes = Vec::new();
+        let record = self.access_document(id, actor, |doc| {
+            bytes = self.read_locked(&doc.sha256)?;
+            Ok(())
+        })?;
+        Ok((record, bytes))
+    }
+
+    /// Finds completion `id`'s document, hands it to `read`, and ledgers the
+    /// access once `read` succeeded.
+    fn access_document(
+        &self,
+        id: u64,
+        actor: &str,
+        read: impl FnOnce(&LockedDocument) -> Result<(), EvidenceError>,
+    ) -> Result<CompletionRecord, CompletionDocumentError> {
         let record = self
             .query_completions(None, Some(id))?
             .into_iter()
@@ -316,7 +342,7 @@ impl Store {
             .document
             .clone()
             .ok_or(CompletionDocumentError::NoDocument(id))?;
-        self.unlock_file(&doc.sha256, dest)?;
+        read(&doc)?;
         let (actor, duty) = (actor.to_owned(), record.duty.clone());
         self.writer()
             .submit(move |ctx| {

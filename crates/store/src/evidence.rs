@@ -214,6 +214,19 @@ impl Store {
         Ok((sha, size))
     }
 
+    /// The locker's file `sha256`, read into memory and checked against its
+    /// hash. The caller records the access.
+    pub(crate) fn read_locked(&self, sha256: &str) -> Result<Vec<u8>, EvidenceError> {
+        let src = self.locker().join(sha256);
+        let bytes = fs::read(&src).map_err(io(&src))?;
+        if hex::encode(Sha256::digest(&bytes)) != sha256 {
+            return Err(EvidenceError::Tampered {
+                sha256: sha256.to_owned(),
+            });
+        }
+        Ok(bytes)
+    }
+
     /// Copies the locker's file `sha256` to `dest` (a new file), checking its
     /// hash first. The caller records the access.
     pub(crate) fn unlock_file(&self, sha256: &str, dest: &Path) -> Result<(), EvidenceError> {

@@ -246,12 +246,26 @@ impl Store {
 
     /// Every watched page, by name.
     pub fn watched_pages(&self) -> Result<Vec<WatchedPage>> {
+        self.query_pages(None)
+    }
+
+    /// The page a CSP report token belongs to (one indexed read: this is on
+    /// the report endpoint's path).
+    pub fn watched_page_by_token(&self, token: &str) -> Result<Option<WatchedPage>> {
+        Ok(self.query_pages(Some(token))?.into_iter().next())
+    }
+
+    fn query_pages(&self, token: Option<&str>) -> Result<Vec<WatchedPage>> {
+        const COLUMNS: &str =
+            "SELECT id, name, url, every_secs, report_token, cookie_names, created_ms, created_by FROM watched_pages";
+        // Separate statements, so the token lookup uses the token's unique index.
+        let sql = match token {
+            Some(_) => format!("{COLUMNS} WHERE report_token = ?1"),
+            None => format!("{COLUMNS} WHERE ?1 IS NULL ORDER BY name"),
+        };
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, name, url, every_secs, report_token, cookie_names, created_ms, created_by
-                 FROM watched_pages ORDER BY name",
-            )?;
-            let rows = stmt.query_map([], |r| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map([token], |r| {
                 Ok((
                     WatchedPage {
                         id: r.get(0)?,
@@ -276,14 +290,6 @@ impl Store {
             }
             Ok(out)
         })
-    }
-
-    /// The page a CSP report token belongs to.
-    pub fn watched_page_by_token(&self, token: &str) -> Result<Option<WatchedPage>> {
-        Ok(self
-            .watched_pages()?
-            .into_iter()
-            .find(|p| p.report_token == token))
     }
 
     /// The page's cookies, opened (needs an unlocked store); empty if it has none.

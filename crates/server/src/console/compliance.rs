@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, StatusCode};
+use axum::response::Response;
 use bulwark_learn::EvidenceKind;
 use bulwark_model::Scope;
 use bulwark_store::{Completion, CompletionDocumentError, CompletionError};
@@ -276,40 +276,12 @@ pub async fn document(State(s): State<AppState>, me: Signed, Path(raw): Path<Str
     };
     let store = s.store.clone();
     let actor = me.actor();
-    let r = crate::routes::blocking(move || -> Result<_, String> {
-        let staging = store.dir().evidence_staging().map_err(|e| e.to_string())?;
-        let path = staging.join("document");
-        let out = match store.completion_document(id, &path, &actor) {
-            Ok(r) => std::fs::read(&path)
-                .map(|b| Ok((r, b)))
-                .map_err(|e| format!("reading the staged document: {e}")),
-            Err(e) => Ok(Err(e)),
-        };
-        let _ = std::fs::remove_dir_all(&staging);
-        out
-    })
-    .await;
+    let r = crate::routes::blocking(move || store.completion_document_bytes(id, &actor)).await;
     match r {
-        Ok(Ok(Ok((record, bytes)))) => {
-            let name = record.document.map(|d| d.name).unwrap_or_default();
-            let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
-                .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
-            (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/octet-stream"),
-                    ),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                bytes,
-            )
-                .into_response()
+        Ok(Ok((record, bytes))) => crate::routes::compliance::attachment(record, bytes),
+        Ok(Err(CompletionDocumentError::NotFound(_) | CompletionDocumentError::NoDocument(_))) => {
+            super::not_found(&s, &me)
         }
-        Ok(Ok(Err(
-            CompletionDocumentError::NotFound(_) | CompletionDocumentError::NoDocument(_),
-        ))) => super::not_found(&s, &me),
-        Ok(Ok(Err(e))) => unavailable(&s, &e),
         Ok(Err(e)) => unavailable(&s, &e),
         Err(_) => unavailable(&s, &"a page task stopped"),
     }

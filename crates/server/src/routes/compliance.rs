@@ -409,28 +409,20 @@ pub async fn document(
     })?;
     let store = s.store.clone();
     let actor = caller.principal.id.clone();
-    let (record, bytes) = super::blocking(move || -> Result<_, Problem> {
-        let staging = store.dir().evidence_staging()?;
-        let path = staging.join("document");
-        let out = store
-            .completion_document(id, &path, &actor)
-            .map_err(Problem::from)
-            .and_then(|r| {
-                std::fs::read(&path)
-                    .map(|b| (r, b))
-                    .map_err(|e| Problem::internal(&format!("reading the staged document: {e}")))
-            });
-        let _ = std::fs::remove_dir_all(&staging);
-        out
-    })
-    .await??;
+    let (record, bytes) =
+        super::blocking(move || store.completion_document_bytes(id, &actor)).await??;
+    Ok(attachment(record, bytes))
+}
+
+/// A completion's document as a download (never shown inline).
+pub(crate) fn attachment(record: CompletionRecord, bytes: Vec<u8>) -> Response {
     let name = record
         .document
         .map(|d| d.name)
         .unwrap_or_else(|| "document".into());
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
-    Ok((
+    (
         [
             (
                 header::CONTENT_TYPE,
@@ -440,5 +432,5 @@ pub async fn document(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }

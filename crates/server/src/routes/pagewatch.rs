@@ -271,7 +271,11 @@ pub async fn csp_report(
             &d,
             &s.store,
             &s.playbooks,
-            crate::detection::to_alerts(detections, &format!("csp:{}", page.name), now_ms()),
+            crate::detection::to_alerts(
+                detections,
+                &format!("csp:{}", page.name),
+                crate::detection::now_ms(),
+            ),
             None,
         )
         .await?
@@ -286,10 +290,6 @@ pub async fn csp_report(
             new_alerts,
         },
     ))
-}
-
-fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 #[cfg(test)]
