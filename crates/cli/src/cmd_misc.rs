@@ -182,6 +182,10 @@ pub struct ServeArgs {
     /// or a name `bulwark formats` lists). Repeatable.
     #[arg(long = "watch", value_name = "PATH[:FORMAT]")]
     watch: Vec<String>,
+    /// Do not crawl the watched payment pages on their schedule
+    /// (`bulwark pagewatch run` still crawls one on demand).
+    #[arg(long)]
+    no_pagewatch: bool,
     /// Console sessions end after this long without activity (e.g. 30m).
     #[arg(long, default_value = "30m")]
     session_idle: String,
@@ -271,6 +275,7 @@ pub fn serve_with(
                 })
                 .collect::<anyhow::Result<_>>()?
         },
+        pagewatch: !a.no_pagewatch,
     };
     if !cfg.watch.is_empty() && a.no_detection {
         bail!("--watch needs live detection: drop --no-detection");

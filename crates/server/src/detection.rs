@@ -234,13 +234,29 @@ pub async fn route_alerts(
     ids: Vec<(i64, bool)>,
     drill: Option<u64>,
 ) -> Vec<i64> {
+    route_to_incidents(detector, store, playbooks, alerts, ids, drill)
+        .await
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+/// [`route_alerts`], with the incident each new alert opened or joined.
+pub async fn route_to_incidents(
+    detector: &Detector,
+    store: &Store,
+    playbooks: &Arc<bulwark_incident::PlaybookSet>,
+    alerts: &[NewAlert],
+    ids: Vec<(i64, bool)>,
+    drill: Option<u64>,
+) -> Vec<(i64, Option<u64>)> {
     let mut new_ids = Vec::new();
     for (a, (id, new)) in alerts.iter().zip(ids) {
         if !new {
             continue;
         }
-        new_ids.push(id);
         let Some(level) = serde_json::from_value(serde_json::json!(a.level)).ok() else {
+            new_ids.push((id, None));
             continue;
         };
         let entity = a
@@ -273,11 +289,13 @@ pub async fn route_alerts(
             .await
         {
             Ok(Some(incident)) => {
-                tracing::info!(alert = id, incident, "alert routed to an incident")
+                tracing::info!(alert = id, incident, "alert routed to an incident");
+                new_ids.push((id, Some(incident)));
             }
-            Ok(None) => {}
+            Ok(None) => new_ids.push((id, None)),
             Err(e) => {
-                tracing::error!(alert = id, error = %e, "could not route an alert to an incident")
+                tracing::error!(alert = id, error = %e, "could not route an alert to an incident");
+                new_ids.push((id, None));
             }
         }
     }

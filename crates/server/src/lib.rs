@@ -16,6 +16,7 @@ pub mod drill;
 pub mod drill_runner;
 mod extract;
 mod openapi;
+pub mod pagewatch_runner;
 mod problem;
 mod routes;
 mod security;
@@ -52,6 +53,10 @@ pub struct AppState {
     pub(crate) drills: drill_runner::Engines,
     /// Per-page rate of CSP report requests.
     pub(crate) csp_limiter: Arc<routes::pagewatch::CspLimiter>,
+    /// The browser watched pages are crawled in.
+    pub crawler: Arc<bulwark_crawl::Browser>,
+    /// One crawl at a time in this process.
+    pub(crate) crawl_lock: pagewatch_runner::CrawlLock,
 }
 
 impl AppState {
@@ -69,6 +74,8 @@ impl AppState {
             gophish_secret: None,
             drills: Arc::default(),
             csp_limiter: Arc::default(),
+            crawler: Arc::new(bulwark_crawl::Browser::default()),
+            crawl_lock: Arc::default(),
         })
     }
 
@@ -119,4 +126,5 @@ impl AppState {
     }
 }
 
+pub use routes::pagewatch::script_list as pagewatch_script_list;
 pub use routes::{router, router_and_document};

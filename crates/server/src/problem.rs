@@ -664,3 +664,53 @@ impl From<store::TrainingWriteError> for Problem {
         }
     }
 }
+
+impl From<store::ApproveScriptError> for Problem {
+    fn from(e: store::ApproveScriptError) -> Problem {
+        use store::ApproveScriptError as E;
+        match e {
+            E::Invalid(errors) => Problem::validation(&errors),
+            E::NoPage(_) | E::NoScript { .. } => Problem::not_found(e.to_string()),
+            E::Removed(_) | E::TooMany => Problem::conflict("not-approvable", e.to_string()),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<store::RevokeApprovalError> for Problem {
+    fn from(e: store::RevokeApprovalError) -> Problem {
+        use store::RevokeApprovalError as E;
+        match e {
+            E::NotFound { .. } => Problem::not_found(e.to_string()),
+            E::NoReason => Problem::bad_request("reason-required", e.to_string()),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::pagewatch_runner::RunPageError> for Problem {
+    fn from(e: crate::pagewatch_runner::RunPageError) -> Problem {
+        use crate::pagewatch_runner::RunPageError as E;
+        match e {
+            // The page or the browser failed, not this server: 502, with why.
+            E::Crawl(_) => {
+                Problem::new(StatusCode::BAD_GATEWAY, "crawl-failed", "The crawl failed")
+                    .detail(e.to_string())
+            }
+            E::NoDetection => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "detection-off",
+                "Detection is not running",
+            )
+            .detail(e.to_string()),
+            E::Record(store::RecordRunError::Conflict) => {
+                Problem::conflict("run-conflict", e.to_string())
+            }
+            E::Record(store::RecordRunError::NoPage(_)) => Problem::not_found(e.to_string()),
+            E::Record(store::RecordRunError::Store(s)) | E::Store(s) => s.into(),
+            E::Evidence(ev) => ev.into(),
+            E::Files(f) => f.into(),
+            E::Join(_) => Problem::internal(&e),
+        }
+    }
+}

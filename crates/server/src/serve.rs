@@ -18,6 +18,8 @@ pub struct ServeConfig {
     pub checkpoint_every: Duration,
     /// Log files followed into detection (`--watch`); needs detection on.
     pub watch: Vec<crate::tailing::WatchSpec>,
+    /// Crawl watched pages when they are due (needs detection on).
+    pub pagewatch: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +58,12 @@ pub async fn serve(
         tokio::spawn(crate::drill_runner::run_loop(
             state.clone(),
             Duration::from_millis(250),
+        ))
+    });
+    let pages = (cfg.pagewatch && state.detector.is_some()).then(|| {
+        tokio::spawn(crate::pagewatch_runner::schedule_loop(
+            state.clone(),
+            Duration::from_secs(30),
         ))
     });
     // Followed files stop after the server, each after committing its last batch.
@@ -108,6 +116,9 @@ pub async fn serve(
     duties.abort();
     if let Some(d) = drills {
         d.abort();
+    }
+    if let Some(p) = pages {
+        p.abort();
     }
     final_duties(&state).await;
     result

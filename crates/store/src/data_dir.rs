@@ -89,6 +89,11 @@ pub enum DataFileError {
     },
     #[error("the built-in training modules do not load: {0}")]
     BuiltinTraining(bulwark_learn::TrainingError),
+    #[error("skimmer indicators in {}: {source}", path.display())]
+    Indicators {
+        path: PathBuf,
+        source: bulwark_pagewatch::indicators::IndicatorError,
+    },
 }
 
 /// An asset asked for by name that the inventory does not hold.
@@ -309,6 +314,24 @@ impl DataDir {
         shipped
             .with_overrides(&files)
             .map_err(|problem| DataFileError::Scenarios { dir, problem })
+    }
+
+    /// The skimmer indicators: `pagewatch/indicators.toml` in the data
+    /// directory replaces the shipped file whole (copy it to extend it).
+    pub fn indicators(&self) -> Result<bulwark_pagewatch::indicators::IndicatorSet, DataFileError> {
+        use bulwark_pagewatch::indicators::IndicatorSet;
+        let path = self.root.join("pagewatch").join("indicators.toml");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return IndicatorSet::builtin().map_err(|source| DataFileError::Indicators {
+                    path: PathBuf::from("(built in) pagewatch/indicators.toml"),
+                    source,
+                });
+            }
+            Err(source) => return Err(DataFileError::Read { path, source }),
+        };
+        IndicatorSet::from_toml(&text).map_err(|source| DataFileError::Indicators { path, source })
     }
 
     /// The shipped training modules with `training/*.md` replacing (by id) or

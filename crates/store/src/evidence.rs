@@ -18,6 +18,14 @@ use bulwark_incident::{EntryKind, TimelineEntry};
 use crate::error::{Result, StoreError};
 use crate::Store;
 
+/// A file in the evidence locker, by hash, with the name it is shown under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedItem {
+    pub sha256: String,
+    pub name: String,
+    pub size: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EvidenceItem {
@@ -258,9 +266,72 @@ impl Store {
     ) -> Result<EvidenceItem, EvidenceError> {
         self.incident(incident)?;
         let (sha, size) = self.lock_file(path)?;
-        let name = safe_name(path);
+        self.add_locked_evidence(
+            incident,
+            LockedItem {
+                sha256: sha,
+                name: safe_name(path),
+                size,
+            },
+            description,
+            source,
+            actor,
+        )
+    }
+
+    /// Writes `bytes` into the locker under their SHA-256 (content already
+    /// there is checked, never overwritten) and returns `(sha256, size)`.
+    /// Durable on return.
+    pub fn lock_bytes(&self, bytes: &[u8]) -> Result<(String, u64), EvidenceError> {
+        let sha = hex::encode(Sha256::digest(bytes));
+        let locker = self.locker();
+        fs::create_dir_all(&locker).map_err(io(&locker))?;
+        let stored = locker.join(&sha);
+        if stored.exists() {
+            let (again, _) = sha256_file(&stored)?;
+            if again != sha {
+                return Err(EvidenceError::Tampered { sha256: sha });
+            }
+            return Ok((sha, bytes.len() as u64));
+        }
+        // A unique partial name: two writers of the same content do not clash.
+        let tmp = locker.join(format!(".{sha}.{}.partial", uuid::Uuid::new_v4()));
+        let written = fs::File::create(&tmp)
+            .and_then(|mut f| {
+                std::io::Write::write_all(&mut f, bytes)?;
+                f.sync_all()
+            })
+            .map_err(io(&tmp));
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+        fs::rename(&tmp, &stored).map_err(io(&stored))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = fs::set_permissions(&stored, fs::Permissions::from_mode(0o400));
+        }
+        Ok((sha, bytes.len() as u64))
+    }
+
+    /// Records a file already in the locker (see [`Store::lock_bytes`]) as
+    /// evidence of `incident`: who collected it, from where, when.
+    pub fn add_locked_evidence(
+        &self,
+        incident: u64,
+        item: LockedItem,
+        description: Option<String>,
+        source: Option<String>,
+        actor: &str,
+    ) -> Result<EvidenceItem, EvidenceError> {
+        self.incident(incident)?;
         let actor = actor.to_owned();
-        let (sha2, name2) = (sha.clone(), name.clone());
+        let LockedItem {
+            sha256: sha2,
+            name: name2,
+            size,
+        } = item;
         let (id, at) = self
             .writer()
             .submit(move |ctx| -> Result<_, EvidenceError> {

@@ -34,6 +34,7 @@ mod openapi;
 mod operators;
 mod outbox;
 mod pagewatch;
+mod pagewatch_runs;
 mod review;
 mod rotation;
 mod schema;
@@ -81,7 +82,8 @@ pub use drills::{
 };
 pub use error::{Result, StoreError};
 pub use evidence::{
-    verify_bundle, BundleReport, CustodyEvent, EvidenceError, EvidenceItem, VerifyBundleError,
+    verify_bundle, BundleReport, CustodyEvent, EvidenceError, EvidenceItem, LockedItem,
+    VerifyBundleError,
 };
 pub use exposure::{Exposure, Letter as ExposureLetter};
 pub use incidents::{
@@ -103,6 +105,10 @@ pub use operators::{
 pub use outbox::{Claimed, OutboxStatus, SendOutcome};
 pub use pagewatch::{
     NewWatchedPage, UnwatchPageError, WatchPageError, WatchedPage, MIN_EVERY_SECS, WEEKLY_SECS,
+};
+pub use pagewatch_runs::{
+    ApproveScriptError, ApproveWhat, NewPageRun, PageInventory, PageRun, RecordRunError,
+    RevokeApprovalError, StoredApproval,
 };
 pub use review::{LedgerRow, ReviewDecision};
 pub use rotation::RewrapProgress;

@@ -315,6 +315,55 @@ CREATE TABLE IF NOT EXISTS watched_pages (
     created_by    TEXT NOT NULL
 );
 
+-- Each crawl of a watched page: what changed, and the locker hashes of its
+-- rendered page, the document as served and the run's manifest.
+CREATE TABLE IF NOT EXISTS pagewatch_runs (
+    id              INTEGER PRIMARY KEY,
+    page_id         INTEGER NOT NULL,
+    started_ms      INTEGER NOT NULL,
+    elapsed_ms      INTEGER NOT NULL,
+    outcome         TEXT NOT NULL,
+    error           TEXT,
+    final_url       TEXT,
+    http_status     INTEGER,
+    scripts         INTEGER NOT NULL,
+    truncated       INTEGER NOT NULL,
+    changes         TEXT NOT NULL,
+    snapshot_sha256 TEXT,
+    document_sha256 TEXT,
+    manifest_sha256 TEXT,
+    alerts          TEXT NOT NULL,
+    incident_id     INTEGER
+);
+CREATE INDEX IF NOT EXISTS pagewatch_runs_page ON pagewatch_runs (page_id, id);
+
+-- The script inventory of a page after its latest run (PCI DSS 6.4.3).
+CREATE TABLE IF NOT EXISTS pagewatch_inventory (
+    page_id   INTEGER PRIMARY KEY,
+    run_id    INTEGER NOT NULL,
+    inventory TEXT NOT NULL
+);
+
+-- Who authorised which script, vendor origin or host on a page, and why.
+CREATE TABLE IF NOT EXISTS pagewatch_approvals (
+    id            INTEGER PRIMARY KEY,
+    page_id       INTEGER NOT NULL,
+    owner         TEXT NOT NULL,
+    justification TEXT NOT NULL,
+    approver      TEXT NOT NULL,
+    approved_ms   INTEGER NOT NULL,
+    kind          TEXT NOT NULL,
+    script        TEXT,
+    sha256        TEXT,
+    origin        TEXT,
+    allowed_hosts TEXT,
+    host          TEXT,
+    revoked_ms    INTEGER,
+    revoked_by    TEXT,
+    revoke_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS pagewatch_approvals_page ON pagewatch_approvals (page_id, revoked_ms);
+
 CREATE TABLE IF NOT EXISTS evidence (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
     incident_id      INTEGER NOT NULL,

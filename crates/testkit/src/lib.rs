@@ -2,7 +2,7 @@
 //! directories initialised with a cheap KDF ([`dir`]), principals with given
 //! scopes ([`principal`]), the real `bulwark` binary run as a command or a
 //! server ([`process`]), an HTTP client on `ureq` ([`http`]), waits that end at
-//! a deadline ([`wait`]) and the shared reference material beside the
+//! a deadline ([`wait`]), a test store's web server on loopback ([`shop`]) and the shared reference material beside the
 //! repository ([`shared`]).
 //!
 //! Test code may unwrap: a fixture that cannot be built is a failed test.
@@ -15,6 +15,7 @@ pub mod operators;
 pub mod principal;
 pub mod process;
 pub mod shared;
+pub mod shop;
 pub mod wait;
 
 pub use dir::{cheap_kdf, reopen, secret, sqlite, tempdir, StoreFixture, PASS};
@@ -25,4 +26,5 @@ pub use process::{
     output_within, read_line_within, stderr, stdout, Bulwark, Server, COMMAND_DEADLINE,
 };
 pub use shared::shared;
+pub use shop::Shop;
 pub use wait::wait_until;

@@ -1,5 +1,5 @@
 //! `bulwark pagewatch add|list|remove`: cookies from a file, sealed, never
-//! printed; the commands say plainly that crawling is not built yet.
+//! printed.
 
 use crate::common::*;
 
@@ -33,7 +33,11 @@ fn pages_are_added_with_cookies_from_a_file_listed_and_removed() {
         stdout(&o)
     );
     assert!(stderr(&o).contains("11.6.1"), "weekly: {}", stderr(&o));
-    assert!(stderr(&o).contains("not built yet"), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("bulwark pagewatch run checkout"),
+        "{}",
+        stdout(&o)
+    );
     assert!(stdout(&o).contains("/v1/csp-reports/"), "{}", stdout(&o));
     let all = format!("{}{}", stdout(&o), stderr(&o));
     assert!(!all.contains("sess-9f8e7d6c"), "{all}");
@@ -89,4 +93,70 @@ fn pages_are_added_with_cookies_from_a_file_listed_and_removed() {
     );
     let o = run(&["pagewatch", "list", "--data-dir", d]);
     assert!(stdout(&o).contains("no watched pages"), "{}", stdout(&o));
+}
+
+#[test]
+fn pagewatch_run_crawls_the_page_inventories_it_and_approve_clears_what_is_unauthorised() {
+    let (_t, dir) = tempdir();
+    init(&dir);
+    let d = dir.to_str().unwrap();
+    let shop = bulwark_testkit::Shop::start();
+    shop.put_html(
+        "/checkout",
+        &[],
+        "<script src=\"/app.js\"></script><form><input name=cc_number></form>",
+    );
+    shop.put_js("/app.js", "window.cart = 1;");
+    let url = shop.url("/checkout");
+    let o = run(&[
+        "pagewatch",
+        "add",
+        "--data-dir",
+        d,
+        &url,
+        "--name",
+        "checkout",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["pagewatch", "run", "--data-dir", d, "checkout"]);
+    // Exit 3: the page runs a script nobody authorised yet.
+    assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("(baseline)"), "{}", stdout(&o));
+    let o = run(&["pagewatch", "scripts", "--data-dir", d, "checkout"]);
+    let app = shop.url("/app.js");
+    assert!(
+        stdout(&o).contains(&app) && stdout(&o).contains("new"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "pagewatch",
+        "approve",
+        "--data-dir",
+        d,
+        "checkout",
+        &app,
+        "--owner",
+        "web team",
+        "--justification",
+        "the cart",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["pagewatch", "run", "--data-dir", d, "checkout"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let o = run(&["pagewatch", "approvals", "--data-dir", d, "checkout"]);
+    assert!(stdout(&o).contains("the cart"), "{}", stdout(&o));
+    let o = run(&[
+        "pagewatch",
+        "revoke",
+        "--data-dir",
+        d,
+        "checkout",
+        "1",
+        "--reason",
+        "vendor left",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["pagewatch", "run", "--data-dir", d, "checkout"]);
+    assert_eq!(o.status.code(), Some(3), "revoked: unauthorised again");
 }

@@ -12,7 +12,7 @@ mod event;
 mod urls;
 
 pub use event::ACTION as EVENT_ACTION;
-pub(crate) use urls::{host as host_of, origin as origin_of};
+pub use urls::{host as host_of, origin as origin_of};
 pub use urls::{Blocked, Keyword, MAX_PATH_CHARS};
 
 use serde::{Deserialize, Serialize};

@@ -32,6 +32,9 @@ pub enum ScriptSource {
     Data,
     /// A `blob:` URL (built at run time by another script).
     Blob,
+    /// Code compiled from a string at run time: `eval`, `new Function`, a
+    /// string given to a timer (how obfuscated skimmers unpack themselves).
+    Eval,
 }
 
 impl ScriptSource {
@@ -41,6 +44,7 @@ impl ScriptSource {
             ScriptSource::Inline => "inline",
             ScriptSource::Data => "data",
             ScriptSource::Blob => "blob",
+            ScriptSource::Eval => "eval",
         }
     }
 }
@@ -86,7 +90,7 @@ impl ObservedScript {
     }
 }
 
-/// A script's identity: its URL, or `inline:sha256-…` / `data:…` / `blob:…`.
+/// A script's identity: its URL, or `inline:sha256-…` (likewise `data:`, `blob:`, `eval:`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ScriptKey(pub String);
 
@@ -111,6 +115,10 @@ pub enum ConnectionKind {
     Beacon,
     Image,
     Script,
+    /// A frame's document.
+    Frame,
+    /// Anything else the page loaded (styles, fonts, media).
+    Other,
 }
 
 impl ConnectionKind {
@@ -122,6 +130,8 @@ impl ConnectionKind {
             ConnectionKind::Beacon => "beacon",
             ConnectionKind::Image => "image",
             ConnectionKind::Script => "script",
+            ConnectionKind::Frame => "frame",
+            ConnectionKind::Other => "other",
         }
     }
 }

@@ -109,6 +109,10 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(compliance::completions))
         .routes(routes!(pagewatch::add, pagewatch::list))
         .routes(routes!(pagewatch::remove))
+        .routes(routes!(pagewatch::run, pagewatch::runs))
+        .routes(routes!(pagewatch::scripts))
+        .routes(routes!(pagewatch::approve, pagewatch::approvals))
+        .routes(routes!(pagewatch::revoke))
         .routes(routes!(pagewatch::csp_report).layer(DefaultBodyLimit::max(
             bulwark_pagewatch::csp::MAX_BODY_BYTES,
         )))

@@ -1,7 +1,7 @@
 //! `/v1/pagewatch`: the payment pages watched for script and security-header
 //! changes (PCI DSS 6.4.3, 11.6.1): adding, listing and removing pages, and
-//! the public endpoint for their CSP violation reports. The crawl is not
-//! built yet.
+//! the public endpoint for their CSP violation reports, crawls on demand,
+//! the script inventory, and its approvals.
 
 use bulwark_model::{parse_duration, DurationLimits, Scope, Unit};
 use bulwark_store::{NewWatchedPage, WatchedPage};
@@ -44,7 +44,7 @@ pub struct PageList {
 /// Starts watching a page.
 #[utoipa::path(
     post, path = "/v1/pagewatch/pages", operation_id = "watch_page", tag = "pagewatch",
-    description = "Requires scope `admin`. Ledgered as `pagewatch.added` with the cookies' names only. Its CSP reports go to `POST /v1/csp-reports/{report_token}`. The crawl in a headless browser is not built yet: the page is recorded for it.",
+    description = "Requires scope `admin`. Ledgered as `pagewatch.added` with the cookies' names only. Its CSP reports go to `POST /v1/csp-reports/{report_token}`. `serve` crawls it every `every` (and `POST /v1/pagewatch/pages/{name}/runs` now).",
     security(("bearer" = [])),
     request_body = NewPage,
     responses((status = 201, description = "Watched", body = WatchedPage), Invalid, Auth, Conflict, Failure)
@@ -115,7 +115,7 @@ pub async fn remove(
 
 /// The page type every watched page has for the rules (`bulwark.page.type`):
 /// a page is watched because it takes or hosts the payment.
-const PAGE_TYPE: &str = "payment";
+const PAGE_TYPE: &str = crate::pagewatch_runner::PAGE_TYPE;
 
 /// At most this many report requests per watched page per second; more are
 /// answered 429 and dropped (the endpoint is public: a flood must not
@@ -290,6 +290,301 @@ pub async fn csp_report(
             new_alerts,
         },
     ))
+}
+
+async fn page_named(s: &crate::AppState, name: String) -> Result<WatchedPage, Problem> {
+    let store = s.store.clone();
+    let n = name.clone();
+    super::blocking(move || store.watched_pages())
+        .await??
+        .into_iter()
+        .find(|p| p.name == n)
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "no watched page is named `{}`",
+                name.chars().take(64).collect::<String>()
+            ))
+        })
+}
+
+/// Crawls a watched page now, in the headless browser, and records what it found.
+#[utoipa::path(
+    post, path = "/v1/pagewatch/pages/{name}/runs", operation_id = "run_page", tag = "pagewatch",
+    description = "Requires scope `admin`. Crawls the page in Debian's chromium (one crawl at a time per server), puts the rendered page, the document as served, a manifest and every script body into the evidence locker, diffs the scripts, headers, frames and outbound hosts against the inventory and the approvals, and sends the changes through detection: a new or changed unapproved script raises an alert that can open a `web_skimmer` incident, with the run's evidence attached. The first run is the baseline: scripts are inventoried as `new` and only skimmer indicators raise alerts. Ledgered as `pagewatch.run`. A crawl that fails answers 502 and changes nothing but the run list.",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The page's name")),
+    responses(
+        (status = 201, description = "Crawled and recorded", body = crate::pagewatch_runner::RunReport),
+        (status = 502, description = "The page or the browser failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Detection is not running", body = Problem, content_type = "application/problem+json"),
+        Auth, Missing, Conflict, Failure
+    )
+)]
+pub async fn run(
+    s: S,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Created<crate::pagewatch_runner::RunReport>, Problem> {
+    caller.require(&s, Scope::Admin)?;
+    let page = page_named(&s, name).await?;
+    let report = crate::pagewatch_runner::run_page(&s, &page, &caller.principal.id).await?;
+    Ok(Created(report))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RunList {
+    pub items: Vec<bulwark_store::PageRun>,
+}
+
+/// The latest runs of a page, newest first.
+#[utoipa::path(
+    get, path = "/v1/pagewatch/pages/{name}/runs", operation_id = "list_page_runs", tag = "pagewatch",
+    description = "Requires scope `admin`. At most 100 runs.",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The page's name")),
+    responses((status = 200, description = "The runs", body = RunList), Auth, Missing, Failure)
+)]
+pub async fn runs(
+    s: S,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+) -> Result<ApiJson<RunList>, Problem> {
+    caller.require(&s, Scope::Admin)?;
+    let page = page_named(&s, name).await?;
+    let store = s.store.clone();
+    let items = super::blocking(move || store.page_runs(&page.name, 100))
+        .await??
+        .unwrap_or_default();
+    Ok(ApiJson(RunList { items }))
+}
+
+/// One script of a page's inventory (PCI DSS 6.4.3).
+#[derive(Serialize, ToSchema)]
+pub struct ScriptRow {
+    /// Its identity: the URL, or `inline:sha256-…` (likewise `eval:`, `data:`, `blob:`).
+    pub script: String,
+    /// `url`, `inline`, `eval`, `data` or `blob`.
+    pub kind: String,
+    /// `new`, `authorised`, `changed` (authorisation reset) or `removed`.
+    pub state: String,
+    pub sha256: String,
+    pub sha384: String,
+    pub size: u64,
+    pub sri: bool,
+    pub initiator: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// The approvals in force covering its current body.
+    pub approvals: Vec<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ScriptList {
+    /// The run the inventory is from (`null` before the first).
+    pub run: Option<i64>,
+    pub items: Vec<ScriptRow>,
+    /// Outbound hosts seen so far.
+    pub hosts: Vec<String>,
+    pub iframes: Vec<String>,
+}
+
+/// Builds the inventory listing of a page (shared with the CLI).
+pub fn script_list(
+    store: &bulwark_store::Store,
+    page: &WatchedPage,
+) -> Result<ScriptList, bulwark_store::StoreError> {
+    use bulwark_pagewatch::inventory::ObservedScript;
+    let inv = store.page_inventory(page.id)?;
+    let approvals = store.page_approvals(&page.name, false)?.unwrap_or_default();
+    let fmt = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    let items = inv
+        .inventory
+        .scripts
+        .iter()
+        .map(|(k, e)| {
+            let seen = ObservedScript {
+                source: e.source.clone(),
+                digests: e.digests.clone(),
+                size: e.size,
+                initiator: e.initiator.clone(),
+                has_sri: e.has_sri,
+            };
+            let covering = approvals
+                .iter()
+                .filter(|a| {
+                    bulwark_pagewatch::inventory::Approvals(vec![a.to_approval()])
+                        .covering(k, &seen)
+                        .is_some()
+                })
+                .map(|a| a.id)
+                .collect();
+            ScriptRow {
+                script: k.0.clone(),
+                kind: e.source.kind().into(),
+                state: e.state.as_str().into(),
+                sha256: e.digests.sha256.clone(),
+                sha384: e.digests.sha384.clone(),
+                size: e.size,
+                sri: e.has_sri,
+                initiator: e.initiator.clone(),
+                first_seen: fmt(e.first_seen),
+                last_seen: fmt(e.last_seen),
+                approvals: covering,
+            }
+        })
+        .collect();
+    Ok(ScriptList {
+        run: inv.run,
+        items,
+        hosts: inv.inventory.hosts.into_iter().collect(),
+        iframes: inv.inventory.iframes.into_iter().collect(),
+    })
+}
+
+/// The page's script inventory after its latest run.
+#[utoipa::path(
+    get, path = "/v1/pagewatch/pages/{name}/scripts", operation_id = "list_page_scripts", tag = "pagewatch",
+    description = "Requires scope `admin`.",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The page's name")),
+    responses((status = 200, description = "The inventory", body = ScriptList), Auth, Missing, Failure)
+)]
+pub async fn scripts(
+    s: S,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+) -> Result<ApiJson<ScriptList>, Problem> {
+    caller.require(&s, Scope::Admin)?;
+    let page = page_named(&s, name).await?;
+    let store = s.store.clone();
+    Ok(ApiJson(
+        super::blocking(move || script_list(&store, &page)).await??,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApproval {
+    /// A script of the inventory (its URL or `inline:sha256-…`): its current body is approved.
+    script: Option<String>,
+    /// Or a vendor origin whose scripts may change (`https://js.vendor.example`) …
+    dynamic_origin: Option<String>,
+    /// … and the hosts its scripts may reach.
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    /// Or an outbound host the page may reach.
+    host: Option<String>,
+    /// Who owns it (a team, a vendor).
+    owner: String,
+    /// Why the page needs it (PCI DSS 6.4.3).
+    justification: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApprovalList {
+    pub items: Vec<bulwark_store::StoredApproval>,
+}
+
+/// Authorises a script, a vendor origin (`dynamic`) or an outbound host on a page.
+#[utoipa::path(
+    post, path = "/v1/pagewatch/pages/{name}/approvals", operation_id = "approve_on_page", tag = "pagewatch",
+    description = "Requires scope `admin`; the caller is the approver. Give exactly one of `script`, `dynamic_origin` or `host`. A script is approved with the body the latest run saw and is `authorised` at once; a later change of its body resets that. Ledgered as `pagewatch.approved`.",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The page's name")),
+    request_body = NewApproval,
+    responses((status = 201, description = "Approved", body = bulwark_store::StoredApproval), Invalid, Auth, Missing, Conflict, Failure)
+)]
+pub async fn approve(
+    s: S,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(a): ApiJson<NewApproval>,
+) -> Result<Created<bulwark_store::StoredApproval>, Problem> {
+    use bulwark_store::ApproveWhat;
+    caller.require(&s, Scope::Admin)?;
+    let what = match (a.script, a.dynamic_origin, a.host) {
+        (Some(k), None, None) => ApproveWhat::Script(bulwark_pagewatch::inventory::ScriptKey(k)),
+        (None, Some(origin), None) => ApproveWhat::Dynamic {
+            origin,
+            allowed_hosts: a.allowed_hosts,
+        },
+        (None, None, Some(h)) => ApproveWhat::Host(h),
+        _ => {
+            return Err(Problem::bad_request(
+                "bad-parameter",
+                "give exactly one of `script`, `dynamic_origin` or `host`",
+            ))
+        }
+    };
+    let store = s.store.clone();
+    let actor = caller.principal.id.clone();
+    let approved = super::blocking(move || {
+        store.approve_on_page(&name, what, &a.owner, &a.justification, &actor)
+    })
+    .await??;
+    Ok(Created(approved))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ApprovalsQuery {
+    /// Revoked approvals too.
+    #[serde(default)]
+    all: bool,
+}
+
+/// The approvals of a page.
+#[utoipa::path(
+    get, path = "/v1/pagewatch/pages/{name}/approvals", operation_id = "list_page_approvals", tag = "pagewatch",
+    description = "Requires scope `admin`. Those in force, or all with `all=true`.",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The page's name"), ApprovalsQuery),
+    responses((status = 200, description = "The approvals", body = ApprovalList), Auth, Missing, Failure)
+)]
+pub async fn approvals(
+    s: S,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    axum::extract::Query(q): axum::extract::Query<ApprovalsQuery>,
+) -> Result<ApiJson<ApprovalList>, Problem> {
+    caller.require(&s, Scope::Admin)?;
+    let store = s.store.clone();
+    let n = name.clone();
+    let items = super::blocking(move || store.page_approvals(&n, q.all))
+        .await??
+        .ok_or_else(|| Problem::not_found("no watched page has this name"))?;
+    Ok(ApiJson(ApprovalList { items }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    /// Why it is no longer authorised.
+    reason: String,
+}
+
+/// Revokes an approval.
+#[utoipa::path(
+    post, path = "/v1/pagewatch/pages/{name}/approvals/{id}/revoke", operation_id = "revoke_page_approval", tag = "pagewatch",
+    description = "Requires scope `admin`. What it covered is unauthorised from now on. Ledgered as `pagewatch.revoked`.",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The page's name"), ("id" = i64, Path, description = "The approval")),
+    request_body = Revocation,
+    responses((status = 204, description = "Revoked"), Invalid, Auth, Missing, Failure)
+)]
+pub async fn revoke(
+    s: S,
+    caller: Caller,
+    ApiPath((name, id)): ApiPath<(String, i64)>,
+    ApiJson(r): ApiJson<Revocation>,
+) -> Result<axum::http::StatusCode, Problem> {
+    caller.require(&s, Scope::Admin)?;
+    let store = s.store.clone();
+    let actor = caller.principal.id.clone();
+    super::blocking(move || store.revoke_page_approval(&name, id, &r.reason, &actor)).await??;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

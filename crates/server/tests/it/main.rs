@@ -5,4 +5,5 @@ mod compliance;
 mod console;
 mod drills;
 mod pagewatch;
+mod pagewatch_runs;
 mod training;
