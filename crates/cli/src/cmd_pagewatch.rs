@@ -100,6 +100,20 @@ pub enum PagewatchCmd {
         #[arg(long)]
         reason: String,
     },
+    /// Propose a Content-Security-Policy from the inventory: Report-Only by
+    /// origin first, then (`--enforce`) enforcing with hashes. Only
+    /// authorised scripts go in.
+    Csp {
+        #[command(flatten)]
+        dir: DataDirArg,
+        name: String,
+        #[arg(long)]
+        enforce: bool,
+        /// Bulwark's public address, for the policy's report-uri
+        /// (https://bulwark.shop.example).
+        #[arg(long, env = "BULWARK_PUBLIC_URL")]
+        bulwark_url: Option<String>,
+    },
     /// The approvals of a page.
     Approvals {
         #[command(flatten)]
@@ -410,6 +424,40 @@ pub fn pagewatch(c: PagewatchCmd) -> anyhow::Result<ExitCode> {
             let store = Store::open(&dir.data_dir, None)?;
             store.revoke_page_approval(&name, approval, &reason, &operator().id)?;
             println!("approval {approval} on `{name}` revoked");
+        }
+        PagewatchCmd::Csp {
+            dir,
+            name,
+            enforce,
+            bulwark_url,
+        } => {
+            use bulwark_pagewatch::policy::{propose, Stage};
+            let store = Store::open(&dir.data_dir, None)?;
+            let p = page(&store, &name)?;
+            let inv = store.page_inventory(p.id)?;
+            if inv.run.is_none() {
+                anyhow::bail!(
+                    "`{name}` has not been crawled yet: run `bulwark pagewatch run {name}` first"
+                );
+            }
+            let approvals = store.page_approvals_in_force(p.id)?;
+            let report = bulwark_url.map(|u| {
+                format!(
+                    "{}/v1/csp-reports/{}",
+                    u.trim_end_matches('/'),
+                    p.report_token
+                )
+            });
+            let stage = if enforce {
+                Stage::Enforce
+            } else {
+                Stage::ReportOnly
+            };
+            let proposal = propose(&inv.inventory, &approvals, report.as_deref(), stage);
+            println!("{}: {}", proposal.header, proposal.value);
+            for w in &proposal.warnings {
+                eprintln!("warning: {w}");
+            }
         }
         PagewatchCmd::Approvals {
             dir,

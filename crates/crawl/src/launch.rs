@@ -59,6 +59,11 @@ impl Session {
             .request_timeout(b.timeout)
             .window_size(1280, 900)
             .args(ARGS.iter().copied());
+        if b.loopback_only {
+            // Loopback (localhost, *.localhost, 127/8, ::1) bypasses a proxy
+            // implicitly; port 9 (discard) on loopback refuses everything else.
+            config = config.arg("--proxy-server=http://127.0.0.1:9");
+        }
         if running_as_root() {
             config = config.no_sandbox();
         }

@@ -59,6 +59,9 @@ pub struct Browser {
     /// … and the longest it waits for that (skimmers that wait before they
     /// load show up when this is long enough).
     pub settle: Duration,
+    /// Reach loopback only: every other connection goes to a dead proxy and
+    /// fails at once. For test and contract runs (`BULWARK_CRAWL_LOOPBACK_ONLY=1`).
+    pub loopback_only: bool,
 }
 
 impl Default for Browser {
@@ -70,6 +73,8 @@ impl Default for Browser {
             timeout: Duration::from_secs(30),
             quiet: Duration::from_millis(500),
             settle: Duration::from_secs(5),
+            loopback_only: std::env::var_os("BULWARK_CRAWL_LOOPBACK_ONLY")
+                .is_some_and(|v| v == "1"),
         }
     }
 }

@@ -220,3 +220,37 @@ fn cookies_reach_the_page_and_a_failed_page_is_an_error_not_an_empty_inventory()
     ));
     assert!(matches!(file, Err(CrawlError::BadUrl)));
 }
+
+#[test]
+fn loopback_only_crawls_record_the_attempt_to_reach_another_host_but_never_load_from_it() {
+    let shop = Shop::start();
+    shop.put_html(
+        "/checkout",
+        &[],
+        "<script src=\"http://skimmer.example/x.js\"></script><script>var ok = 1;</script>",
+    );
+    let c = rt()
+        .block_on(crawl(
+            &Browser {
+                loopback_only: true,
+                ..Browser::default()
+            },
+            &CrawlRequest {
+                url: shop.url("/checkout"),
+                cookies: vec![],
+            },
+        ))
+        .unwrap();
+    assert!(c
+        .connections
+        .iter()
+        .any(|h| h.host == "skimmer.example" && h.kind == ConnectionKind::Script));
+    assert!(
+        !c.scripts
+            .iter()
+            .any(|s| matches!(&s.source, ScriptSource::Url(u) if u.contains("skimmer.example"))),
+        "{:?}",
+        c.scripts
+    );
+    assert_eq!(c.scripts.len(), 1, "the inline script only");
+}

@@ -9,6 +9,8 @@
 //!   [`inventory::diff`] of a new crawl against them.
 //! - [`indicators`]: skimmer indicators (data in `pagewatch/indicators.toml`)
 //!   scored over a script body with bounded, linear-time work.
+//! - [`policy`]: a Content-Security-Policy proposed from the inventory
+//!   (report-only by origin first, then enforcing by hash).
 //! - [`event`]: the field names of the events all three produce.
 //!
 //! ```
@@ -35,6 +37,7 @@ pub mod csp;
 pub mod event;
 pub mod indicators;
 pub mod inventory;
+pub mod policy;
 mod text;
 
 pub use text::clean;

@@ -144,6 +144,38 @@ fn pagewatch_run_crawls_the_page_inventories_it_and_approve_clears_what_is_unaut
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&["pagewatch", "run", "--data-dir", d, "checkout"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let o = run(&[
+        "pagewatch",
+        "csp",
+        "--data-dir",
+        d,
+        "checkout",
+        "--bulwark-url",
+        "https://bulwark.shop.example/",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let header = stdout(&o);
+    assert!(
+        header.starts_with(
+            "Content-Security-Policy-Report-Only: default-src 'self'; script-src 'self' "
+        ),
+        "{header}"
+    );
+    assert!(
+        header.contains(&format!("http://127.0.0.1:{}", shop.port)),
+        "{header}"
+    );
+    assert!(
+        header.contains("report-uri https://bulwark.shop.example/v1/csp-reports/"),
+        "{header}"
+    );
+    let o = run(&["pagewatch", "csp", "--data-dir", d, "checkout", "--enforce"]);
+    assert!(
+        stdout(&o).starts_with("Content-Security-Policy: "),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("no `integrity`"), "{}", stderr(&o));
     let o = run(&["pagewatch", "approvals", "--data-dir", d, "checkout"]);
     assert!(stdout(&o).contains("the cart"), "{}", stdout(&o));
     let o = run(&[

@@ -71,7 +71,7 @@ async fn alerts_with(
         .map(|a| {
             json!({"id": a.id, "rule": a.rule_id, "title": a.rule_title, "level": a.level, "count": a.count,
                    "first": rfc3339(a.first_seen_ms), "last": rfc3339(a.last_seen_ms), "group": a.group_key,
-                   "source": a.source})
+                   "source": a.source, "fields": a.fields})
         })
         .collect();
     let mut ctx = json!({"me": me.me(), "nav": "alerts", "alerts": rows,

@@ -17,6 +17,7 @@ mod incidents;
 mod lookup;
 mod notify;
 mod pages;
+mod pagewatch;
 pub(crate) mod session;
 mod templates;
 
@@ -166,6 +167,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/audit/verify", post(audit::verify))
         .route("/audit/review", post(audit::sign_off))
         .route("/compliance", get(compliance::page))
+        .route("/pagewatch", get(pagewatch::list))
+        .route("/pagewatch/{name}", get(pagewatch::show))
+        .route("/pagewatch/{name}/run", post(pagewatch::run))
+        .route("/pagewatch/{name}/approve", post(pagewatch::approve))
+        .route(
+            "/pagewatch/{name}/approvals/{id}/revoke",
+            post(pagewatch::revoke),
+        )
         .route(
             "/compliance/{duty}",
             post(compliance::complete).layer(axum::extract::DefaultBodyLimit::max(

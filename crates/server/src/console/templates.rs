@@ -99,6 +99,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../templates/console/compliance.html"),
     ),
     (
+        "pagewatch.html",
+        include_str!("../../../../templates/console/pagewatch.html"),
+    ),
+    (
+        "pagewatch_page.html",
+        include_str!("../../../../templates/console/pagewatch_page.html"),
+    ),
+    (
         "report.html",
         include_str!("../../../../templates/console/report.html"),
     ),

@@ -111,6 +111,7 @@ pub fn router_and_document(state: AppState) -> (Router, utoipa::openapi::OpenApi
         .routes(routes!(pagewatch::remove))
         .routes(routes!(pagewatch::run, pagewatch::runs))
         .routes(routes!(pagewatch::scripts))
+        .routes(routes!(pagewatch::csp_proposal))
         .routes(routes!(pagewatch::approve, pagewatch::approvals))
         .routes(routes!(pagewatch::revoke))
         .routes(routes!(pagewatch::csp_report).layer(DefaultBodyLimit::max(

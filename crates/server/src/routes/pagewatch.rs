@@ -397,7 +397,9 @@ pub fn script_list(
     let inv = store.page_inventory(page.id)?;
     let approvals = store.page_approvals(&page.name, false)?.unwrap_or_default();
     let fmt = |t: time::OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
+        t.replace_nanosecond(0)
+            .unwrap_or(t)
+            .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default()
     };
     let items = inv
@@ -585,6 +587,72 @@ pub async fn revoke(
     let actor = caller.principal.id.clone();
     super::blocking(move || store.revoke_page_approval(&name, id, &r.reason, &actor)).await??;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct CspQuery {
+    /// The enforcing policy (pinned by hash) instead of the report-only one.
+    #[serde(default)]
+    enforce: bool,
+}
+
+/// Proposes a Content-Security-Policy from the page's inventory.
+#[utoipa::path(
+    get, path = "/v1/pagewatch/pages/{name}/csp", operation_id = "propose_page_csp", tag = "pagewatch",
+    description = "Requires scope `admin`. Report-Only by origin first, enforcing with hashes (`enforce=true`) once the reports are quiet; only authorised scripts, hosts and the page's frames go in, and the report-uri is this server's CSP endpoint for the page (from its public URL). 409 before the page's first run.",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "The page's name"), CspQuery),
+    responses((status = 200, description = "The proposal", body = CspProposal), Auth, Missing, Conflict, Failure)
+)]
+pub async fn csp_proposal(
+    s: S,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    axum::extract::Query(q): axum::extract::Query<CspQuery>,
+) -> Result<ApiJson<CspProposal>, Problem> {
+    use bulwark_pagewatch::policy::{propose, Stage};
+    caller.require(&s, Scope::Admin)?;
+    let page = page_named(&s, name).await?;
+    let store = s.store.clone();
+    let pid = page.id;
+    let (inv, approvals) = super::blocking(move || {
+        Ok::<_, bulwark_store::StoreError>((
+            store.page_inventory(pid)?,
+            store.page_approvals_in_force(pid)?,
+        ))
+    })
+    .await??;
+    if inv.run.is_none() {
+        return Err(Problem::conflict(
+            "not-crawled",
+            "the page has not been crawled yet: run it first",
+        ));
+    }
+    let report = format!(
+        "{}/v1/csp-reports/{}",
+        s.console.config.public_url.trim_end_matches('/'),
+        page.report_token
+    );
+    let stage = if q.enforce {
+        Stage::Enforce
+    } else {
+        Stage::ReportOnly
+    };
+    let p = propose(&inv.inventory, &approvals, Some(&report), stage);
+    Ok(ApiJson(CspProposal {
+        header: p.header.into(),
+        value: p.value,
+        warnings: p.warnings,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CspProposal {
+    /// `Content-Security-Policy-Report-Only` or `Content-Security-Policy`.
+    pub header: String,
+    pub value: String,
+    /// What to look at before deploying it.
+    pub warnings: Vec<String>,
 }
 
 #[cfg(test)]

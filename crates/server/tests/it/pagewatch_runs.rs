@@ -251,6 +251,28 @@ async fn an_injected_skimmer_is_caught_alerted_and_evidenced_and_approval_and_on
     assert_eq!(calm["unauthorised"], 0);
     assert_eq!(calm["alerts"], json!([]));
 
+    // The proposed policy allows what is authorised and reports to this page's endpoint.
+    let (s, csp) = call(
+        &app,
+        Method::GET,
+        "/v1/pagewatch/pages/checkout/csp",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{csp}");
+    assert_eq!(csp["header"], "Content-Security-Policy-Report-Only");
+    let value = csp["value"].as_str().unwrap();
+    assert!(
+        value.contains(&format!("http://cdn-payments.localhost:{port}")),
+        "{value}"
+    );
+    assert!(
+        value.contains("connect-src 'self' cdn-payments.localhost"),
+        "{value}"
+    );
+    assert!(value.contains("/v1/csp-reports/"), "{value}");
+
     // 4. One byte of the approved skimmer changes: caught, authorisation reset.
     shop.put_js("/skim.js", &skim_body.replacen("c.gif", "d.gif", 1));
     let (_, changed) = run(app.clone(), key.clone()).await;
