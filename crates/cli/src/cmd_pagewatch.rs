@@ -374,13 +374,18 @@ pub fn pagewatch(c: PagewatchCmd) -> anyhow::Result<ExitCode> {
             } else {
                 for r in &list.items {
                     println!(
-                        "{:<10} {:<6} sha256-{}  {:>8} B  {}{}",
+                        "{:<10} {:<6} sha256-{}  {:>8} B  {}{}{}",
                         r.state,
                         r.kind,
                         r.sha256.get(..16).unwrap_or(&r.sha256),
                         r.size,
                         r.script,
-                        if r.sri { "  [SRI]" } else { "" }
+                        if r.sri { "  [SRI]" } else { "" },
+                        match r.score {
+                            Some(s) if s > 0 =>
+                                format!("  skimmer score {s}: {}", r.indicators.join(", ")),
+                            _ => String::new(),
+                        }
                     );
                 }
                 println!("outbound hosts: {}", list.hosts.join(", "));

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use bulwark_incident::{
     render_plan, Asset, Format, NotificationOverviewRow, PlanUpkeep, Team, UpkeepDuty,
-    UpkeepImprovement,
+    UpkeepImprovement, UpkeepPage,
 };
 use bulwark_law::{evaluate, jurisdiction_of, Affected, Catalogue, Scenario};
 use bulwark_learn::DutyState;
@@ -108,6 +108,21 @@ fn upkeep(store: &Store, dir: &DataDirArg) -> anyhow::Result<PlanUpkeep> {
             drill: i.run_id,
         })
         .collect();
+    let last_ok = store.page_last_checks()?;
+    let pages = store
+        .watched_pages()?
+        .into_iter()
+        .map(|p| {
+            let last = last_ok.get(&p.id).copied();
+            UpkeepPage {
+                every: bulwark_model::format_duration(time::Duration::seconds(p.every_secs)),
+                last_checked: last.map(day),
+                stale: last.is_none_or(|l| now_ms - l > 7 * 86_400_000),
+                name: p.name,
+                url: p.url,
+            }
+        })
+        .collect::<Vec<_>>();
     let calendar = match dir.files().compliance() {
         Ok(c) => c,
         Err(e) => {
@@ -115,6 +130,7 @@ fn upkeep(store: &Store, dir: &DataDirArg) -> anyhow::Result<PlanUpkeep> {
             return Ok(PlanUpkeep {
                 duties: Vec::new(),
                 improvements,
+                pages,
                 known: false,
             });
         }
@@ -134,6 +150,7 @@ fn upkeep(store: &Store, dir: &DataDirArg) -> anyhow::Result<PlanUpkeep> {
     Ok(PlanUpkeep {
         duties,
         improvements,
+        pages,
         known: true,
     })
 }

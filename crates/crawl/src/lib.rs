@@ -99,6 +99,19 @@ pub struct CrawledScript {
     pub body: Vec<u8>,
 }
 
+impl CrawledScript {
+    /// The script without its body, as the inventory engine reads it.
+    pub fn observed(&self) -> ObservedScript {
+        ObservedScript {
+            source: self.source.clone(),
+            digests: self.digests.clone(),
+            size: self.size,
+            initiator: self.initiator.clone(),
+            has_sri: self.has_sri,
+        }
+    }
+}
+
 /// What one crawl saw.
 #[derive(Debug, Clone)]
 pub struct Crawl {
@@ -126,17 +139,7 @@ impl Crawl {
         Observation {
             page,
             at,
-            scripts: self
-                .scripts
-                .iter()
-                .map(|s| ObservedScript {
-                    source: s.source.clone(),
-                    digests: s.digests.clone(),
-                    size: s.size,
-                    initiator: s.initiator.clone(),
-                    has_sri: s.has_sri,
-                })
-                .collect(),
+            scripts: self.scripts.iter().map(CrawledScript::observed).collect(),
             headers: self.headers.clone(),
             iframes: self.iframes.clone(),
             connections: self.connections.clone(),

@@ -57,7 +57,7 @@ pub use lifecycle::{Phase, TransitionError, UnknownPhase};
 pub use lint::{lint, Diagnostic, Severity as LintSeverity};
 pub use plan::{
     plan_hash, render_plan, NotificationOverviewRow, PlanUpkeep, RenderedPlan, UpkeepDuty,
-    UpkeepImprovement,
+    UpkeepImprovement, UpkeepPage,
 };
 pub use playbook::{
     parse_playbook, Conditions, DueAnchor, DueRule, Playbook, PlaybookError, PlaybookSet,

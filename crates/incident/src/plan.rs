@@ -49,6 +49,19 @@ pub struct UpkeepDuty {
     pub days_overdue: i64,
 }
 
+/// A watched payment page and when it was last checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpkeepPage {
+    pub name: String,
+    pub url: String,
+    /// `1h`.
+    pub every: String,
+    /// `2026-12-01`, or `None` before the first successful crawl.
+    pub last_checked: Option<String>,
+    /// Not checked within seven days (11.6.1's default frequency).
+    pub stale: bool,
+}
+
 /// An open improvement item from a drill's after-action report (PCI DSS
 /// 12.10.6: lessons folded back into the plan).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +83,9 @@ pub struct UpkeepImprovement {
 pub struct PlanUpkeep {
     pub duties: Vec<UpkeepDuty>,
     pub improvements: Vec<UpkeepImprovement>,
+    /// The payment pages watched for script and header changes (11.6.1),
+    /// whose alerts the plan must cover (12.10.5).
+    pub pages: Vec<UpkeepPage>,
     /// False when the caller could not read the calendar: the plan then says
     /// the upkeep is unknown rather than "nothing is due".
     pub known: bool,

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use base64::Engine;
 
-use crate::inventory::{ApprovalScope, Approvals, Inventory, ObservedScript, ScriptSource, State};
+use crate::inventory::{ApprovalScope, Approvals, Inventory, ScriptSource, State};
 
 /// Which policy to propose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,13 +59,7 @@ pub fn propose(
         if e.state == State::Removed {
             continue;
         }
-        let seen = ObservedScript {
-            source: e.source.clone(),
-            digests: e.digests.clone(),
-            size: e.size,
-            initiator: e.initiator.clone(),
-            has_sri: e.has_sri,
-        };
+        let seen = e.observed();
         if e.state != State::Authorised || approvals.covering(key, &seen).is_none() {
             unapproved += 1;
             continue;
@@ -181,7 +175,9 @@ pub fn propose(
 mod tests {
     use super::*;
     use crate::event::Page;
-    use crate::inventory::{update, Approval, Digests, Observation, SecurityHeaders};
+    use crate::inventory::{
+        update, Approval, Digests, Observation, ObservedScript, SecurityHeaders,
+    };
     use time::OffsetDateTime;
 
     fn script(source: ScriptSource, body: &str, sri: bool) -> ObservedScript {

@@ -151,14 +151,7 @@ pub async fn run_page(
     let (snapshot, document, manifest_item, bodies) = blocking(move || {
         let mut bodies = Vec::with_capacity(c.scripts.len());
         for s in &c.scripts {
-            let key = inventory::ObservedScript {
-                source: s.source.clone(),
-                digests: s.digests.clone(),
-                size: s.size,
-                initiator: s.initiator.clone(),
-                has_sri: s.has_sri,
-            }
-            .key();
+            let key = s.observed().key();
             let (sha, _) = store.lock_bytes(&s.body)?;
             bodies.push((key.0, sha));
         }
@@ -201,7 +194,7 @@ pub async fn run_page(
     })
     .await?;
     let baseline = previous.run.is_none();
-    let update = inventory::update(&previous.inventory, &approvals, &observation);
+    let mut update = inventory::update(&previous.inventory, &approvals, &observation);
 
     // Skimmer indicators on every script the run reports (all of them on the
     // baseline: a page already infected when first watched must show).
@@ -233,6 +226,12 @@ pub async fn run_page(
     for key in &to_scan {
         let Some(s) = body_of(key) else { continue };
         let report = indicators.scan(&s.body);
+        if let Some(e) = update.inventory.scripts.get_mut(key) {
+            e.scan = Some(inventory::ScanSummary {
+                score: report.score,
+                indicators: report.ids().into_iter().map(str::to_owned).collect(),
+            });
+        }
         if report.score > 0 {
             scores.push(ScriptScore {
                 script: key.0.clone(),

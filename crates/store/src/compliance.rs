@@ -362,13 +362,14 @@ impl Store {
     /// `today`, overdue first (most overdue first), then by due date. A duty
     /// never done is due from the day the data directory was created. A
     /// signed-off access review or a finished drill run completes every duty
-    /// that accepts one.
+    /// that accepts one; so does a successful crawl of every watched payment
+    /// page, for the duties that accept a page check.
     pub fn compliance_status(
         &self,
         calendar: &Calendar,
         today: Date,
     ) -> Result<Vec<DutyReport>, StoreError> {
-        let (last, first_ms, review_ms, drill_ms) = self.read(|c| {
+        let (last, first_ms, review_ms, drill_ms, page_ms) = self.read(|c| {
             let mut stmt = c.prepare(
                 "SELECT duty_id, max(completed_on) FROM compliance_completions GROUP BY duty_id",
             )?;
@@ -397,7 +398,18 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
-            Ok((last, first_ms, review_ms, drill_ms))
+            // And the payment pages checked (11.6.1): the day by which every
+            // watched page had a successful crawl — the oldest of their latest.
+            let pages: i64 =
+                c.query_row("SELECT count(*) FROM watched_pages", [], |r| r.get(0))?;
+            let checked: (i64, Option<i64>) = c.query_row(
+                "SELECT count(*), min(last) FROM (SELECT max(r.started_ms) AS last FROM pagewatch_runs r
+                 JOIN watched_pages p ON p.id = r.page_id WHERE r.outcome = 'ok' GROUP BY r.page_id)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let page_ms = (pages > 0 && checked.0 == pages).then_some(checked.1).flatten();
+            Ok((last, first_ms, review_ms, drill_ms, page_ms))
         })?;
         let day_of = |ms: i64| {
             time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
@@ -406,6 +418,7 @@ impl Store {
         };
         let reviewed = review_ms.and_then(day_of);
         let drilled = drill_ms.and_then(day_of);
+        let pages_checked = page_ms.and_then(day_of);
         let trained = self.training_completed_on()?;
         let since = first_ms.and_then(day_of).unwrap_or(today);
         let mut out: Vec<DutyReport> = calendar
@@ -418,12 +431,15 @@ impl Store {
                 let by_training =
                     trained.filter(|_| d.evidence.contains(&EvidenceKind::TrainingRecord));
                 let by_drill = drilled.filter(|_| d.evidence.contains(&EvidenceKind::DrillRun));
+                let by_pages =
+                    pages_checked.filter(|_| d.evidence.contains(&EvidenceKind::PageCheck));
                 let last_completed = last
                     .get(&d.id)
                     .copied()
                     .max(by_review)
                     .max(by_training)
-                    .max(by_drill);
+                    .max(by_drill)
+                    .max(by_pages);
                 DutyReport {
                     id: d.id.clone(),
                     title: d.title.clone(),

@@ -183,20 +183,33 @@ impl Store {
         self.dir().evidence_dir()
     }
 
+    /// Whether the locker already holds `sha256` (checked against its hash:
+    /// content there is never overwritten, and altered content is an error).
+    /// Makes the locker if it is missing.
+    fn in_locker(&self, sha256: &str) -> Result<bool, EvidenceError> {
+        let locker = self.locker();
+        fs::create_dir_all(&locker).map_err(io(&locker))?;
+        let stored = locker.join(sha256);
+        if !stored.exists() {
+            return Ok(false);
+        }
+        let (again, _) = sha256_file(&stored)?;
+        if again != sha256 {
+            return Err(EvidenceError::Tampered {
+                sha256: sha256.to_owned(),
+            });
+        }
+        Ok(true)
+    }
+
     /// Copies `path` into the locker under its SHA-256 (a file already there
     /// is checked, never overwritten) and returns `(sha256, size)`. Durable on
     /// return; the caller records what the file is evidence of.
     pub(crate) fn lock_file(&self, path: &Path) -> Result<(String, u64), EvidenceError> {
         let (sha, size) = sha256_file(path).map_err(unreadable(path))?;
         let locker = self.locker();
-        fs::create_dir_all(&locker).map_err(io(&locker))?;
         let stored = locker.join(&sha);
-        if stored.exists() {
-            let (again, _) = sha256_file(&stored)?;
-            if again != sha {
-                return Err(EvidenceError::Tampered { sha256: sha });
-            }
-        } else {
+        if !self.in_locker(&sha)? {
             let tmp = locker.join(format!(".{sha}.partial"));
             fs::copy(path, &tmp).map_err(|source| EvidenceError::Unreadable {
                 path: path.to_path_buf(),
@@ -285,13 +298,8 @@ impl Store {
     pub fn lock_bytes(&self, bytes: &[u8]) -> Result<(String, u64), EvidenceError> {
         let sha = hex::encode(Sha256::digest(bytes));
         let locker = self.locker();
-        fs::create_dir_all(&locker).map_err(io(&locker))?;
         let stored = locker.join(&sha);
-        if stored.exists() {
-            let (again, _) = sha256_file(&stored)?;
-            if again != sha {
-                return Err(EvidenceError::Tampered { sha256: sha });
-            }
+        if self.in_locker(&sha)? {
             return Ok((sha, bytes.len() as u64));
         }
         // A unique partial name: two writers of the same content do not clash.

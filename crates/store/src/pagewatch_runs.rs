@@ -181,6 +181,18 @@ fn read_inventory(c: &rusqlite::Connection, page: i64) -> Result<PageInventory> 
     }
 }
 
+/// Writes back the states of an inventory changed by an approval or a
+/// revocation (the run it came from stays its run).
+fn restate(c: &rusqlite::Connection, page: i64, inv: &PageInventory) -> Result<()> {
+    if let Some(run) = inv.run {
+        c.execute(
+            "UPDATE pagewatch_inventory SET inventory = ?2 WHERE page_id = ?1 AND run_id = ?3",
+            params![page, json(&inv.inventory, "inventory")?, run],
+        )?;
+    }
+    Ok(())
+}
+
 const APPROVAL_COLUMNS: &str = "a.id, p.name, a.owner, a.justification, a.approver, a.approved_ms, a.kind, a.script, a.sha256, a.origin, a.allowed_hosts, a.host, a.revoked_ms, a.revoked_by, a.revoke_reason";
 
 fn approval_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredApproval> {
@@ -441,6 +453,17 @@ impl Store {
         })
     }
 
+    /// When each page last had a successful crawl.
+    pub fn page_last_checks(&self) -> Result<std::collections::HashMap<i64, i64>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT page_id, MAX(started_ms) FROM pagewatch_runs WHERE outcome = 'ok' GROUP BY page_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// Authorises a script, a vendor origin or a host on a page (6.4.3: with
     /// its owner and justification; the approver is `actor`). A script is
     /// approved with the body the latest run saw, which becomes `authorised`
@@ -542,14 +565,7 @@ impl Store {
                     )
                     .map_err(StoreError::from)?;
                 let id = ctx.main.last_insert_rowid();
-                if let Some(run) = inv.run {
-                    ctx.main
-                        .execute(
-                            "UPDATE pagewatch_inventory SET inventory = ?2 WHERE page_id = ?1 AND run_id = ?3",
-                            params![pid, json(&inv.inventory, "inventory")?, run],
-                        )
-                        .map_err(StoreError::from)?;
-                }
+                restate(ctx.main, pid, &inv)?;
                 ctx.ledger(
                     &actor,
                     "pagewatch.approved",
@@ -617,25 +633,11 @@ impl Store {
                     if e.state != State::Authorised {
                         continue;
                     }
-                    let seen = bulwark_pagewatch::inventory::ObservedScript {
-                        source: e.source.clone(),
-                        digests: e.digests.clone(),
-                        size: e.size,
-                        initiator: e.initiator.clone(),
-                        has_sri: e.has_sri,
-                    };
-                    if approvals.covering(k, &seen).is_none() {
+                    if approvals.covering(k, &e.observed()).is_none() {
                         e.state = State::New;
                     }
                 }
-                if let Some(run) = inv.run {
-                    ctx.main
-                        .execute(
-                            "UPDATE pagewatch_inventory SET inventory = ?2 WHERE page_id = ?1 AND run_id = ?3",
-                            params![pid, json(&inv.inventory, "inventory")?, run],
-                        )
-                        .map_err(StoreError::from)?;
-                }
+                restate(ctx.main, pid, &inv)?;
                 ctx.ledger(
                     &actor,
                     "pagewatch.revoked",

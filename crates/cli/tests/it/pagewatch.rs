@@ -176,6 +176,14 @@ fn pagewatch_run_crawls_the_page_inventories_it_and_approve_clears_what_is_unaut
         stdout(&o)
     );
     assert!(stderr(&o).contains("no `integrity`"), "{}", stderr(&o));
+    // The plan covers the page's alerts (12.10.5).
+    let o = run(&["plan", "render", "--data-dir", d]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("| checkout ({url}) | 1h |")),
+        "{}",
+        stdout(&o)
+    );
     let o = run(&["pagewatch", "approvals", "--data-dir", d, "checkout"]);
     assert!(stdout(&o).contains("the cart"), "{}", stdout(&o));
     let o = run(&[

@@ -302,6 +302,13 @@ fn plan_hash_changes_when_the_team_changes_and_not_otherwise() {
             overdue: false,
             drill: 4,
         }],
+        pages: vec![UpkeepPage {
+            name: "checkout".into(),
+            url: "https://shop.example/checkout".into(),
+            every: "1h".into(),
+            last_checked: None,
+            stale: true,
+        }],
         known: true,
     };
     let later = render_plan(
@@ -319,7 +326,9 @@ fn plan_hash_changes_when_the_team_changes_and_not_otherwise() {
         later.text.contains("<td>PCI DSS 12.10.2</td>")
             && later.text.contains("overdue by 19 day(s)")
             && later.text.contains("Contain &lt;faster&gt;")
-            && later.text.contains("drill 4"),
+            && later.text.contains("drill 4")
+            && later.text.contains("<td>checkout (https:")
+            && later.text.contains("not checked in the last 7 days"),
         "{}",
         later.text
     );

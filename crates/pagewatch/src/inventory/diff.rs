@@ -78,6 +78,9 @@ pub fn update(previous: &Inventory, approvals: &Approvals, obs: &Observation) ->
                 initiator: script.initiator.clone(),
                 first_seen: before.map_or(obs.at, |e| e.first_seen),
                 last_seen: obs.at,
+                scan: before
+                    .filter(|e| e.digests.sha256 == script.digests.sha256)
+                    .and_then(|e| e.scan.clone()),
             },
         );
     }

@@ -194,6 +194,30 @@ pub struct Entry {
     pub initiator: Option<String>,
     pub first_seen: OffsetDateTime,
     pub last_seen: OffsetDateTime,
+    /// The skimmer-indicator scan of this body, once scanned (kept while the
+    /// body stays the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan: Option<ScanSummary>,
+}
+
+/// A body's skimmer score and the indicators that matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanSummary {
+    pub score: u32,
+    pub indicators: Vec<String>,
+}
+
+impl Entry {
+    /// The script as last seen, in the form approvals are checked against.
+    pub fn observed(&self) -> ObservedScript {
+        ObservedScript {
+            source: self.source.clone(),
+            digests: self.digests.clone(),
+            size: self.size,
+            initiator: self.initiator.clone(),
+            has_sri: self.has_sri,
+        }
+    }
 }
 
 /// What previous runs saw on one page.

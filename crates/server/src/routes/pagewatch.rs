@@ -376,6 +376,9 @@ pub struct ScriptRow {
     pub last_seen: String,
     /// The approvals in force covering its current body.
     pub approvals: Vec<i64>,
+    /// Its skimmer score (0–100) and matched indicators, once scanned.
+    pub score: Option<u32>,
+    pub indicators: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -393,7 +396,6 @@ pub fn script_list(
     store: &bulwark_store::Store,
     page: &WatchedPage,
 ) -> Result<ScriptList, bulwark_store::StoreError> {
-    use bulwark_pagewatch::inventory::ObservedScript;
     let inv = store.page_inventory(page.id)?;
     let approvals = store.page_approvals(&page.name, false)?.unwrap_or_default();
     let fmt = |t: time::OffsetDateTime| {
@@ -407,13 +409,7 @@ pub fn script_list(
         .scripts
         .iter()
         .map(|(k, e)| {
-            let seen = ObservedScript {
-                source: e.source.clone(),
-                digests: e.digests.clone(),
-                size: e.size,
-                initiator: e.initiator.clone(),
-                has_sri: e.has_sri,
-            };
+            let seen = e.observed();
             let covering = approvals
                 .iter()
                 .filter(|a| {
@@ -435,6 +431,12 @@ pub fn script_list(
                 first_seen: fmt(e.first_seen),
                 last_seen: fmt(e.last_seen),
                 approvals: covering,
+                score: e.scan.as_ref().map(|s| s.score),
+                indicators: e
+                    .scan
+                    .as_ref()
+                    .map(|s| s.indicators.clone())
+                    .unwrap_or_default(),
             }
         })
         .collect();

@@ -212,6 +212,26 @@ async fn an_injected_skimmer_is_caught_alerted_and_evidenced_and_approval_and_on
             .map(|r| r["state"].clone())
     };
     assert_eq!(state_of(&inv, &skim), Some(json!("new")));
+    // Scored with the skimmer indicators, shown with the script.
+    let skim_row = inv["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["script"] == skim.as_str())
+        .unwrap();
+    assert!(skim_row["score"].as_u64().unwrap() >= 40, "{skim_row}");
+    assert!(
+        skim_row["indicators"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("card-field-exfiltration")),
+        "{skim_row}"
+    );
+    assert!(hit["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["script"] == skim.as_str()));
     assert_eq!(
         state_of(&inv, &app_js),
         Some(json!("changed")),
@@ -309,6 +329,23 @@ async fn an_injected_skimmer_is_caught_alerted_and_evidenced_and_approval_and_on
         .unwrap()
         .iter()
         .all(|r| r["outcome"] == "ok"));
+    // Every watched page checked: PCI DSS 11.6.1 is done for today.
+    assert_eq!(
+        last_page_check(&f.store),
+        Some(time::OffsetDateTime::now_utc().date())
+    );
+}
+
+fn last_page_check(store: &bulwark_store::Store) -> Option<time::Date> {
+    let calendar = store.dir().compliance().unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    store
+        .compliance_status(&calendar, today)
+        .unwrap()
+        .into_iter()
+        .find(|d| d.id == "pci-11.6.1-payment-page-changes")
+        .unwrap()
+        .last_completed
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -446,4 +483,24 @@ async fn a_page_that_fails_to_load_changes_no_inventory_and_bad_approvals_are_re
         ledger,
         "refusals change nothing"
     );
+
+    // 11.6.1 is done only when every watched page has been checked.
+    assert!(last_page_check(&f.store).is_some());
+    let store = f.store.clone();
+    std::thread::spawn(move || {
+        store
+            .watch_page(
+                bulwark_store::NewWatchedPage {
+                    url: "http://127.0.0.1:9/pay".into(),
+                    name: Some("pay".into()),
+                    every_secs: 3600,
+                    cookies: vec![],
+                },
+                "owner:test",
+            )
+            .unwrap()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(last_page_check(&f.store), None);
 }
