@@ -5,7 +5,8 @@
 //! next run as a new unapproved script with its new outbound host, raises
 //! alerts and opens a `web_skimmer` incident with the run's evidence;
 //! approving it clears the page's alert state; one changed byte of an
-//! approved script is caught.
+//! approved script is caught. A weakened policy, dropped HSTS and a swapped
+//! payment iframe alert too; a page that fails to load changes nothing.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -349,9 +350,19 @@ fn last_page_check(store: &bulwark_store::Store) -> Option<time::Date> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_page_that_fails_to_load_changes_no_inventory_and_bad_approvals_are_refused() {
+async fn weakened_headers_and_a_swapped_payment_iframe_alert_and_a_failed_page_changes_nothing() {
     let shop = Shop::start();
-    shop.put_html("/checkout", &[], "<script>var a = 1;</script>");
+    shop.put_js("/a.js", "var a = 1;");
+    let page =
+        |frame: &str| format!("<script src=\"/a.js\"></script><iframe src=\"{frame}\"></iframe>");
+    shop.put_html(
+        "/checkout",
+        &[
+            ("Content-Security-Policy", "script-src 'self'"),
+            ("Strict-Transport-Security", "max-age=31536000"),
+        ],
+        &page("/pay"),
+    );
     let url = shop.url("/checkout");
     let (app, f) = std::thread::spawn(move || {
         let f = bulwark_testkit::StoreFixture::new();
@@ -391,6 +402,62 @@ async fn a_page_that_fails_to_load_changes_no_inventory_and_bad_approvals_are_re
     )
     .await;
     assert_eq!(before["items"].as_array().unwrap().len(), 1);
+
+    // The policy is loosened, HSTS dropped and the payment iframe swapped:
+    // each is a change the checkout rules alert on.
+    shop.put_html(
+        "/checkout",
+        &[(
+            "Content-Security-Policy",
+            "script-src 'self' 'unsafe-inline'",
+        )],
+        &page("http://pay-secure.localhost:1/frame"),
+    );
+    let (s, weak) = call(
+        &app,
+        Method::POST,
+        "/v1/pagewatch/pages/checkout/runs",
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{weak}");
+    let acts = actions(&weak);
+    assert!(acts.contains(&"header-weakened".to_owned()), "{acts:?}");
+    assert!(acts.contains(&"iframe-changed".to_owned()), "{acts:?}");
+    let weaknesses: Vec<(String, String)> = weak["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["change"] == "header-weakened")
+        .map(|c| {
+            (
+                c["header"].as_str().unwrap().to_owned(),
+                c["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        weaknesses.contains(&(
+            "content-security-policy".into(),
+            "unsafe-inline-added".into()
+        )),
+        "{weaknesses:?}"
+    );
+    assert!(
+        weaknesses.contains(&("strict-transport-security".into(), "removed".into())),
+        "{weaknesses:?}"
+    );
+    assert!(!weak["alerts"].as_array().unwrap().is_empty(), "{weak}");
+    // The inventory a failed run must leave as it is.
+    let (_, before) = call(
+        &app,
+        Method::GET,
+        "/v1/pagewatch/pages/checkout/scripts",
+        &key,
+        None,
+    )
+    .await;
 
     // The page now answers 404: 502 with why, the run is listed as failed,
     // and the inventory is as it was (a page that did not load has not lost
