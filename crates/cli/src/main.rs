@@ -6,6 +6,7 @@ mod cmd_assets;
 mod cmd_compliance;
 mod cmd_demo;
 mod cmd_detect;
+mod cmd_discover;
 mod cmd_drill;
 mod cmd_evidence;
 mod cmd_incident;
@@ -76,6 +77,10 @@ enum Command {
     /// Vault administration (lockdown) and operator access to customer records.
     #[command(subcommand)]
     Vault(cmd_misc::VaultCmd),
+    /// What personal data the store's own databases hold, by column, and what
+    /// in them breaks PCI DSS (read-only; exit 3 on stored card data or weak
+    /// passwords). SQLite for now.
+    Discover(cmd_discover::DiscoverArgs),
     /// Hunt for attacks in log files with Sigma rules (exit 1 when something is found; see --help for every exit bit).
     Hunt(cmd_detect::HuntArgs),
     /// The log formats Bulwark reads: presets, and JSON mappings (built in and the data directory's formats/).
@@ -161,6 +166,7 @@ fn main() -> ExitCode {
         Command::Ledger(c) => cmd_ledger::run(c),
         Command::Vault(c) => cmd_misc::vault(c),
         Command::Hunt(a) => cmd_detect::hunt(a),
+        Command::Discover(a) => cmd_discover::discover(a),
         Command::Formats(a) => cmd_detect::formats(a),
         Command::Tail(a) => cmd_tail::tail(a),
         Command::Rules(c) => cmd_detect::rules(c),

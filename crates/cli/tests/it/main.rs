@@ -8,6 +8,7 @@ mod cli;
 mod compliance;
 mod crash;
 mod detection;
+mod discover;
 mod drill;
 mod evidence;
 mod hunt;
