@@ -29,7 +29,8 @@ pub const MAX_TABLES: usize = 5000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("`{0}` is not a DSN this build reads: give sqlite:///path/to/file.db")]
+    /// Only the scheme is named: a DSN may carry a password.
+    #[error("`{0}` DSNs are not read by this build: give sqlite:///path/to/file.db")]
     Unknown(String),
     #[error("{0} databases are not supported yet (issue 15 is in progress): only SQLite files are read for now")]
     NotBuilt(&'static str),
@@ -95,7 +96,11 @@ pub fn open(dsn: &str) -> Result<Box<dyn Source>, SourceError> {
     {
         dsn.to_owned()
     } else {
-        return Err(SourceError::Unknown(dsn.chars().take(40).collect()));
+        let scheme = dsn
+            .split_once("://")
+            .map(|(s, _)| format!("{}://", s.chars().take(20).collect::<String>()))
+            .unwrap_or_else(|| "this kind of".to_owned());
+        return Err(SourceError::Unknown(scheme));
     };
     Ok(Box::new(Sqlite::open(&path)?))
 }

@@ -148,6 +148,14 @@ fn discovery_refuses_what_it_cannot_read_with_a_clear_error() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not supported yet"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("pw@"), "credentials never echoed");
+    let o = run(&["discover", "mongodb://shop:s3cret@127.0.0.1/shop"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`mongodb://` DSNs are not read"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("s3cret"), "credentials never echoed");
     let junk = t.path().join("junk.db");
     std::fs::write(&junk, b"not a database at all, just text").unwrap();
     let o = run(&["discover", junk.to_str().unwrap()]);
