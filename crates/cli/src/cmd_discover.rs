@@ -12,10 +12,21 @@ use bulwark_discover::findings::Severity;
 
 #[derive(clap::Args)]
 pub struct DiscoverArgs {
-    /// Databases to read: sqlite:///path/to/shop.db (MySQL/MariaDB and
-    /// PostgreSQL are not built yet and are refused saying so).
-    #[arg(required = true, value_name = "DSN")]
+    /// Databases to read: sqlite:///path/to/shop.db,
+    /// mysql://user:password@host:3306/database (PostgreSQL is not built yet
+    /// and is refused saying so). Put passwords in BULWARK_DISCOVER_DSN rather
+    /// than on the command line.
+    #[arg(
+        value_name = "DSN",
+        env = "BULWARK_DISCOVER_DSN",
+        hide_env_values = true,
+        value_delimiter = ' ',
+        required = true
+    )]
     dsn: Vec<String>,
+    /// Read with an account that can write (the session is read-only anyway).
+    #[arg(long)]
+    i_know: bool,
     /// Values sampled per column (spread over the table).
     #[arg(long, default_value_t = bulwark_sources::DEFAULT_SAMPLE)]
     sample: usize,
@@ -44,7 +55,7 @@ pub fn discover(a: DiscoverArgs) -> anyhow::Result<ExitCode> {
     let mut serious = false;
     let mut all = Vec::new();
     for dsn in &a.dsn {
-        let mut source = bulwark_sources::open(dsn)?;
+        let mut source = bulwark_sources::open(dsn, a.i_know)?;
         let label = source.label();
         let d = bulwark_sources::discover(source.as_mut(), a.sample, opts, |done, total| {
             if tty {

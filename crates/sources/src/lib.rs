@@ -4,20 +4,23 @@
 //! samples are.
 //!
 //! DSNs: `sqlite:///path/to/shop.db` (or a plain path ending in `.db`,
-//! `.sqlite`, `.sqlite3`). MySQL/MariaDB (`mysql://`) and PostgreSQL
-//! (`postgres://`) are named in the issue and not built yet: they are refused
-//! with a message saying so.
+//! `.sqlite`, `.sqlite3`) and `mysql://user:password@host:port/database`
+//! (MySQL and MariaDB; an account that can write is refused unless the
+//! caller allows it). PostgreSQL (`postgres://`) is named in the issue and
+//! not built yet: it is refused with a message saying so.
 //!
 //! Sampled values are handed to the engine and dropped; nothing here logs,
 //! prints or keeps them. Errors name tables and columns, never values.
 #![forbid(unsafe_code)]
 
+mod mysql;
 mod sqlite;
 
 use bulwark_discover::classify::{self, ColumnReport, Options};
 use bulwark_discover::findings::{self, Finding};
 use serde::Serialize;
 
+pub use mysql::Mysql;
 pub use sqlite::Sqlite;
 
 /// Most values sampled per column by default.
@@ -32,8 +35,10 @@ pub enum SourceError {
     /// Only the scheme is named: a DSN may carry a password.
     #[error("`{0}` DSNs are not read by this build: give sqlite:///path/to/file.db")]
     Unknown(String),
-    #[error("{0} databases are not supported yet (issue 15 is in progress): only SQLite files are read for now")]
+    #[error("{0} databases are not supported yet (issue 15 is in progress): SQLite files and MySQL/MariaDB are read for now")]
     NotBuilt(&'static str),
+    #[error("{0}: this account can write (INSERT, UPDATE, DELETE or more); give discovery a reporting account with SELECT only, or --i-know to read with this one in a read-only session")]
+    CanWrite(String),
     #[error("cannot open {path} read-only: {reason}")]
     Open { path: String, reason: String },
     #[error("reading {what}: {reason}")]
@@ -79,11 +84,12 @@ pub trait Source {
     ) -> Result<Vec<(String, String)>, SourceError>;
 }
 
-/// Opens a DSN read-only.
-pub fn open(dsn: &str) -> Result<Box<dyn Source>, SourceError> {
+/// Opens a DSN read-only. `allow_write`: read with an account that could
+/// write (its session is still read-only).
+pub fn open(dsn: &str, allow_write: bool) -> Result<Box<dyn Source>, SourceError> {
     let lower = dsn.to_ascii_lowercase();
     if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
-        return Err(SourceError::NotBuilt("MySQL/MariaDB"));
+        return Ok(Box::new(Mysql::open(dsn, allow_write)?));
     }
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
         return Err(SourceError::NotBuilt("PostgreSQL"));

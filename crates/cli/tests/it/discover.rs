@@ -144,7 +144,7 @@ fn discovery_finds_planted_pii_and_violations_and_prints_no_sampled_value() {
 #[test]
 fn discovery_refuses_what_it_cannot_read_with_a_clear_error() {
     let (t, _dir) = tempdir();
-    let o = run(&["discover", "mysql://shop:pw@127.0.0.1/shop"]);
+    let o = run(&["discover", "postgres://shop:pw@127.0.0.1/shop"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("not supported yet"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("pw@"), "credentials never echoed");
