@@ -151,7 +151,6 @@ fn a_crawl_records_parsed_inline_injected_and_evald_scripts_headers_frames_and_h
             .contains("widget.js"),
         "the document is as served"
     );
-    assert!(c.elapsed.as_secs() < 30);
 }
 
 #[test]

@@ -83,16 +83,25 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// The run's manifest: everything the crawl saw, with each body's locker hash.
-fn manifest(page: &WatchedPage, crawl: &Crawl, at: &str, bodies: &[(String, String)]) -> Vec<u8> {
+/// A script body of the run as it went into the locker.
+struct LockedBody {
+    /// The script's inventory key.
+    key: String,
+    /// Its locker name (SHA-256 of the body kept) and size.
+    sha256: String,
+    size: u64,
+}
+
+fn manifest(page: &WatchedPage, crawl: &Crawl, at: &str, bodies: &[LockedBody]) -> Vec<u8> {
     let scripts: Vec<serde_json::Value> = crawl
         .scripts
         .iter()
         .zip(bodies)
-        .map(|(s, (key, locker))| {
+        .map(|(s, b)| {
             serde_json::json!({
-                "key": key, "kind": s.source.kind(), "sha256": s.digests.sha256,
+                "key": b.key, "kind": s.source.kind(), "sha256": s.digests.sha256,
                 "sha384": s.digests.sha384, "size": s.size, "initiator": s.initiator,
-                "sri": s.has_sri, "locker_sha256": locker,
+                "sri": s.has_sri, "locker_sha256": b.sha256,
             })
         })
         .collect();
@@ -152,8 +161,12 @@ pub async fn run_page(
         let mut bodies = Vec::with_capacity(c.scripts.len());
         for s in &c.scripts {
             let key = s.observed().key();
-            let (sha, _) = store.lock_bytes(&s.body)?;
-            bodies.push((key.0, sha));
+            let (sha256, size) = store.lock_bytes(&s.body)?;
+            bodies.push(LockedBody {
+                key: key.0,
+                sha256,
+                size,
+            });
         }
         let (snap, snap_size) = store.lock_bytes(&c.snapshot)?;
         let doc = match &c.document {
@@ -203,10 +216,10 @@ pub async fn run_page(
             .scripts
             .iter()
             .zip(&bodies)
-            .find(|(_, (k, _))| *k == key.0)
+            .find(|(_, b)| b.key == key.0)
             .map(|(s, _)| s)
     };
-    let mut to_scan: Vec<ScriptKey> = if baseline {
+    let to_scan: Vec<ScriptKey> = if baseline {
         update.inventory.scripts.keys().cloned().collect()
     } else {
         update
@@ -220,7 +233,6 @@ pub async fn run_page(
             })
             .collect()
     };
-    to_scan.dedup();
     let mut events = Vec::new();
     let mut scores = Vec::new();
     for key in &to_scan {
@@ -360,7 +372,7 @@ async fn attach_evidence(
     page: &WatchedPage,
     run: i64,
     changes: &[Change],
-    bodies: &[(String, String)],
+    bodies: &[LockedBody],
     snapshot: LockedItem,
     document: Option<LockedItem>,
     manifest: LockedItem,
@@ -381,8 +393,8 @@ async fn attach_evidence(
     let mut scripts = Vec::new();
     for c in changes {
         if let Change::NewScript { key, .. } | Change::ScriptChanged { key, .. } = c {
-            if let Some((_, sha)) = bodies.iter().find(|(k, _)| *k == key.0) {
-                scripts.push((key.0.clone(), sha.clone()));
+            if let Some(b) = bodies.iter().find(|b| b.key == key.0) {
+                scripts.push((key.0.clone(), b.sha256.clone(), b.size));
             }
         }
     }
@@ -398,10 +410,7 @@ async fn attach_evidence(
                 "system:pagewatch",
             )?;
         }
-        for (key, sha) in scripts {
-            let size = std::fs::metadata(store.dir().evidence_dir().join(&sha))
-                .map(|m| m.len())
-                .unwrap_or(0);
+        for (key, sha, size) in scripts {
             let tail: String = key
                 .rsplit('/')
                 .next()

@@ -45,6 +45,30 @@ async fn call(
     (status, serde_json::from_slice(&bytes).unwrap_or_default())
 }
 
+/// A store watching `url` as `checkout`, and the API over it with detection on
+/// (built off the test's runtime: the store's writes block).
+fn watching_checkout(url: String) -> (axum::Router, bulwark_testkit::StoreFixture) {
+    std::thread::spawn(move || {
+        let f = bulwark_testkit::StoreFixture::new();
+        f.store
+            .watch_page(
+                bulwark_store::NewWatchedPage {
+                    url,
+                    name: Some("checkout".into()),
+                    every_secs: 3600,
+                    cookies: vec![],
+                },
+                "owner:test",
+            )
+            .unwrap();
+        let state =
+            AppState::with_detection(f.store.clone(), bulwark_store::RulePacks::default()).unwrap();
+        (router(state), f)
+    })
+    .join()
+    .unwrap()
+}
+
 fn actions(run: &Value) -> Vec<String> {
     run["changes"]
         .as_array()
@@ -69,25 +93,7 @@ async fn an_injected_skimmer_is_caught_alerted_and_evidenced_and_approval_and_on
     shop.put_js("/js/app.js", APP_JS);
     shop.put_js("/skim.js", &SKIMMER.replace("PORT", &port));
     let url = shop.url("/checkout");
-    let (app, f) = std::thread::spawn(move || {
-        let f = bulwark_testkit::StoreFixture::new();
-        f.store
-            .watch_page(
-                bulwark_store::NewWatchedPage {
-                    url,
-                    name: Some("checkout".into()),
-                    every_secs: 3600,
-                    cookies: vec![],
-                },
-                "owner:test",
-            )
-            .unwrap();
-        let state =
-            AppState::with_detection(f.store.clone(), bulwark_store::RulePacks::default()).unwrap();
-        (router(state), f)
-    })
-    .join()
-    .unwrap();
+    let (app, f) = watching_checkout(url);
     let key = f.admin_key.clone();
     let run = |app: axum::Router, key: String| async move {
         call(
@@ -364,25 +370,7 @@ async fn weakened_headers_and_a_swapped_payment_iframe_alert_and_a_failed_page_c
         &page("/pay"),
     );
     let url = shop.url("/checkout");
-    let (app, f) = std::thread::spawn(move || {
-        let f = bulwark_testkit::StoreFixture::new();
-        f.store
-            .watch_page(
-                bulwark_store::NewWatchedPage {
-                    url,
-                    name: Some("checkout".into()),
-                    every_secs: 3600,
-                    cookies: vec![],
-                },
-                "owner:test",
-            )
-            .unwrap();
-        let state =
-            AppState::with_detection(f.store.clone(), bulwark_store::RulePacks::default()).unwrap();
-        (router(state), f)
-    })
-    .join()
-    .unwrap();
+    let (app, f) = watching_checkout(url);
     let key = f.admin_key.clone();
     let (s, _) = call(
         &app,
