@@ -74,6 +74,11 @@ pub fn assets(c: AssetsCmd) -> anyhow::Result<ExitCode> {
                 els.insert(e.parse::<DataElement>()?);
             }
             let mut all = dir.files().assets()?;
+            // Typing an asset in again keeps what discovery read from it.
+            let facts = all
+                .iter()
+                .find(|a| a.name == name)
+                .and_then(|a| a.facts.clone());
             all.retain(|a| a.name != name);
             all.push(Asset {
                 name: name.clone(),
@@ -81,6 +86,7 @@ pub fn assets(c: AssetsCmd) -> anyhow::Result<ExitCode> {
                 customers,
                 hosting,
                 owner,
+                facts,
             });
             dir.files().save_assets(&all)?;
             store

@@ -181,6 +181,7 @@ fn seed(store: &Store, n: u32) -> anyhow::Result<()> {
             customers: u64::from(n),
             hosting: "demo".into(),
             owner: "ecommerce".into(),
+            facts: None,
         }])?;
     }
     Ok(())

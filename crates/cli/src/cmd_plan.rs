@@ -34,11 +34,32 @@ pub enum PlanCmd {
 }
 
 /// For each place customers live: which laws, who must be told and how fast, if
-/// the data the vault holds for them leaked.
-fn overview(store: &Store, catalogue: &Catalogue) -> anyhow::Result<Vec<NotificationOverviewRow>> {
-    let mut rows = Vec::new();
+/// the data held for them leaked — what the vault holds, and what discovery
+/// found in the store's own databases (`discover --save-asset`). The same
+/// customer may be in the vault and in a shop database, so per jurisdiction
+/// the largest count is taken (at least that many), with every element held.
+fn overview(
+    store: &Store,
+    catalogue: &Catalogue,
+    assets: &[Asset],
+) -> anyhow::Result<Vec<NotificationOverviewRow>> {
+    let mut held: std::collections::BTreeMap<String, (u64, BTreeSet<bulwark_model::DataElement>)> =
+        Default::default();
     for (residency, customers, elements) in store.holdings_by_residency()? {
-        let jurisdiction = jurisdiction_of(&residency);
+        let e = held.entry(jurisdiction_of(&residency)).or_default();
+        e.0 = e.0.max(customers);
+        e.1.extend(elements);
+    }
+    for facts in assets.iter().filter_map(|a| a.facts.as_ref()) {
+        for (j, jf) in &facts.by_jurisdiction {
+            let e = held.entry(j.clone()).or_default();
+            e.0 = e.0.max(jf.customers);
+            e.1.extend(jf.by_element.keys().copied());
+        }
+    }
+    let mut rows = Vec::new();
+    for (jurisdiction, (customers, elements)) in held {
+        let elements: Vec<_> = elements.into_iter().collect();
         if elements.is_empty() {
             continue;
         }
@@ -176,7 +197,7 @@ pub fn plan(c: PlanCmd) -> anyhow::Result<ExitCode> {
     let set: Vec<_> = playbooks.all().to_vec();
     // The same catalogue `obligations` reads, with the directory's law overrides.
     let catalogue = files.laws()?;
-    let rows = overview(&store, &catalogue)?;
+    let rows = overview(&store, &catalogue, &assets)?;
     let fmt = if format == "html" {
         Format::Html
     } else {

@@ -28,6 +28,18 @@ pub struct Options {
     pub show_masked: bool,
 }
 
+/// Where in a table a report's values live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Place {
+    /// A column of its own.
+    Column,
+    /// The rows of a key-value table under one key (`billing_phone`).
+    Key { key: String },
+    /// A path inside a JSON column (`["address", "city"]`; `[]` for array items).
+    Json { column: String, path: Vec<String> },
+}
+
 /// What one column holds, by its name and its samples. Holds no sampled value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ColumnReport {
@@ -35,6 +47,7 @@ pub struct ColumnReport {
     /// The column, or `column[key]` for a key of a key-value table, or
     /// `column.path.to.key` inside a JSON column.
     pub column: String,
+    pub place: Place,
     /// The element, when the confidence reaches [`REPORTED_CONFIDENCE`].
     pub element: Option<DataElement>,
     pub confidence: u8,
@@ -102,6 +115,7 @@ pub fn column<'a>(
     let mut r = ColumnReport {
         table: table.to_owned(),
         column: name.to_owned(),
+        place: Place::Column,
         element: None,
         confidence: 0,
         reasons: Vec::new(),
@@ -270,6 +284,7 @@ pub fn key_values<'a>(
         .map(|(k, values)| {
             let mut r = column(table, k, values, opts);
             r.column = format!("{value_column}[{k}]");
+            r.place = Place::Key { key: k.to_owned() };
             r
         })
         .collect()
@@ -279,7 +294,7 @@ fn flatten(
     v: &serde_json::Value,
     path: &mut Vec<String>,
     depth: usize,
-    out: &mut BTreeMap<String, Vec<String>>,
+    out: &mut BTreeMap<Vec<String>, Vec<String>>,
 ) {
     if depth > MAX_JSON_DEPTH || out.len() > MAX_KEYS {
         return;
@@ -299,8 +314,8 @@ fn flatten(
             }
             path.pop();
         }
-        serde_json::Value::String(s) => out.entry(path.join(".")).or_default().push(s.clone()),
-        serde_json::Value::Number(n) => out.entry(path.join(".")).or_default().push(n.to_string()),
+        serde_json::Value::String(s) => out.entry(path.clone()).or_default().push(s.clone()),
+        serde_json::Value::Number(n) => out.entry(path.clone()).or_default().push(n.to_string()),
         _ => {}
     }
 }
@@ -314,7 +329,7 @@ pub fn json_column<'a>(
     samples: impl IntoIterator<Item = &'a str>,
     opts: Options,
 ) -> Vec<ColumnReport> {
-    let mut paths: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut paths: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
     for s in samples {
         if s.len() > MAX_JSON_BYTES {
             continue;
@@ -328,12 +343,17 @@ pub fn json_column<'a>(
         .into_iter()
         .map(|(path, values)| {
             let leaf = path
-                .rsplit('.')
+                .iter()
+                .rev()
                 .find(|p| *p != "[]")
-                .unwrap_or(path.as_str())
-                .to_owned();
+                .cloned()
+                .unwrap_or_default();
             let mut r = column(table, &leaf, values.iter().map(String::as_str), opts);
-            r.column = format!("{column_name}.{path}");
+            r.column = format!("{column_name}.{}", path.join("."));
+            r.place = Place::Json {
+                column: column_name.to_owned(),
+                path,
+            };
             r
         })
         .collect()

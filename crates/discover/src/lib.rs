@@ -16,6 +16,11 @@
 //! - [`findings`]: what is a violation in itself: full card numbers stored
 //!   (PCI DSS 3.5.1), card security codes kept (3.3.1.2), weak password
 //!   hashing (8.3.2), personal data in free-text columns.
+//! - [`subjects`]: which table holds the customers, which tables tie rows
+//!   to one, and where each lives ([`residency`]: country and region values
+//!   as shops write them, phone prefixes as a weaker signal) — a plan of
+//!   whole-table reads and the tally that counts customers per jurisdiction
+//!   and element, or lists the exact customers for scope.
 //! - [`mask`]: the only form in which a sampled value may leave this crate
 //!   (`411111******1111`), and only when the caller asks.
 //!
@@ -27,4 +32,6 @@ pub mod classify;
 pub mod findings;
 pub mod mask;
 pub mod names;
+pub mod residency;
+pub mod subjects;
 pub mod value;

@@ -389,12 +389,17 @@ pub fn password_hash(v: &str) -> Option<HashScheme> {
     if v.starts_with("$1$") {
         return Some(HashScheme::Md5Crypt);
     }
-    // Magento 2: hash:salt:version — version 1 is SHA-256, 2/3 are argon2.
-    if let Some(c) = re(&MAGENTO, r"^([0-9a-f]{64}):([^:]{1,128}):(\d)(?:_\d+)?$").captures(v) {
-        return Some(if &c[3] == "1" {
-            HashScheme::SaltedSha256
-        } else {
-            HashScheme::Argon2
+    // Magento 2: hash:salt:version — version 0 is MD5, 1 SHA-256, 2/3 argon2.
+    if let Some(c) = re(
+        &MAGENTO,
+        r"^([0-9a-f]{32}|[0-9a-f]{64}):([^:]{1,128}):(\d)(?:_\d+)?$",
+    )
+    .captures(v)
+    {
+        return Some(match &c[3] {
+            "0" => HashScheme::Md5,
+            "1" => HashScheme::SaltedSha256,
+            _ => HashScheme::Argon2,
         });
     }
     if hex(32) {
@@ -524,6 +529,8 @@ mod tests {
         );
         let magento = format!("{}:{}:1", "a".repeat(64), "salt");
         assert_eq!(password_hash(&magento), Some(HashScheme::SaltedSha256));
+        let magento_md5 = format!("{}:{}:0", "b".repeat(32), "salt");
+        assert_eq!(password_hash(&magento_md5), Some(HashScheme::Md5));
         assert!(HashScheme::Md5.is_weak() && !HashScheme::Bcrypt.is_weak());
     }
 

@@ -5,7 +5,7 @@
 //! weights below (held elements compound: a name next to a national id is
 //! worse than either alone) and volume is the number of customers.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bulwark_model::DataElement;
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,123 @@ pub struct Asset {
     /// Where it runs (`AWS eu-west-1`, `Shopify`, `office NAS`).
     pub hosting: String,
     pub owner: String,
+    /// What discovery read in the system itself (`bulwark discover
+    /// --save-asset`); absent for an asset typed in by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Box<AssetFacts>>,
+}
+
+/// The facts of an asset, from a scan of its database. No value of any
+/// customer: elements, counts, tables and columns, findings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssetFacts {
+    /// The database, without credentials (`mysql:report@db.internal/shop`).
+    pub source: String,
+    /// RFC 3339.
+    pub scanned_at: String,
+    /// The customer table and its key, when one was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_table: Option<String>,
+    /// Customers per jurisdiction (subdivision when known, else country).
+    #[serde(default)]
+    pub by_jurisdiction: BTreeMap<String, JurisdictionFacts>,
+    /// Customers whose residency the data does not tell.
+    #[serde(default)]
+    pub residency_unknown: u64,
+    /// The columns that hold personal data.
+    #[serde(default)]
+    pub columns: Vec<FactColumn>,
+    /// Violations found in the data itself (stored PANs, weak hashing).
+    #[serde(default)]
+    pub findings: Vec<FactFinding>,
+    /// How to read the customers again (for scope from a compromised
+    /// table): the discovery engine's plan, kept as it wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub plan: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JurisdictionFacts {
+    pub customers: u64,
+    pub by_element: BTreeMap<DataElement, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FactColumn {
+    pub table: String,
+    pub column: String,
+    pub element: DataElement,
+    pub confidence: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FactFinding {
+    pub code: String,
+    /// `critical`, `high` or `medium`.
+    pub severity: String,
+    pub table: String,
+    pub column: String,
+    pub requirement: String,
+}
+
+/// What changed between two scans of one asset, in words, for the operator.
+pub fn facts_changes(old: &AssetFacts, new: &AssetFacts) -> Vec<String> {
+    let mut out = Vec::new();
+    let cols = |f: &AssetFacts| -> BTreeMap<(String, String), DataElement> {
+        f.columns
+            .iter()
+            .map(|c| ((c.table.clone(), c.column.clone()), c.element))
+            .collect()
+    };
+    let (a, b) = (cols(old), cols(new));
+    for (k, e) in &b {
+        match a.get(k) {
+            None => out.push(format!("new column {}.{} holds {}", k.0, k.1, e.code())),
+            Some(was) if was != e => out.push(format!(
+                "{}.{} now holds {} (was {})",
+                k.0,
+                k.1,
+                e.code(),
+                was.code()
+            )),
+            Some(_) => {}
+        }
+    }
+    for (k, e) in &a {
+        if !b.contains_key(k) {
+            out.push(format!("{}.{} no longer holds {}", k.0, k.1, e.code()));
+        }
+    }
+    let total = |f: &AssetFacts| -> u64 { f.by_jurisdiction.values().map(|j| j.customers).sum() };
+    for (j, jf) in &new.by_jurisdiction {
+        let was = old.by_jurisdiction.get(j).map(|x| x.customers).unwrap_or(0);
+        if was != jf.customers {
+            out.push(format!("{j}: {} customers (was {was})", jf.customers));
+        }
+    }
+    for (j, jf) in &old.by_jurisdiction {
+        if !new.by_jurisdiction.contains_key(j) {
+            out.push(format!("{j}: no customers any more (was {})", jf.customers));
+        }
+    }
+    if total(old) != total(new) && out.is_empty() {
+        out.push(format!("{} customers (was {})", total(new), total(old)));
+    }
+    let key = |f: &FactFinding| (f.code.clone(), f.table.clone(), f.column.clone());
+    let old_findings: BTreeSet<_> = old.findings.iter().map(key).collect();
+    let new_findings: BTreeSet<_> = new.findings.iter().map(key).collect();
+    for f in new_findings.difference(&old_findings) {
+        out.push(format!("new finding {} in {}.{}", f.0, f.1, f.2));
+    }
+    for f in old_findings.difference(&new_findings) {
+        out.push(format!("finding {} in {}.{} is gone", f.0, f.1, f.2));
+    }
+    out
 }
 
 /// An asset with its computed rank.
@@ -97,6 +214,7 @@ mod tests {
             customers,
             hosting: "here".into(),
             owner: "ops".into(),
+            facts: None,
         }
     }
 

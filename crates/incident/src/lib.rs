@@ -42,7 +42,10 @@ mod tasks;
 mod team;
 mod timeline;
 
-pub use assets::{rank_assets, sensitivity, sensitivity_weight, Asset, RankedAsset};
+pub use assets::{
+    facts_changes, rank_assets, sensitivity, sensitivity_weight, Asset, AssetFacts, FactColumn,
+    FactFinding, JurisdictionFacts, RankedAsset,
+};
 pub use autoopen::{decide, default_routes, AlertLevel, AlertRef, AutoOpenConfig, Decision, Route};
 pub use builtin::FILES as BUILTIN_PLAYBOOKS;
 pub use containment::{

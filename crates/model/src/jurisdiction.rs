@@ -29,6 +29,12 @@ pub fn is_subdivision(code: &str) -> bool {
     code.len() > 3 && code.as_bytes().get(2) == Some(&b'-') && table().contains_key(code)
 }
 
+/// Every country and subdivision code with its name (iso-codes' spelling:
+/// English for countries, the local name for many subdivisions).
+pub fn iso3166() -> impl Iterator<Item = (&'static str, &'static str)> {
+    table().iter().map(|(k, v)| (*k, *v))
+}
+
 /// The English short name of a country or subdivision code.
 pub fn country_name(code: &str) -> Option<&'static str> {
     table().get(code).copied()

@@ -18,7 +18,7 @@ pub use diagnostic::{Diagnostic, Severity};
 pub use duration::{format_duration, parse_duration, DurationError, DurationLimits, Unit};
 pub use element::{parse_date, DataElement, UnknownElement, ValueError};
 pub use jurisdiction::{
-    bloc_members, country_name, is_country, is_subdivision, Residency, ResidencyError,
+    bloc_members, country_name, is_country, is_subdivision, iso3166, Residency, ResidencyError,
     EEA_COUNTRIES,
 };
 pub use language::{

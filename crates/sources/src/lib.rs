@@ -18,6 +18,10 @@ mod sqlite;
 
 use bulwark_discover::classify::{self, ColumnReport, Options};
 use bulwark_discover::findings::{self, Finding};
+use bulwark_discover::residency::Names;
+use bulwark_discover::subjects::{
+    self, Counts, ForeignKey, KvShape, Plan, Scan, ScanKind, Subject, TableShape, Tally,
+};
 use serde::Serialize;
 
 pub use mysql::Mysql;
@@ -60,6 +64,30 @@ pub struct TableInfo {
     pub name: String,
     pub columns: Vec<ColumnInfo>,
     pub rows: u64,
+    pub primary_key: Vec<String>,
+    /// `(column, referenced table, referenced column)`.
+    pub foreign_keys: Vec<(String, String, String)>,
+}
+
+impl TableInfo {
+    /// The shape the engine plans with.
+    pub fn shape(&self) -> TableShape {
+        TableShape {
+            name: self.name.clone(),
+            columns: self.columns.iter().map(|c| c.name.clone()).collect(),
+            primary_key: self.primary_key.clone(),
+            foreign_keys: self
+                .foreign_keys
+                .iter()
+                .map(|(column, ref_table, ref_column)| ForeignKey {
+                    column: column.clone(),
+                    ref_table: ref_table.clone(),
+                    ref_column: ref_column.clone(),
+                })
+                .collect(),
+            rows: self.rows,
+        }
+    }
 }
 
 /// A database discovery can read.
@@ -78,10 +106,18 @@ pub trait Source {
     fn sample_pairs(
         &mut self,
         table: &TableInfo,
-        key: &str,
-        value: &str,
+        shape: &KvShape,
         limit: usize,
     ) -> Result<Vec<(String, String)>, SourceError>;
+    /// Every row of a plan's scan (rows as [`ScanKind`] says), restricted by
+    /// `filter` (an SQL condition on the scanned table) when given. Values
+    /// go to `each` and are dropped.
+    fn scan(
+        &mut self,
+        scan: &Scan,
+        filter: Option<&str>,
+        each: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<(), SourceError>;
 }
 
 /// Opens a DSN read-only. `allow_write`: read with an account that could
@@ -111,6 +147,99 @@ pub fn open(dsn: &str, allow_write: bool) -> Result<Box<dyn Source>, SourceError
     Ok(Box::new(Sqlite::open(&path)?))
 }
 
+/// How one SQL dialect quotes, casts to text and marks parameters.
+pub(crate) struct Dialect {
+    pub quote: fn(&str) -> String,
+    /// `expr` as text.
+    pub text: fn(&str) -> String,
+    /// The `n`-th parameter (from 1).
+    pub mark: fn(usize) -> String,
+}
+
+/// The SQL of a scan, and the keys of a key-value scan as its parameters.
+pub(crate) fn scan_sql(scan: &Scan, filter: Option<&str>, d: &Dialect) -> (String, Vec<String>) {
+    let quote = d.quote;
+    let text = d.text;
+    let t = quote(&scan.table);
+    let cond = filter.map(|f| format!(" AND ({f})")).unwrap_or_default();
+    match &scan.kind {
+        ScanKind::Columns { columns } => {
+            let mut cols = vec![text(&quote(&scan.key))];
+            cols.extend(columns.iter().map(|c| text(&quote(&c.column))));
+            (
+                format!(
+                    "SELECT {} FROM {t} WHERE {} IS NOT NULL{cond}",
+                    cols.join(", "),
+                    quote(&scan.key)
+                ),
+                Vec::new(),
+            )
+        }
+        ScanKind::Pairs { shape, keys } => {
+            let marks = (1..=keys.len().max(1))
+                .map(d.mark)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut params: Vec<String> = keys.iter().map(|k| k.key.clone()).collect();
+            if params.is_empty() {
+                // No key to read: a condition no row meets.
+                params.push(String::new());
+            }
+            let sql = match shape {
+                KvShape::Inline { key, value } => format!(
+                    "SELECT {}, {}, {} FROM {t} WHERE {k} IN ({marks}){cond}",
+                    text(&quote(&scan.key)),
+                    text(&quote(key)),
+                    text(&quote(value)),
+                    k = quote(key),
+                ),
+                KvShape::Eav {
+                    attribute_table,
+                    attribute_id,
+                    attribute_code,
+                    value,
+                } => format!(
+                    "SELECT {}, {}, {} FROM {t} v JOIN {a} a ON a.{id} = v.{id} WHERE a.{code} IN ({marks}){cond}",
+                    text(&format!("v.{}", quote(&scan.key))),
+                    text(&format!("a.{}", quote(attribute_code))),
+                    text(&format!("v.{}", quote(value))),
+                    code = quote(attribute_code),
+                    a = quote(attribute_table),
+                    id = quote(attribute_id),
+                ),
+            };
+            (sql, params)
+        }
+    }
+}
+
+/// The SQL that samples a key-value table's `(key, value)` rows.
+pub(crate) fn pairs_sql(table: &str, shape: &KvShape, limit: usize, d: &Dialect) -> String {
+    let (quote, text) = (d.quote, d.text);
+    let t = quote(table);
+    match shape {
+        KvShape::Inline { key, value } => format!(
+            "SELECT {}, {} FROM {t} WHERE {v} IS NOT NULL LIMIT {limit}",
+            text(&quote(key)),
+            text(&quote(value)),
+            v = quote(value)
+        ),
+        KvShape::Eav {
+            attribute_table,
+            attribute_id,
+            attribute_code,
+            value,
+        } => format!(
+            "SELECT {}, {} FROM {t} v JOIN {a} a ON a.{id} = v.{id} WHERE v.{val} IS NOT NULL LIMIT {limit}",
+            text(&format!("a.{}", quote(attribute_code))),
+            text(&format!("v.{}", quote(value))),
+            val = quote(value),
+            a = quote(attribute_table),
+            id = quote(attribute_id)
+        ),
+    }
+}
+
 /// What discovery found in one database.
 #[derive(Debug, Clone, Serialize)]
 pub struct Discovery {
@@ -121,19 +250,103 @@ pub struct Discovery {
     /// personal data, most confident first.
     pub columns: Vec<ColumnReport>,
     pub findings: Vec<Finding>,
+    /// Who the data is about, when a customer table was found.
+    pub customers: Option<CustomerFacts>,
+    /// Tables with personal data that no column ties to a customer.
+    pub untied_tables: Vec<String>,
 }
 
-/// A key-value table's key and value columns, if it is one (`meta_key` and
-/// `meta_value`, as WordPress and WooCommerce keep them).
-fn key_value_columns(t: &TableInfo) -> Option<(&str, &str)> {
-    let has = |n: &str| t.columns.iter().any(|c| c.name.eq_ignore_ascii_case(n));
-    [
-        ("meta_key", "meta_value"),
-        ("option_name", "option_value"),
-        ("attribute_code", "value"),
-    ]
-    .into_iter()
-    .find(|(k, v)| has(k) && has(v))
+/// The customers of a database: how they were read and the counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerFacts {
+    pub plan: Plan,
+    pub counts: Counts,
+}
+
+/// What discovery is doing, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Tables sampled of all.
+    Sampled(usize, usize),
+    /// Rows counted so far in a scan of a table (the index of the scan of all).
+    Counting(usize, usize, u64),
+}
+
+/// Runs `plan`'s scans and folds them into a tally. `compromised`: the
+/// tables whose elements count (all when `None`); `filter` applies to the
+/// scans of those tables.
+pub fn run_plan<'n>(
+    source: &mut dyn Source,
+    plan: &Plan,
+    names: &'n Names,
+    compromised: Option<&[String]>,
+    filter: Option<&str>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Tally<'n>, SourceError> {
+    let mut tally = Tally::new(names);
+    let counts = |t: &str| compromised.is_none_or(|c| c.iter().any(|x| x == t));
+    for (i, scan) in plan.scans.iter().enumerate() {
+        let base = i == 0;
+        let counted = counts(&scan.table);
+        if !base && !counted && !scan_reads_residency(scan) {
+            continue;
+        }
+        let f = if counted { filter } else { None };
+        let mut n = 0u64;
+        source.scan(scan, f, &mut |row| {
+            tally.row(scan, base, counted, row);
+            n += 1;
+            if n.is_multiple_of(100_000) {
+                progress(Progress::Counting(i, plan.scans.len(), n));
+            }
+        })?;
+        tally.end_scan();
+        progress(Progress::Counting(i + 1, plan.scans.len(), n));
+    }
+    Ok(tally)
+}
+
+fn scan_reads_residency(scan: &Scan) -> bool {
+    use bulwark_discover::subjects::Read;
+    let reads: Vec<&Read> = match &scan.kind {
+        ScanKind::Columns { columns } => columns.iter().flat_map(|c| &c.reads).collect(),
+        ScanKind::Pairs { keys, .. } => keys.iter().flat_map(|k| &k.reads).collect(),
+    };
+    reads
+        .iter()
+        .any(|r| !matches!(r, Read::Element { .. } | Read::JsonElement { .. }))
+}
+
+/// The customers a compromise of `tables` (all of the plan's when `None`)
+/// exposed, restricted by `filter`, each with residency and elements.
+pub fn subjects_of(
+    source: &mut dyn Source,
+    plan: &Plan,
+    tables: Option<&[String]>,
+    filter: Option<&str>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Vec<Subject>, SourceError> {
+    let names = Names::new();
+    let tally = run_plan(source, plan, &names, tables, filter, progress)?;
+    Ok(tally.subjects(true))
+}
+
+/// The columns of a key-value shape that are read as pairs, not one by one.
+fn kv_columns(shape: &KvShape) -> Vec<&str> {
+    match shape {
+        KvShape::Inline { key, value } => vec![key, value],
+        KvShape::Eav {
+            attribute_id,
+            value,
+            ..
+        } => vec![attribute_id, value],
+    }
+}
+
+fn kv_value(shape: &KvShape) -> &str {
+    match shape {
+        KvShape::Inline { value, .. } | KvShape::Eav { value, .. } => value,
+    }
 }
 
 fn looks_json(declared: &str, samples: &[String]) -> bool {
@@ -146,33 +359,40 @@ fn looks_json(declared: &str, samples: &[String]) -> bool {
             }))
 }
 
-/// Reads every table of `source` and classifies its columns. `progress` is
-/// called after each table with (done, total).
+/// Reads every table of `source` and classifies its columns, then, when a
+/// customer table is found, counts customers per jurisdiction and element
+/// over whole tables (the counts are exact; the classification is from
+/// samples).
 pub fn discover(
     source: &mut dyn Source,
     sample: usize,
     opts: Options,
-    mut progress: impl FnMut(usize, usize),
+    mut progress: impl FnMut(Progress),
 ) -> Result<Discovery, SourceError> {
     if sample == 0 || sample > MAX_SAMPLE {
         return Err(SourceError::BadSample);
     }
     let tables = source.tables()?;
+    let shapes: Vec<TableShape> = tables.iter().map(TableInfo::shape).collect();
     let mut columns = Vec::new();
     let mut read = 0usize;
     for (i, t) in tables.iter().enumerate() {
-        if let Some((k, v)) = key_value_columns(t) {
-            let pairs = source.sample_pairs(t, k, v, sample.saturating_mul(20))?;
+        let kv = subjects::kv_shape(&shapes[i], &shapes);
+        if let Some(shape) = &kv {
+            let pairs = source.sample_pairs(t, shape, sample.saturating_mul(20))?;
             read += 1;
             columns.extend(classify::key_values(
                 &t.name,
-                v,
+                kv_value(shape),
                 pairs.iter().map(|(a, b)| (a.as_str(), b.as_str())),
                 opts,
             ));
         }
         for c in &t.columns {
-            if key_value_columns(t).is_some_and(|(k, v)| c.name == k || c.name == v) {
+            if kv
+                .as_ref()
+                .is_some_and(|s| kv_columns(s).contains(&c.name.as_str()))
+            {
                 continue;
             }
             let values = source.sample(t, &c.name, sample)?;
@@ -193,10 +413,32 @@ pub fn discover(
                 ));
             }
         }
-        progress(i + 1, tables.len());
+        progress(Progress::Sampled(i + 1, tables.len()));
     }
     let findings: Vec<Finding> = columns.iter().flat_map(findings::of).collect();
+    let customers = match subjects::plan(&shapes, &columns) {
+        Some(plan) => {
+            let names = Names::new();
+            let tally = run_plan(source, &plan, &names, None, None, &mut progress)?;
+            Some(CustomerFacts {
+                counts: tally.counts(),
+                plan,
+            })
+        }
+        None => None,
+    };
     columns.retain(|c| c.element.is_some());
+    let tied: Vec<&str> = customers
+        .iter()
+        .flat_map(|c| c.plan.scans.iter().map(|s| s.table.as_str()))
+        .collect();
+    let untied_tables: Vec<String> = columns
+        .iter()
+        .filter(|c| !tied.contains(&c.table.as_str()))
+        .map(|c| c.table.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     columns.sort_by(|a, b| {
         b.confidence
             .cmp(&a.confidence)
@@ -209,5 +451,7 @@ pub fn discover(
         columns_read: read,
         columns,
         findings,
+        customers,
+        untied_tables,
     })
 }

@@ -3,10 +3,39 @@
 //! caller says it knows): discovery should run as a reporting user with
 //! `SELECT` only.
 
-use mysql::prelude::Queryable;
-use mysql::{Conn, Opts, OptsBuilder};
+use std::collections::HashMap;
 
-use crate::{ColumnInfo, Source, SourceError, TableInfo, MAX_TABLES};
+use bulwark_discover::subjects::{KvShape, Scan};
+use mysql::prelude::Queryable;
+use mysql::{Conn, Opts, OptsBuilder, Value};
+
+use crate::{pairs_sql, scan_sql, ColumnInfo, Dialect, Source, SourceError, TableInfo, MAX_TABLES};
+
+const DIALECT: Dialect = Dialect {
+    quote,
+    text: |e| format!("CAST({e} AS CHAR)"),
+    mark: |_| "?".to_owned(),
+};
+
+/// A value as text; NULL as `None`. Prepared statements return typed values.
+fn text(v: Value) -> Option<String> {
+    match v {
+        Value::NULL => None,
+        Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::UInt(u) => Some(u.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Double(f) => Some(f.to_string()),
+        Value::Date(y, m, d, h, mi, s, _) => {
+            Some(format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02}"))
+        }
+        Value::Time(neg, d, h, m, s, _) => Some(format!(
+            "{}{}:{m:02}:{s:02}",
+            if neg { "-" } else { "" },
+            u32::from(h) + d * 24
+        )),
+    }
+}
 
 /// One value as the server sends it (bytes; NULL as `None`).
 type Cell = Option<Vec<u8>>;
@@ -117,6 +146,26 @@ impl Source for Mysql {
                 (&self.db,),
             )
             .map_err(read_err("the schema"))?;
+        // Keys of the whole schema in one query.
+        /// Table, constraint, column, referenced table and column.
+        type KeyRow = (String, String, String, Option<String>, Option<String>);
+        let keys: Vec<KeyRow> = self
+            .conn
+            .exec(
+                "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
+                (&self.db,),
+            )
+            .map_err(read_err("the schema's keys"))?;
+        type Keys = (Vec<String>, Vec<(String, String, String)>);
+        let mut by_table: HashMap<String, Keys> = HashMap::new();
+        for (table, constraint, column, ref_table, ref_column) in keys {
+            let e = by_table.entry(table).or_default();
+            match (ref_table, ref_column) {
+                (Some(t), Some(c)) => e.1.push((column, t, c)),
+                _ if constraint == "PRIMARY" => e.0.push(column),
+                _ => {}
+            }
+        }
         let mut out = Vec::new();
         for (name, rows) in names.into_iter().take(MAX_TABLES) {
             let columns: Vec<(String, String)> = self
@@ -126,8 +175,11 @@ impl Source for Mysql {
                     (&self.db, &name),
                 )
                 .map_err(read_err(format!("the columns of {name}")))?;
+            let (primary_key, foreign_keys) = by_table.remove(&name).unwrap_or_default();
             out.push(TableInfo {
                 name,
+                primary_key,
+                foreign_keys,
                 columns: columns
                     .into_iter()
                     .map(|(name, declared_type)| ColumnInfo {
@@ -166,20 +218,14 @@ impl Source for Mysql {
     fn sample_pairs(
         &mut self,
         table: &TableInfo,
-        key: &str,
-        value: &str,
+        shape: &KvShape,
         limit: usize,
     ) -> Result<Vec<(String, String)>, SourceError> {
-        let sql = format!(
-            "SELECT {k}, {v} FROM {t} WHERE {v} IS NOT NULL LIMIT {limit}",
-            k = quote(key),
-            v = quote(value),
-            t = quote(&table.name)
-        );
+        let sql = pairs_sql(&table.name, shape, limit, &DIALECT);
         let rows: Vec<(Cell, Cell)> = self
             .conn
             .query(sql)
-            .map_err(read_err(format!("{}.{key}/{value}", table.name)))?;
+            .map_err(read_err(format!("the key-value rows of {}", table.name)))?;
         Ok(rows
             .into_iter()
             .filter_map(|(k, v)| {
@@ -189,6 +235,33 @@ impl Source for Mysql {
                 ))
             })
             .collect())
+    }
+
+    fn scan(
+        &mut self,
+        scan: &Scan,
+        filter: Option<&str>,
+        each: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<(), SourceError> {
+        let (sql, params) = scan_sql(scan, filter, &DIALECT);
+        let what = || format!("the rows of {}", scan.table);
+        // A prepared statement: a filter cannot smuggle in a second statement.
+        let params: Vec<Value> = params.into_iter().map(Value::from).collect();
+        let params = if params.is_empty() {
+            mysql::Params::Empty
+        } else {
+            mysql::Params::Positional(params)
+        };
+        let result = self.conn.exec_iter(sql, params).map_err(read_err(what()))?;
+        let mut cells: Vec<Option<String>> = Vec::new();
+        for row in result {
+            let row = row.map_err(read_err(what()))?;
+            cells.clear();
+            cells.extend(row.unwrap_raw().into_iter().map(|v| v.and_then(text)));
+            let refs: Vec<Option<&str>> = cells.iter().map(Option::as_deref).collect();
+            each(&refs);
+        }
+        Ok(())
     }
 }
 

@@ -3,7 +3,15 @@
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::{ColumnInfo, Source, SourceError, TableInfo, MAX_TABLES};
+use bulwark_discover::subjects::{KvShape, Scan};
+
+use crate::{pairs_sql, scan_sql, ColumnInfo, Dialect, Source, SourceError, TableInfo, MAX_TABLES};
+
+const DIALECT: Dialect = Dialect {
+    quote,
+    text: |e| format!("CAST({e} AS TEXT)"),
+    mark: |n| format!("?{n}"),
+};
 
 pub struct Sqlite {
     conn: Connection,
@@ -74,21 +82,41 @@ impl Source for Sqlite {
         };
         let mut out = Vec::with_capacity(names.len());
         for name in names {
-            let columns = {
+            let what = || format!("the columns of {name}");
+            let described: Vec<(String, String, i64)> = {
                 let mut stmt = self
                     .conn
-                    .prepare("SELECT name, type FROM pragma_table_info(?1)")
-                    .map_err(read_err(format!("the columns of {name}")))?;
+                    .prepare("SELECT name, type, pk FROM pragma_table_info(?1)")
+                    .map_err(read_err(what()))?;
                 let rows = stmt
-                    .query_map([&name], |r| {
-                        Ok(ColumnInfo {
-                            name: r.get(0)?,
-                            declared_type: r.get(1)?,
-                        })
-                    })
-                    .map_err(read_err(format!("the columns of {name}")))?;
+                    .query_map([&name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .map_err(read_err(what()))?;
                 rows.collect::<rusqlite::Result<Vec<_>>>()
-                    .map_err(read_err(format!("the columns of {name}")))?
+                    .map_err(read_err(what()))?
+            };
+            let mut pk: Vec<(i64, String)> = described
+                .iter()
+                .filter(|(_, _, p)| *p > 0)
+                .map(|(n, _, p)| (*p, n.clone()))
+                .collect();
+            pk.sort();
+            let columns = described
+                .into_iter()
+                .map(|(name, declared_type, _)| ColumnInfo {
+                    name,
+                    declared_type,
+                })
+                .collect();
+            let foreign_keys: Vec<(String, String, String)> = {
+                let mut stmt = self
+                    .conn
+                    .prepare("SELECT \"from\", \"table\", coalesce(\"to\", '') FROM pragma_foreign_key_list(?1)")
+                    .map_err(read_err(what()))?;
+                let rows = stmt
+                    .query_map([&name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .map_err(read_err(what()))?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(read_err(what()))?
             };
             let rows: i64 = self
                 .conn
@@ -100,6 +128,8 @@ impl Source for Sqlite {
                 name,
                 columns,
                 rows: rows.max(0) as u64,
+                primary_key: pk.into_iter().map(|(_, n)| n).collect(),
+                foreign_keys,
             });
         }
         Ok(out)
@@ -149,20 +179,14 @@ impl Source for Sqlite {
     fn sample_pairs(
         &mut self,
         table: &TableInfo,
-        key: &str,
-        value: &str,
+        shape: &KvShape,
         limit: usize,
     ) -> Result<Vec<(String, String)>, SourceError> {
-        let sql = format!(
-            "SELECT CAST({k} AS TEXT), CAST({v} AS TEXT) FROM {t} WHERE {v} IS NOT NULL LIMIT ?1",
-            k = quote(key),
-            v = quote(value),
-            t = quote(&table.name)
-        );
-        let what = || format!("{}.{key}/{value}", table.name);
+        let sql = pairs_sql(&table.name, shape, limit, &DIALECT);
+        let what = || format!("the key-value rows of {}", table.name);
         let mut stmt = self.conn.prepare(&sql).map_err(read_err(what()))?;
         let rows = stmt
-            .query_map([limit as i64], |r| {
+            .query_map([], |r| {
                 Ok((
                     r.get::<_, Option<String>>(0)?,
                     r.get::<_, Option<String>>(1)?,
@@ -176,5 +200,30 @@ impl Source for Sqlite {
             }
         }
         Ok(out)
+    }
+
+    fn scan(
+        &mut self,
+        scan: &Scan,
+        filter: Option<&str>,
+        each: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<(), SourceError> {
+        let (sql, params) = scan_sql(scan, filter, &DIALECT);
+        let what = || format!("the rows of {}", scan.table);
+        let mut stmt = self.conn.prepare(&sql).map_err(read_err(what()))?;
+        let width = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(read_err(what()))?;
+        let mut cells: Vec<Option<String>> = Vec::with_capacity(width);
+        while let Some(r) = rows.next().map_err(read_err(what()))? {
+            cells.clear();
+            for i in 0..width {
+                cells.push(r.get::<_, Option<String>>(i).map_err(read_err(what()))?);
+            }
+            let refs: Vec<Option<&str>> = cells.iter().map(Option::as_deref).collect();
+            each(&refs);
+        }
+        Ok(())
     }
 }

@@ -99,7 +99,7 @@ fn a_reporting_account_discovers_the_planted_data_and_a_writing_one_is_refused()
         f.user, f.db
     );
     let mut source = bulwark_sources::open(&dsn, false).unwrap();
-    let d = bulwark_sources::discover(source.as_mut(), 200, Options::default(), |_, _| {}).unwrap();
+    let d = bulwark_sources::discover(source.as_mut(), 200, Options::default(), |_| {}).unwrap();
     assert_eq!(d.tables, 3);
     let element = |c: &str| {
         d.columns

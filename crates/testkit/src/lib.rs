@@ -12,6 +12,7 @@
 pub mod dir;
 pub mod http;
 pub mod operators;
+pub mod people;
 pub mod principal;
 pub mod process;
 pub mod shared;

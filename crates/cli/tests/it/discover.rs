@@ -168,3 +168,95 @@ fn discovery_refuses_what_it_cannot_read_with_a_clear_error() {
     let _ = run(&["discover", db.to_str().unwrap()]);
     assert_eq!(std::fs::read(&db).unwrap(), before);
 }
+
+#[test]
+fn a_saved_asset_carries_the_facts_into_the_inventory_and_the_plan_and_a_rescan_shows_changes() {
+    let (t, _guard) = tempdir();
+    let dir = t.path().join("data");
+    init(&dir);
+    let d = dir.to_str().unwrap();
+    let db = t.path().join("shop.db");
+    let planted = shop_db(&db);
+    let dsn = format!("sqlite://{}", db.display());
+    let o = run(&[
+        "discover",
+        &dsn,
+        "--data-dir",
+        d,
+        "--save-asset",
+        "woo",
+        "--owner",
+        "ecommerce",
+    ]);
+    let out = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(out.contains("asset woo saved: 60 customers"), "{out}");
+    // Residency from billing_country: 20 each.
+    for j in ["GB", "US", "DE"] {
+        assert!(
+            out.lines()
+                .any(|l| l.trim_start().starts_with(j) && l.contains(" 20 customers")),
+            "{j}:\n{out}"
+        );
+    }
+    let assets: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("assets.json")).unwrap()).unwrap();
+    let woo = &assets[0];
+    assert_eq!(woo["customers"], 60);
+    assert_eq!(woo["owner"], "ecommerce");
+    assert_eq!(woo["facts"]["by_jurisdiction"]["GB"]["customers"], 20);
+    assert_eq!(woo["facts"]["customer_table"], "wp_users.ID");
+    assert!(woo["elements"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("card_number")));
+    let text = std::fs::read_to_string(dir.join("assets.json")).unwrap();
+    for v in &planted.values {
+        assert!(!text.contains(v.as_str()), "a sampled value was saved");
+    }
+
+    // The plan ranks it and counts its customers where they live.
+    let o = run(&["plan", "render", "--data-dir", d]);
+    let plan = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(plan.contains("| 1 | woo | 60 |"), "{plan}");
+    assert!(
+        plan.contains("**woo** was read by `bulwark discover`"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains(r"stored-pan in wp\_wc\_orders.cc\_number"),
+        "{plan}"
+    );
+    assert!(plan.lines().any(|l| l.starts_with("| GB | 20 |")), "{plan}");
+
+    // A new column and more customers: the re-scan says what changed.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(
+        "ALTER TABLE wp_users ADD COLUMN mobile_phone TEXT;
+         UPDATE wp_users SET mobile_phone = '+44 7700 900' || printf('%03d', ID);
+         INSERT INTO wp_users (ID, user_login, user_pass, user_email) VALUES (61, 'late', 'x', 'late.one@example.com');
+         INSERT INTO wp_usermeta (user_id, meta_key, meta_value) VALUES (61, 'billing_country', 'FR');",
+    )
+    .unwrap();
+    drop(c);
+    let o = run(&["discover", &dsn, "--data-dir", d, "--save-asset", "woo"]);
+    let err = stderr(&o);
+    assert!(err.contains("asset woo re-scanned; since"), "{err}");
+    assert!(
+        err.contains("new column wp_users.mobile_phone holds phone"),
+        "{err}"
+    );
+    assert!(err.contains("FR: 1 customers (was 0)"), "{err}");
+    let assets: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("assets.json")).unwrap()).unwrap();
+    assert_eq!(assets[0]["customers"], 61);
+    assert_eq!(assets[0]["owner"], "ecommerce", "kept");
+    // Unchanged: nothing to say.
+    let o = run(&["discover", &dsn, "--data-dir", d, "--save-asset", "woo"]);
+    assert!(
+        stderr(&o).contains("nothing changed since"),
+        "{}",
+        stderr(&o)
+    );
+}

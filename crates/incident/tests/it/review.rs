@@ -196,6 +196,7 @@ fn assets() -> Vec<Asset> {
             customers: 90_000,
             hosting: "SaaS".into(),
             owner: "marketing".into(),
+            facts: None,
         },
         Asset {
             name: "Bulwark vault".into(),
@@ -209,6 +210,7 @@ fn assets() -> Vec<Asset> {
             customers: 40_000,
             hosting: "eu-west-1".into(),
             owner: "bob".into(),
+            facts: None,
         },
     ]
 }

@@ -174,6 +174,7 @@ fn asset(name: &str, elements: &[DataElement]) -> bulwark_incident::Asset {
         customers: 3,
         hosting: "AWS eu-west-1".into(),
         owner: "ops".into(),
+        facts: None,
     }
 }
 
