@@ -19,9 +19,9 @@ use bulwark_sources::{CustomerFacts, Progress};
 #[derive(clap::Args)]
 pub struct DiscoverArgs {
     /// Databases to read: sqlite:///path/to/shop.db,
-    /// mysql://user:password@host:3306/database (PostgreSQL is not built yet
-    /// and is refused saying so). Put passwords in BULWARK_DISCOVER_DSN rather
-    /// than on the command line.
+    /// mysql://user:password@host:3306/database (MySQL, MariaDB),
+    /// postgres://user:password@host:5432/database (the current schema). Put
+    /// passwords in BULWARK_DISCOVER_DSN rather than on the command line.
     #[arg(
         value_name = "DSN",
         env = "BULWARK_DISCOVER_DSN",

@@ -2,6 +2,7 @@
 //! vault's access log, from a compromised system of the asset inventory, or
 //! from an imported export; optionally written out as an obligations scenario.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -32,6 +33,23 @@ pub struct ScopeArgs {
     /// vault holds for them, where the vault holds that element for anyone).
     #[arg(long, conflicts_with_all = ["principals", "sources", "import", "elements", "since", "until"])]
     asset: Option<String>,
+    /// With --asset of a discovered asset (`discover --save-asset`): the
+    /// compromised tables (comma-separated; default every table of the asset).
+    /// Only customers with a value in a row of these tables are affected, with
+    /// the elements present there.
+    #[arg(long, requires = "asset", value_delimiter = ',')]
+    tables: Vec<String>,
+    /// With --asset: an SQL condition on the compromised tables' rows
+    /// (`created_at < '2024-04-01'`), as the database's dialect writes it.
+    #[arg(long = "where", requires = "asset")]
+    filter: Option<String>,
+    /// With --asset of a discovered asset: its database (read-only; default
+    /// BULWARK_DISCOVER_DSN). Without it the vault is used, as for any asset.
+    #[arg(long = "from", env = "BULWARK_DISCOVER_DSN", hide_env_values = true)]
+    from: Option<String>,
+    /// Read the database with an account that can write (the session is read-only anyway).
+    #[arg(long, requires = "from")]
+    i_know: bool,
     /// Instead of the access log: an export of a compromised system, as CSV with a
     /// header `customer_id,country,subdivision` (subdivision may be empty).
     #[arg(long, conflicts_with_all = ["principals", "sources"], requires = "elements")]
@@ -79,8 +97,16 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
         }
         (None, Some(name)) => {
             let asset = store.dir().asset(name)?;
-            let result = store.scope_from_asset(&asset)?;
-            (ScopeBasis::Asset(asset), result)
+            match &a.from {
+                Some(dsn) => from_database(&a, &asset, dsn)?,
+                None => {
+                    if !a.tables.is_empty() || a.filter.is_some() {
+                        anyhow::bail!("--tables and --where query the asset's own database: give --from DSN (or BULWARK_DISCOVER_DSN)");
+                    }
+                    let result = store.scope_from_asset(&asset)?;
+                    (ScopeBasis::Asset(asset), result)
+                }
+            }
         }
         (None, None) => {
             let q = ScopeQuery {
@@ -118,6 +144,17 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
+            ScopeBasis::Database {
+                asset,
+                database,
+                tables,
+                ..
+            } => println!(
+                "{} customers affected by the compromise of {} ({}) in {database}",
+                result.customers.len(),
+                tables.join(", "),
+                asset
+            ),
             ScopeBasis::Asset(asset) => println!(
                 "{} customers affected by the compromise of {} (the inventory says it holds {})",
                 result.customers.len(),
@@ -153,10 +190,12 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
             );
         }
         if erased > 0 {
-            println!(
-                "  {:<10} {erased:>10}  (erased since: residency unknown)",
-                "?"
-            );
+            let why = if matches!(basis, ScopeBasis::Database { .. }) {
+                "residency unknown: no country in their records"
+            } else {
+                "erased since: residency unknown"
+            };
+            println!("  {:<10} {erased:>10}  ({why})", "?");
         }
     }
     if let Some(id) = a.incident {
@@ -189,6 +228,97 @@ pub fn scope(a: ScopeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Scope from the compromised system's own database: the asset's saved
+/// discovery plan run again over the compromised tables, read-only. Each
+/// customer is placed where their records first put them; those with
+/// addresses in several jurisdictions are counted and reported.
+fn from_database(
+    a: &ScopeArgs,
+    asset: &bulwark_incident::Asset,
+    dsn: &str,
+) -> anyhow::Result<(ScopeBasis, bulwark_store::ScopeResult)> {
+    let plan = asset
+        .facts
+        .as_ref()
+        .and_then(|f| f.plan.clone())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "asset {} has no discovery plan: run `bulwark discover DSN --save-asset {}` first (or leave out --from to scope from the vault)",
+                asset.name,
+                asset.name
+            )
+        })?;
+    let plan: bulwark_discover::subjects::Plan = serde_json::from_value(plan)
+        .with_context(|| format!("asset {}: the saved discovery plan", asset.name))?;
+    let known: Vec<&str> = plan.scans.iter().map(|s| s.table.as_str()).collect();
+    for t in &a.tables {
+        if !known.contains(&t.as_str()) {
+            anyhow::bail!(
+                "--tables: {t} is not a table of asset {} that ties data to a customer (known: {})",
+                asset.name,
+                known.join(", ")
+            );
+        }
+    }
+    let tables: Vec<String> = if a.tables.is_empty() {
+        known.iter().map(|t| (*t).to_owned()).collect()
+    } else {
+        a.tables.clone()
+    };
+    let mut source = bulwark_sources::open(dsn, a.i_know)?;
+    let database = source.label();
+    let tty = std::io::stderr().is_terminal();
+    let subjects = bulwark_sources::subjects_of(
+        source.as_mut(),
+        &plan,
+        Some(&tables),
+        a.filter.as_deref(),
+        &mut |p| {
+            if let (true, bulwark_sources::Progress::Counting(done, total, rows)) = (tty, p) {
+                eprint!("\r{database}: {done}/{total} tables, {rows} rows\x1b[K");
+            }
+        },
+    )
+    .with_context(|| format!("reading {database}"))?;
+    if tty {
+        eprintln!();
+    }
+    let several = subjects.iter().filter(|s| s.residencies.len() > 1).count();
+    let mut by_element = std::collections::BTreeMap::new();
+    let customers: Vec<bulwark_store::AffectedCustomer> = subjects
+        .into_iter()
+        .map(|s| {
+            for e in &s.elements {
+                *by_element.entry(*e).or_insert(0u64) += 1;
+            }
+            bulwark_store::AffectedCustomer {
+                id: format!("{}:{}", asset.name, s.key),
+                residency: s.residencies.into_iter().next(),
+                elements: s.elements,
+                reveals: 0,
+            }
+        })
+        .collect();
+    if several > 0 {
+        eprintln!("note: {several} customers have records in more than one jurisdiction; each is counted where their first record places them");
+    }
+    let elements = by_element.keys().copied().collect();
+    Ok((
+        ScopeBasis::Database {
+            asset: asset.name.clone(),
+            database,
+            tables,
+            filter: a.filter.clone(),
+            elements,
+        },
+        bulwark_store::ScopeResult {
+            customers,
+            reveals: 0,
+            by_element,
+        },
+    ))
 }
 
 fn parse_elements(list: &str) -> anyhow::Result<Vec<DataElement>> {

@@ -578,6 +578,18 @@ struct Facts {
     phone: Option<&'static str>,
 }
 
+impl Facts {
+    /// A present value of `element`; a phone also says a country, weakly.
+    fn hold(&mut self, element: DataElement, v: &str, counts: bool) {
+        if counts {
+            self.elements |= bit(element);
+        }
+        if element == DataElement::Phone && self.phone.is_none() {
+            self.phone = phone_country(v);
+        }
+    }
+}
+
 /// A residency group's country and region as read so far.
 type Parts = [(Option<String>, Option<String>); 2];
 
@@ -668,14 +680,7 @@ impl<'n> Tally<'n> {
                     let mut doc: Option<Option<serde_json::Value>> = None;
                     for r in &c.reads {
                         match r {
-                            Read::Element { element } => {
-                                if counts {
-                                    f.elements |= bit(*element);
-                                }
-                                if *element == DataElement::Phone && f.phone.is_none() {
-                                    f.phone = phone_country(v);
-                                }
-                            }
+                            Read::Element { element } => f.hold(*element, v, counts),
                             Read::Country { group } => {
                                 parts[usize::from(*group).min(1)]
                                     .0
@@ -736,14 +741,7 @@ impl<'n> Tally<'n> {
                 };
                 for r in &kr.reads {
                     match r {
-                        Read::Element { element } => {
-                            if counts {
-                                f.elements |= bit(*element);
-                            }
-                            if *element == DataElement::Phone && f.phone.is_none() {
-                                f.phone = phone_country(v);
-                            }
-                        }
+                        Read::Element { element } => f.hold(*element, v, counts),
                         Read::Country { group } => {
                             let p = self.pending.entry(key.to_owned()).or_default();
                             p[usize::from(*group).min(1)].0 = Some(v.to_owned());

@@ -4,16 +4,17 @@
 //! samples are.
 //!
 //! DSNs: `sqlite:///path/to/shop.db` (or a plain path ending in `.db`,
-//! `.sqlite`, `.sqlite3`) and `mysql://user:password@host:port/database`
-//! (MySQL and MariaDB; an account that can write is refused unless the
-//! caller allows it). PostgreSQL (`postgres://`) is named in the issue and
-//! not built yet: it is refused with a message saying so.
+//! `.sqlite`, `.sqlite3`), `mysql://user:password@host:port/database` (MySQL
+//! and MariaDB) and `postgres://user:password@host:port/database` (the
+//! current schema). An account that can write is refused unless the caller
+//! allows it, and sessions are read-only either way.
 //!
 //! Sampled values are handed to the engine and dropped; nothing here logs,
 //! prints or keeps them. Errors name tables and columns, never values.
 #![forbid(unsafe_code)]
 
 mod mysql;
+mod postgres;
 mod sqlite;
 
 use bulwark_discover::classify::{self, ColumnReport, Options};
@@ -25,6 +26,7 @@ use bulwark_discover::subjects::{
 use serde::Serialize;
 
 pub use mysql::Mysql;
+pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
 /// Most values sampled per column by default.
@@ -37,10 +39,8 @@ pub const MAX_TABLES: usize = 5000;
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     /// Only the scheme is named: a DSN may carry a password.
-    #[error("`{0}` DSNs are not read by this build: give sqlite:///path/to/file.db")]
+    #[error("`{0}` DSNs are not read: give sqlite:///path/to/file.db, mysql://… or postgres://…")]
     Unknown(String),
-    #[error("{0} databases are not supported yet (issue 15 is in progress): SQLite files and MySQL/MariaDB are read for now")]
-    NotBuilt(&'static str),
     #[error("{0}: this account can write (INSERT, UPDATE, DELETE or more); give discovery a reporting account with SELECT only, or --i-know to read with this one in a read-only session")]
     CanWrite(String),
     #[error("cannot open {path} read-only: {reason}")]
@@ -128,7 +128,7 @@ pub fn open(dsn: &str, allow_write: bool) -> Result<Box<dyn Source>, SourceError
         return Ok(Box::new(Mysql::open(dsn, allow_write)?));
     }
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-        return Err(SourceError::NotBuilt("PostgreSQL"));
+        return Ok(Box::new(Postgres::open(dsn, allow_write)?));
     }
     let path = if let Some(rest) = dsn.strip_prefix("sqlite://") {
         rest.to_owned()

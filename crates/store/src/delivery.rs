@@ -157,6 +157,7 @@ impl Store {
         let basis = match summary["source"].as_str() {
             Some("access_log") => "vault access log (exact)",
             Some("asset") => "asset inventory (estimate)",
+            Some("database") => "the compromised system's own database (exact)",
             Some("import") => "imported list",
             _ => "scope snapshot",
         };

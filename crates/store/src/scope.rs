@@ -120,6 +120,16 @@ pub enum ScopeBasis {
     AccessLog(ScopeQuery),
     /// A compromised system from the asset inventory (`source: "asset"`).
     Asset(Asset),
+    /// A compromised system's own database, queried for the customers of the
+    /// compromised tables (`source: "database"`).
+    Database {
+        asset: String,
+        /// The database, without credentials.
+        database: String,
+        tables: Vec<String>,
+        filter: Option<String>,
+        elements: BTreeSet<DataElement>,
+    },
     /// An imported export of a compromised system (`source: "import"`), taken at `at_ms`.
     Import {
         elements: BTreeSet<DataElement>,
@@ -132,6 +142,7 @@ impl ScopeBasis {
         match self {
             ScopeBasis::AccessLog(_) => "access_log",
             ScopeBasis::Asset(_) => "asset",
+            ScopeBasis::Database { .. } => "database",
             ScopeBasis::Import { .. } => "import",
         }
     }
@@ -143,6 +154,15 @@ impl ScopeBasis {
             }),
             ScopeBasis::Asset(a) => serde_json::json!({
                 "asset": a.name, "elements": a.elements, "declared_customers": a.customers,
+            }),
+            ScopeBasis::Database {
+                asset,
+                database,
+                tables,
+                filter,
+                elements,
+            } => serde_json::json!({
+                "asset": asset, "database": database, "tables": tables, "where": filter, "elements": elements,
             }),
             ScopeBasis::Import { elements, at_ms } => serde_json::json!({
                 "principals": [], "sources": [], "since_ms": at_ms, "until_ms": at_ms, "elements": elements,
@@ -160,7 +180,7 @@ pub struct ScopeSummary {
     /// What was asked: for `access_log` the principals, sources and window; for
     /// `asset` the system; for `import` the elements and when.
     pub query: serde_json::Value,
-    /// `access_log`, `asset` or `import`.
+    /// `access_log`, `asset`, `database` or `import`.
     pub source: String,
     /// Affected customers, including those whose residency is unknown.
     pub customers: usize,

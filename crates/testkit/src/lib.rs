@@ -2,8 +2,10 @@
 //! directories initialised with a cheap KDF ([`dir`]), principals with given
 //! scopes ([`principal`]), the real `bulwark` binary run as a command or a
 //! server ([`process`]), an HTTP client on `ureq` ([`http`]), waits that end at
-//! a deadline ([`wait`]), a test store's web server on loopback ([`shop`]) and the shared reference material beside the
-//! repository ([`shared`]).
+//! a deadline ([`wait`]), a test store's web server on loopback ([`shop`]), generated customers
+//! ([`people`]) and shop databases built from them on the real MariaDB
+//! ([`shopdb`]), and the shared reference material beside the repository
+//! ([`shared`]).
 //!
 //! Test code may unwrap: a fixture that cannot be built is a failed test.
 #![forbid(unsafe_code)]
@@ -17,6 +19,7 @@ pub mod principal;
 pub mod process;
 pub mod shared;
 pub mod shop;
+pub mod shopdb;
 pub mod wait;
 
 pub use dir::{cheap_kdf, reopen, secret, sqlite, tempdir, StoreFixture, PASS};

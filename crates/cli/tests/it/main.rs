@@ -22,5 +22,6 @@ mod notices;
 mod pagewatch;
 mod plan;
 mod scope_asset;
+mod scope_db;
 mod tail;
 mod training;
