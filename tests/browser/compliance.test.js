@@ -1,9 +1,12 @@
 // The Compliance page in a real browser: a quarterly external scan recorded
 // with its ASV report uploaded through the page's form, the report then
 // listed with its hash and downloaded back byte for byte; axe-clean, with a
-// screenshot of the page after the upload.
+// screenshot of the page after the upload; then the open findings of a
+// discovered asset listed as tasks with their due dates.
 
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { enrolDirectly, launch, newPage, signIn, startServer, visit } from './helpers.js';
@@ -57,5 +60,31 @@ test('a scan report uploaded on the Compliance page is kept, listed and download
   // The report's markup is never rendered into the page.
   assert.equal(await p.locator('main b').count(), 0);
   await visit(p, 'compliance-report-uploaded');
+  assert.deepEqual(problems, []);
+
+  // What discovery saved into the asset inventory shows as tasks: a stored
+  // PAN found three days ago is overdue; markup in a column name stays text.
+  const day = (d) => new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10);
+  const finding = (code, severity, column, seen) => ({
+    code, severity, table: 'wp_wc_orders', column, requirement: `PCI DSS v4.0.1 ${code}`, first_seen: seen,
+  });
+  await writeFile(join(server.data, 'assets.json'), JSON.stringify([{
+    name: 'woo', elements: ['email', 'card_number'], customers: 60, hosting: 'OVH', owner: 'ecommerce',
+    facts: {
+      source: 'sqlite:shop.db', scanned_at: new Date().toISOString(), columns: [],
+      findings: [finding('stored-pan', 'critical', 'cc_number', day(3)),
+        finding('weak-password-hash', 'high', '<b>user_pass</b>', day(0))],
+    },
+  }]));
+  await p.goto(`${server.url}/compliance`);
+  const pan = p.getByRole('row').filter({ hasText: 'stored-pan' });
+  assert.equal(await pan.count(), 1);
+  assert.match(await pan.textContent(), /woo: wp_wc_orders\.cc_number/);
+  assert.match(await pan.textContent(), /overdue 3 days/);
+  const weak = p.getByRole('row').filter({ hasText: 'weak-password-hash' });
+  assert.match(await weak.textContent(), /<b>user_pass<\/b>/);
+  assert.doesNotMatch(await weak.textContent(), /overdue/);
+  assert.equal(await p.locator('main b').count(), 0);
+  await visit(p, 'compliance-findings');
   assert.deepEqual(problems, []);
 });

@@ -108,13 +108,18 @@ pub fn compliance(c: ComplianceCmd) -> anyhow::Result<ExitCode> {
             let store = Store::open(&dir.data_dir, None)?;
             let day = at.unwrap_or_else(today);
             let rows = store.compliance_status(&calendar, day)?;
+            let tasks = bulwark_incident::finding_tasks(&dir.files().assets()?, day);
             let overdue = rows
                 .iter()
                 .filter(|r| r.status.state == DutyState::Overdue)
-                .count();
+                .count()
+                + tasks.iter().filter(|t| t.days_overdue > 0).count();
             if json {
                 for r in &rows {
                     println!("{}", serde_json::to_string(r)?);
+                }
+                for t in &tasks {
+                    println!("{}", serde_json::json!({ "finding": t }));
                 }
             } else {
                 for r in &rows {
@@ -132,9 +137,30 @@ pub fn compliance(c: ComplianceCmd) -> anyhow::Result<ExitCode> {
                         state, r.status.due, last, r.owner, r.cadence, r.title, r.requirement
                     );
                 }
+                for t in &tasks {
+                    let state = if t.days_overdue > 0 {
+                        format!("OVERDUE {} d", t.days_overdue)
+                    } else {
+                        "open".into()
+                    };
+                    println!(
+                        "{:<14} due {}  found {:<10}  {:<10} {:<13} fix {} in {} {}.{}  [{}]",
+                        state,
+                        t.due,
+                        t.first_seen,
+                        t.owner,
+                        t.severity,
+                        t.code,
+                        t.asset,
+                        t.table,
+                        t.column,
+                        t.requirement
+                    );
+                }
                 println!(
-                    "{} duties on {day}, {overdue} overdue; not legal or assessor advice",
-                    rows.len()
+                    "{} duties and {} open findings of discovery on {day}, {overdue} overdue; a finding closes when a re-scan (`bulwark discover … --save-asset`) no longer finds it; not legal or assessor advice",
+                    rows.len(),
+                    tasks.len()
                 );
             }
             return Ok(if overdue > 0 {

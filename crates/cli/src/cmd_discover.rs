@@ -196,6 +196,7 @@ fn print_customers(c: &CustomerFacts) {
 /// The asset's facts from a discovery: no value, only what holds what.
 fn facts_of(d: &bulwark_sources::Discovery) -> anyhow::Result<AssetFacts> {
     let counts = d.customers.as_ref().map(|c| &c.counts);
+    let today = time::OffsetDateTime::now_utc().date().to_string();
     Ok(AssetFacts {
         source: d.source.clone(),
         scanned_at: time::OffsetDateTime::now_utc()
@@ -243,6 +244,7 @@ fn facts_of(d: &bulwark_sources::Discovery) -> anyhow::Result<AssetFacts> {
                 table: f.table.clone(),
                 column: f.column.clone(),
                 requirement: f.requirement.to_owned(),
+                first_seen: today.clone(),
             })
             .collect(),
         plan: d
@@ -255,9 +257,22 @@ fn facts_of(d: &bulwark_sources::Discovery) -> anyhow::Result<AssetFacts> {
 
 fn save_asset(a: &DiscoverArgs, name: &str, d: &bulwark_sources::Discovery) -> anyhow::Result<()> {
     let store = bulwark_store::Store::open(&a.dir.data_dir, None)?;
-    let facts = facts_of(d)?;
+    let mut facts = facts_of(d)?;
     let mut all = a.dir.files().assets()?;
     let old = all.iter().find(|x| x.name == name).cloned();
+    // A finding still there keeps the day it was first found: its task's due date.
+    if let Some(before) = old.as_ref().and_then(|o| o.facts.as_ref()) {
+        for f in &mut facts.findings {
+            if let Some(b) = before
+                .findings
+                .iter()
+                .find(|b| (&b.code, &b.table, &b.column) == (&f.code, &f.table, &f.column))
+                .filter(|b| !b.first_seen.is_empty())
+            {
+                f.first_seen = b.first_seen.clone();
+            }
+        }
+    }
     let elements: BTreeSet<DataElement> = facts.columns.iter().map(|c| c.element).collect();
     let customers = d
         .customers

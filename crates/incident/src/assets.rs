@@ -103,6 +103,78 @@ pub struct FactFinding {
     pub table: String,
     pub column: String,
     pub requirement: String,
+    /// The day (`YYYY-MM-DD`) a scan first found it; kept across re-scans.
+    #[serde(default)]
+    pub first_seen: String,
+}
+
+/// A finding of discovery as a task on the compliance side: open until a
+/// re-scan no longer finds it. Critical findings (card data stored) are due
+/// the day they are found, high ones within 30 days, the rest within 90.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FindingTask {
+    pub asset: String,
+    pub owner: String,
+    pub code: String,
+    pub severity: String,
+    pub table: String,
+    pub column: String,
+    pub requirement: String,
+    pub first_seen: String,
+    /// `YYYY-MM-DD`.
+    pub due: String,
+    /// Days past due on the day asked (0 when not overdue).
+    pub days_overdue: i64,
+}
+
+/// Days a finding of a severity may stay open.
+pub fn finding_grace_days(severity: &str) -> i64 {
+    match severity {
+        "critical" => 0,
+        "high" => 30,
+        _ => 90,
+    }
+}
+
+/// The open findings of every discovered asset as tasks, most overdue first.
+/// A finding whose first day cannot be read counts from `today`.
+pub fn finding_tasks(assets: &[Asset], today: time::Date) -> Vec<FindingTask> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let mut out: Vec<FindingTask> = assets
+        .iter()
+        .flat_map(|a| {
+            a.facts
+                .iter()
+                .flat_map(|f| &f.findings)
+                .map(move |f| (a, f))
+        })
+        .map(|(a, f)| {
+            let seen = time::Date::parse(&f.first_seen, &fmt).unwrap_or(today);
+            let due = seen + time::Duration::days(finding_grace_days(&f.severity));
+            FindingTask {
+                asset: a.name.clone(),
+                owner: a.owner.clone(),
+                code: f.code.clone(),
+                severity: f.severity.clone(),
+                table: f.table.clone(),
+                column: f.column.clone(),
+                requirement: f.requirement.clone(),
+                first_seen: seen.to_string(),
+                due: due.to_string(),
+                days_overdue: (today - due).whole_days().max(0),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.days_overdue
+            .cmp(&a.days_overdue)
+            .then(a.due.cmp(&b.due))
+            .then(a.asset.cmp(&b.asset))
+            .then(a.table.cmp(&b.table))
+            .then(a.column.cmp(&b.column))
+    });
+    out
 }
 
 /// What changed between two scans of one asset, in words, for the operator.
@@ -230,6 +302,47 @@ mod tests {
         assert_eq!(names, ["vault", "newsletter", "backup"]);
         assert_eq!(ranked[0].score, 440_000);
         assert_eq!(ranked[0].rank, 1);
+    }
+
+    #[test]
+    fn findings_are_tasks_due_by_severity_until_a_rescan_drops_them() {
+        let finding = |code: &str, severity: &str, seen: &str| FactFinding {
+            code: code.into(),
+            severity: severity.into(),
+            table: "orders".into(),
+            column: code.into(),
+            requirement: "PCI DSS".into(),
+            first_seen: seen.into(),
+        };
+        let mut shop = asset("shop", &[DataElement::CardNumber], 10);
+        shop.facts = Some(Box::new(AssetFacts {
+            source: "sqlite:shop.db".into(),
+            scanned_at: "2026-03-01T00:00:00Z".into(),
+            customer_table: None,
+            by_jurisdiction: BTreeMap::new(),
+            residency_unknown: 0,
+            columns: Vec::new(),
+            findings: vec![
+                finding("weak-password-hash", "high", "2026-03-01"),
+                finding("stored-pan", "critical", "2026-03-01"),
+                finding("pii-in-free-text", "medium", "garbled"),
+            ],
+            plan: None,
+        }));
+        let today = time::macros::date!(2026 - 03 - 11);
+        let tasks = finding_tasks(&[shop, asset("crm", &[DataElement::Email], 5)], today);
+        let got: Vec<(&str, &str, i64)> = tasks
+            .iter()
+            .map(|t| (t.code.as_str(), t.due.as_str(), t.days_overdue))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("stored-pan", "2026-03-01", 10),
+                ("weak-password-hash", "2026-03-31", 0),
+                ("pii-in-free-text", "2026-06-09", 0),
+            ]
+        );
     }
 
     #[test]

@@ -43,8 +43,8 @@ mod team;
 mod timeline;
 
 pub use assets::{
-    facts_changes, rank_assets, sensitivity, sensitivity_weight, Asset, AssetFacts, FactColumn,
-    FactFinding, JurisdictionFacts, RankedAsset,
+    facts_changes, finding_grace_days, finding_tasks, rank_assets, sensitivity, sensitivity_weight,
+    Asset, AssetFacts, FactColumn, FactFinding, FindingTask, JurisdictionFacts, RankedAsset,
 };
 pub use autoopen::{decide, default_routes, AlertLevel, AlertRef, AutoOpenConfig, Decision, Route};
 pub use builtin::FILES as BUILTIN_PLAYBOOKS;

@@ -266,4 +266,61 @@ fn a_saved_asset_carries_the_facts_into_the_inventory_and_the_plan_and_a_rescan_
         "{}",
         stderr(&o)
     );
+
+    // The findings are tasks on the compliance side: stored PANs due today,
+    // overdue tomorrow; a re-scan after the fix closes them.
+    let today = time::OffsetDateTime::now_utc().date();
+    let tasks = |on: time::Date| -> (Option<i32>, Vec<serde_json::Value>) {
+        let o = run(&[
+            "compliance",
+            "status",
+            "--data-dir",
+            d,
+            "--json",
+            "--today",
+            &on.to_string(),
+        ]);
+        let tasks = stdout(&o)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v.get("finding").cloned())
+            .collect();
+        (o.status.code(), tasks)
+    };
+    let (_, open) = tasks(today);
+    let pan = open
+        .iter()
+        .find(|t| t["code"] == "stored-pan")
+        .unwrap_or_else(|| panic!("{open:?}"));
+    assert_eq!(pan["column"], "cc_number");
+    assert_eq!(pan["owner"], "ecommerce");
+    assert_eq!(pan["first_seen"], today.to_string());
+    assert_eq!(pan["days_overdue"], 0);
+    let (code, later) = tasks(today + time::Duration::days(1));
+    assert_eq!(code, Some(3), "an overdue finding fails the status");
+    assert!(later
+        .iter()
+        .any(|t| t["code"] == "stored-pan" && t["days_overdue"] == 1));
+    let text = stdout(&run(&["compliance", "status", "--data-dir", d]));
+    assert!(
+        text.lines()
+            .any(|l| l.contains("fix stored-pan in woo wp_wc_orders.cc_number")),
+        "{text}"
+    );
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch("UPDATE wp_wc_orders SET cc_number = substr(cc_number, -4);")
+        .unwrap();
+    drop(c);
+    let o = run(&["discover", &dsn, "--data-dir", d, "--save-asset", "woo"]);
+    assert!(
+        stderr(&o).contains("finding stored-pan in wp_wc_orders.cc_number is gone"),
+        "{}",
+        stderr(&o)
+    );
+    let (_, open) = tasks(today);
+    assert!(!open.iter().any(|t| t["code"] == "stored-pan"), "{open:?}");
+    assert!(
+        open.iter().any(|t| t["code"] == "weak-password-hash"),
+        "{open:?}"
+    );
 }

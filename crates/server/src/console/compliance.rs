@@ -38,10 +38,16 @@ async fn page_with(
             .compliance_status(&calendar, today())
             .map_err(|e| e.to_string())?;
         let done = store.completions(None).map_err(|e| e.to_string())?;
-        Ok((calendar, rows, done))
+        let assets = store.dir().assets().map_err(|e| e.to_string())?;
+        Ok((
+            calendar,
+            rows,
+            done,
+            bulwark_incident::finding_tasks(&assets, today()),
+        ))
     })
     .await;
-    let (calendar, rows, done) = match r {
+    let (calendar, rows, done, findings) = match r {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => return unavailable(s, &e),
         Err(_) => return unavailable(s, &"a page task stopped"),
@@ -71,8 +77,9 @@ async fn page_with(
     let overdue = rows
         .iter()
         .filter(|r| r.status.state == bulwark_learn::DutyState::Overdue)
-        .count();
-    let mut ctx = json!({"me": me.me(), "nav": "compliance", "duties": duties,
+        .count()
+        + findings.iter().filter(|f| f.days_overdue > 0).count();
+    let mut ctx = json!({"me": me.me(), "nav": "compliance", "duties": duties, "findings": findings,
         "overdue": overdue, "today": today().to_string(), "completions": completions});
     if let (Some(m), serde_json::Value::Object(e)) = (ctx.as_object_mut(), extra) {
         m.extend(e);
