@@ -452,6 +452,9 @@ pub enum VaultCmd {
         #[command(flatten)]
         dir: DataDirArg,
     },
+    /// Copy the store's customers from its own database into the vault
+    /// (resumable, idempotent by external id, counts verified at the end).
+    Import(crate::cmd_import::ImportArgs),
     /// Store a customer from a JSON document (file or - for stdin), as the local operator.
     Put {
         #[command(flatten)]
@@ -507,6 +510,7 @@ pub fn vault(c: VaultCmd) -> anyhow::Result<ExitCode> {
             let store = Store::open(&dir.data_dir, None)?;
             println!("{}", serde_json::to_string_pretty(&store.settings()?)?);
         }
+        VaultCmd::Import(a) => return crate::cmd_import::import(a),
         VaultCmd::Put { dir, file } => {
             let text = if file.as_os_str() == "-" {
                 let mut s = String::new();

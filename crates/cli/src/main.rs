@@ -9,6 +9,7 @@ mod cmd_detect;
 mod cmd_discover;
 mod cmd_drill;
 mod cmd_evidence;
+mod cmd_import;
 mod cmd_incident;
 mod cmd_keys;
 mod cmd_law;

@@ -272,7 +272,7 @@ fn singular(table: &str) -> String {
 
 /// The column of `l` that holds the key of customer table `t`, if any:
 /// a declared foreign key, else a name such as `customer_id`.
-fn link_column(l: &TableShape, t: &TableShape, key: &str) -> Option<String> {
+pub fn link_column(l: &TableShape, t: &TableShape, key: &str) -> Option<String> {
     if let Some(fk) = l.foreign_keys.iter().find(|f| {
         f.ref_table.eq_ignore_ascii_case(&t.name) && f.ref_column.eq_ignore_ascii_case(key)
     }) {

@@ -13,6 +13,7 @@
 //! prints or keeps them. Errors name tables and columns, never values.
 #![forbid(unsafe_code)]
 
+pub mod import;
 mod mysql;
 mod postgres;
 mod sqlite;
@@ -118,6 +119,14 @@ pub trait Source {
         filter: Option<&str>,
         each: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<(), SourceError>;
+    /// How this database's SQL is written.
+    fn dialect(&self) -> &'static Dialect;
+    /// Every row of one SELECT built with [`Source::dialect`], values as text.
+    fn query(
+        &mut self,
+        sql: &str,
+        each: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<(), SourceError>;
 }
 
 /// Opens a DSN read-only. `allow_write`: read with an account that could
@@ -148,7 +157,7 @@ pub fn open(dsn: &str, allow_write: bool) -> Result<Box<dyn Source>, SourceError
 }
 
 /// How one SQL dialect quotes, casts to text and marks parameters.
-pub(crate) struct Dialect {
+pub struct Dialect {
     pub quote: fn(&str) -> String,
     /// `expr` as text.
     pub text: fn(&str) -> String,

@@ -244,18 +244,41 @@ impl Source for Mysql {
         each: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<(), SourceError> {
         let (sql, params) = scan_sql(scan, filter, &DIALECT);
-        let what = || format!("the rows of {}", scan.table);
-        // A prepared statement: a filter cannot smuggle in a second statement.
         let params: Vec<Value> = params.into_iter().map(Value::from).collect();
+        self.rows(&sql, params, &format!("the rows of {}", scan.table), each)
+    }
+
+    fn dialect(&self) -> &'static Dialect {
+        &DIALECT
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        each: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<(), SourceError> {
+        self.rows(sql, Vec::new(), "the customers", each)
+    }
+}
+
+impl Mysql {
+    /// A prepared statement, so a filter cannot smuggle in a second statement.
+    fn rows(
+        &mut self,
+        sql: &str,
+        params: Vec<Value>,
+        what: &str,
+        each: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<(), SourceError> {
         let params = if params.is_empty() {
             mysql::Params::Empty
         } else {
             mysql::Params::Positional(params)
         };
-        let result = self.conn.exec_iter(sql, params).map_err(read_err(what()))?;
+        let result = self.conn.exec_iter(sql, params).map_err(read_err(what))?;
         let mut cells: Vec<Option<String>> = Vec::new();
         for row in result {
-            let row = row.map_err(read_err(what()))?;
+            let row = row.map_err(read_err(what))?;
             cells.clear();
             cells.extend(row.unwrap_raw().into_iter().map(|v| v.and_then(text)));
             let refs: Vec<Option<&str>> = cells.iter().map(Option::as_deref).collect();

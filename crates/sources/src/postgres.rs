@@ -222,23 +222,40 @@ impl Source for Postgres {
         filter: Option<&str>,
         each: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<(), SourceError> {
-        use postgres::fallible_iterator::FallibleIterator;
         let (sql, params) = scan_sql(scan, filter, &DIALECT);
-        let what = || format!("the rows of {}", scan.table);
-        // An extended-protocol query: a filter cannot smuggle in a second statement.
+        self.rows(&sql, &params, &format!("the rows of {}", scan.table), each)
+    }
+
+    fn dialect(&self) -> &'static Dialect {
+        &DIALECT
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        each: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<(), SourceError> {
+        self.rows(sql, &[], "the customers", each)
+    }
+}
+
+impl Postgres {
+    /// An extended-protocol query: a filter cannot smuggle in a second statement.
+    fn rows(
+        &mut self,
+        sql: &str,
+        params: &[String],
+        what: &str,
+        each: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<(), SourceError> {
+        use postgres::fallible_iterator::FallibleIterator;
         let params: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
-        let mut rows = self
-            .client
-            .query_raw(&sql, params)
-            .map_err(read_err(what()))?;
-        while let Some(row) = rows.next().map_err(read_err(what()))? {
+        let mut rows = self.client.query_raw(sql, params).map_err(read_err(what))?;
+        while let Some(row) = rows.next().map_err(read_err(what))? {
             let mut refs: Vec<Option<&str>> = Vec::with_capacity(row.len());
             for i in 0..row.len() {
-                refs.push(
-                    row.try_get::<_, Option<&str>>(i)
-                        .map_err(read_err(what()))?,
-                );
+                refs.push(row.try_get::<_, Option<&str>>(i).map_err(read_err(what))?);
             }
             each(&refs);
         }

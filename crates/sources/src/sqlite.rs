@@ -209,17 +209,40 @@ impl Source for Sqlite {
         each: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<(), SourceError> {
         let (sql, params) = scan_sql(scan, filter, &DIALECT);
-        let what = || format!("the rows of {}", scan.table);
-        let mut stmt = self.conn.prepare(&sql).map_err(read_err(what()))?;
+        self.rows(&sql, &params, &format!("the rows of {}", scan.table), each)
+    }
+
+    fn dialect(&self) -> &'static Dialect {
+        &DIALECT
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        each: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<(), SourceError> {
+        self.rows(sql, &[], "the customers", each)
+    }
+}
+
+impl Sqlite {
+    fn rows(
+        &mut self,
+        sql: &str,
+        params: &[String],
+        what: &str,
+        each: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<(), SourceError> {
+        let mut stmt = self.conn.prepare(sql).map_err(read_err(what))?;
         let width = stmt.column_count();
         let mut rows = stmt
             .query(rusqlite::params_from_iter(params.iter()))
-            .map_err(read_err(what()))?;
+            .map_err(read_err(what))?;
         let mut cells: Vec<Option<String>> = Vec::with_capacity(width);
-        while let Some(r) = rows.next().map_err(read_err(what()))? {
+        while let Some(r) = rows.next().map_err(read_err(what))? {
             cells.clear();
             for i in 0..width {
-                cells.push(r.get::<_, Option<String>>(i).map_err(read_err(what()))?);
+                cells.push(r.get::<_, Option<String>>(i).map_err(read_err(what))?);
             }
             let refs: Vec<Option<&str>> = cells.iter().map(Option::as_deref).collect();
             each(&refs);

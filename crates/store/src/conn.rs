@@ -34,6 +34,9 @@ pub(crate) fn open_rw(path: &Path, create: bool) -> Result<Connection> {
     }
     let conn = Connection::open_with_flags(path, flags)?;
     configure(&conn)?;
+    // The writer caches every statement its jobs run (more than rusqlite's
+    // default 16), so none is parsed again per job.
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
 

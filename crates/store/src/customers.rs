@@ -968,24 +968,23 @@ fn insert_sealed(
     if let Some((_, digest)) = &s.external_id {
         let taken: Option<i64> = ctx
             .main
-            .query_row(
-                "SELECT 1 FROM blind_index WHERE element = ?1 AND digest = ?2",
-                params![EXTERNAL_ID, &digest[..]],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT 1 FROM blind_index WHERE element = ?1 AND digest = ?2")?
+            .query_row(params![EXTERNAL_ID, &digest[..]], |r| r.get(0))
             .optional()?;
         if taken.is_some() {
             return Err(CustomerWriteError::DuplicateExternalId);
         }
     }
     ctx.touch_keys(&id)?;
-    ctx.keys.execute(
-        "INSERT INTO customer_keys (customer_id, version, wrapped) VALUES (?1, ?2, ?3)",
-        params![id, s.key.version, s.key.wrapped],
-    )?;
-    ctx.main.execute(
+    ctx.keys
+        .prepare_cached(
+            "INSERT INTO customer_keys (customer_id, version, wrapped) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![id, s.key.version, s.key.wrapped])?;
+    ctx.main.prepare_cached(
         "INSERT INTO customers (id, created_at_ms, updated_at_ms, country, subdivision, card_token, card_bin, card_last4, language)
          VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?.execute(
         params![
             id,
             ctx.now_ms,

@@ -301,6 +301,16 @@ impl Store {
     pub(crate) fn refresh_keyring(&self) -> Result<()> {
         let lock = self.keyring()?;
         let record = self.read(|c| load_keyring_record_from(c, "keys.keyring"))?;
+        // Unchanged is the common case: compare under the shared lock, so
+        // threads sealing at once do not queue on the exclusive one.
+        if lock
+            .read()
+            .map_err(|_| StoreError::corrupt("the keyring lock is poisoned"))?
+            .record()
+            == &record
+        {
+            return Ok(());
+        }
         let mut kr = lock
             .write()
             .map_err(|_| StoreError::corrupt("the keyring lock is poisoned"))?;
@@ -431,11 +441,8 @@ pub(crate) fn load_keyring_record_from(
     table: &str,
 ) -> Result<KeyringRecord> {
     let text: String = conn
-        .query_row(
-            &format!("SELECT record FROM {table} WHERE id = 1"),
-            [],
-            |r| r.get(0),
-        )
+        .prepare_cached(&format!("SELECT record FROM {table} WHERE id = 1"))?
+        .query_row([], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StoreError::Corrupt("keys.db holds no keyring".into()))?;
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("keyring record: {e}")))

@@ -12,6 +12,7 @@ mod discover;
 mod drill;
 mod evidence;
 mod hunt;
+mod import;
 mod incident;
 mod incident_e2e;
 mod law;
