@@ -110,23 +110,37 @@ pub trait Source {
         shape: &KvShape,
         limit: usize,
     ) -> Result<Vec<(String, String)>, SourceError>;
+    /// How this database's SQL is written.
+    fn dialect(&self) -> &'static Dialect;
+    /// Every row of one SELECT built with [`Source::dialect`], values as text,
+    /// with `params` bound in order; `what` names it in errors. Values go to
+    /// `each` and are dropped.
+    fn rows(
+        &mut self,
+        sql: &str,
+        params: &[String],
+        what: &str,
+        each: &mut dyn FnMut(&[Option<&str>]),
+    ) -> Result<(), SourceError>;
     /// Every row of a plan's scan (rows as [`ScanKind`] says), restricted by
-    /// `filter` (an SQL condition on the scanned table) when given. Values
-    /// go to `each` and are dropped.
+    /// `filter` (an SQL condition on the scanned table) when given.
     fn scan(
         &mut self,
         scan: &Scan,
         filter: Option<&str>,
         each: &mut dyn FnMut(&[Option<&str>]),
-    ) -> Result<(), SourceError>;
-    /// How this database's SQL is written.
-    fn dialect(&self) -> &'static Dialect;
-    /// Every row of one SELECT built with [`Source::dialect`], values as text.
+    ) -> Result<(), SourceError> {
+        let (sql, params) = scan_sql(scan, filter, self.dialect());
+        self.rows(&sql, &params, &format!("the rows of {}", scan.table), each)
+    }
+    /// Every row of one SELECT without parameters.
     fn query(
         &mut self,
         sql: &str,
         each: &mut dyn FnMut(&[Option<&str>]),
-    ) -> Result<(), SourceError>;
+    ) -> Result<(), SourceError> {
+        self.rows(sql, &[], "the customers", each)
+    }
 }
 
 /// Opens a DSN read-only. `allow_write`: read with an account that could

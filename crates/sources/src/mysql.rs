@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 
-use bulwark_discover::subjects::{KvShape, Scan};
+use bulwark_discover::subjects::KvShape;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts, OptsBuilder, Value};
 
-use crate::{pairs_sql, scan_sql, ColumnInfo, Dialect, Source, SourceError, TableInfo, MAX_TABLES};
+use crate::{pairs_sql, ColumnInfo, Dialect, Source, SourceError, TableInfo, MAX_TABLES};
 
 const DIALECT: Dialect = Dialect {
     quote,
@@ -237,39 +237,31 @@ impl Source for Mysql {
             .collect())
     }
 
-    fn scan(
-        &mut self,
-        scan: &Scan,
-        filter: Option<&str>,
-        each: &mut dyn FnMut(&[Option<&str>]),
-    ) -> Result<(), SourceError> {
-        let (sql, params) = scan_sql(scan, filter, &DIALECT);
-        let params: Vec<Value> = params.into_iter().map(Value::from).collect();
-        self.rows(&sql, params, &format!("the rows of {}", scan.table), each)
-    }
-
     fn dialect(&self) -> &'static Dialect {
         &DIALECT
     }
 
-    fn query(
+    fn rows(
         &mut self,
         sql: &str,
+        params: &[String],
+        what: &str,
         each: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<(), SourceError> {
-        self.rows(sql, Vec::new(), "the customers", each)
+        self.run(sql, params, what, each)
     }
 }
 
 impl Mysql {
     /// A prepared statement, so a filter cannot smuggle in a second statement.
-    fn rows(
+    fn run(
         &mut self,
         sql: &str,
-        params: Vec<Value>,
+        params: &[String],
         what: &str,
         each: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<(), SourceError> {
+        let params: Vec<Value> = params.iter().map(|p| Value::from(p.as_str())).collect();
         let params = if params.is_empty() {
             mysql::Params::Empty
         } else {

@@ -8,11 +8,11 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use bulwark_discover::subjects::{KvShape, Scan};
+use bulwark_discover::subjects::KvShape;
 use postgres::types::ToSql;
 use postgres::{Client, Config, NoTls};
 
-use crate::{pairs_sql, scan_sql, ColumnInfo, Dialect, Source, SourceError, TableInfo, MAX_TABLES};
+use crate::{pairs_sql, ColumnInfo, Dialect, Source, SourceError, TableInfo, MAX_TABLES};
 
 const DIALECT: Dialect = Dialect {
     quote,
@@ -216,32 +216,24 @@ impl Source for Postgres {
             .collect())
     }
 
-    fn scan(
-        &mut self,
-        scan: &Scan,
-        filter: Option<&str>,
-        each: &mut dyn FnMut(&[Option<&str>]),
-    ) -> Result<(), SourceError> {
-        let (sql, params) = scan_sql(scan, filter, &DIALECT);
-        self.rows(&sql, &params, &format!("the rows of {}", scan.table), each)
-    }
-
     fn dialect(&self) -> &'static Dialect {
         &DIALECT
     }
 
-    fn query(
+    fn rows(
         &mut self,
         sql: &str,
+        params: &[String],
+        what: &str,
         each: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<(), SourceError> {
-        self.rows(sql, &[], "the customers", each)
+        self.run(sql, params, what, each)
     }
 }
 
 impl Postgres {
     /// An extended-protocol query: a filter cannot smuggle in a second statement.
-    fn rows(
+    fn run(
         &mut self,
         sql: &str,
         params: &[String],
