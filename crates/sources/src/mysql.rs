@@ -241,20 +241,8 @@ impl Source for Mysql {
         &DIALECT
     }
 
-    fn rows(
-        &mut self,
-        sql: &str,
-        params: &[String],
-        what: &str,
-        each: &mut dyn FnMut(&[Option<&str>]),
-    ) -> Result<(), SourceError> {
-        self.run(sql, params, what, each)
-    }
-}
-
-impl Mysql {
     /// A prepared statement, so a filter cannot smuggle in a second statement.
-    fn run(
+    fn rows(
         &mut self,
         sql: &str,
         params: &[String],

@@ -220,20 +220,8 @@ impl Source for Postgres {
         &DIALECT
     }
 
-    fn rows(
-        &mut self,
-        sql: &str,
-        params: &[String],
-        what: &str,
-        each: &mut dyn FnMut(&[Option<&str>]),
-    ) -> Result<(), SourceError> {
-        self.run(sql, params, what, each)
-    }
-}
-
-impl Postgres {
     /// An extended-protocol query: a filter cannot smuggle in a second statement.
-    fn run(
+    fn rows(
         &mut self,
         sql: &str,
         params: &[String],

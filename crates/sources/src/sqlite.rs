@@ -213,18 +213,6 @@ impl Source for Sqlite {
         what: &str,
         each: &mut dyn FnMut(&[Option<&str>]),
     ) -> Result<(), SourceError> {
-        self.run(sql, params, what, each)
-    }
-}
-
-impl Sqlite {
-    fn run(
-        &mut self,
-        sql: &str,
-        params: &[String],
-        what: &str,
-        each: &mut dyn FnMut(&[Option<&str>]),
-    ) -> Result<(), SourceError> {
         let mut stmt = self.conn.prepare(sql).map_err(read_err(what))?;
         let width = stmt.column_count();
         let mut rows = stmt
